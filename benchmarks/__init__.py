@@ -1,0 +1,1 @@
+"""Benchmarks that reproduce the seed papers' tables; run ``python -m benchmarks --help``."""

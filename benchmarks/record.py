@@ -1,0 +1,48 @@
+"""JSON records of benchmark runs: what ran, on what, with which result."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine() -> dict[str, Any]:
+    """The machine and software a figure was measured on."""
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+    }
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    """Write ``payload`` (with the machine added) as indented JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {**payload, "machine": machine()}
+    path.write_text(json.dumps(payload, indent=2, default=float) + "\n")
+
+
+def cached(path: Path, compute: Callable[[], dict[str, Any]], force: bool = False) -> dict[str, Any]:
+    """The record at ``path`` if it exists, else ``compute()`` written there.
+
+    Long benchmarks run in pieces: one file per configuration, written when it
+    finishes and skipped when it exists.
+    """
+    if path.exists() and not force:
+        print(f"[skip] {path.relative_to(RESULTS.parent.parent)} exists")
+        return json.loads(path.read_text())
+    payload = compute()
+    write_json(path, payload)
+    print(f"[wrote] {path.relative_to(RESULTS.parent.parent)}")
+    return json.loads(path.read_text())

@@ -1,0 +1,64 @@
+"""Numerical continuation for residual maps ``H(theta, eps) = 0``.
+
+The engine is generic: it knows nothing about PDEs or networks. A problem is
+a :class:`ResidualMap` (or any callable ``residual(theta, eps)``); the front
+door is :func:`trace`.
+
+Examples
+--------
+>>> import torch, continuation
+>>> result = continuation.trace(lambda theta, eps: theta**2 - eps,
+...                             torch.tensor([0.9], dtype=torch.float64), [1.0, 0.25])
+>>> result.success
+True
+"""
+
+from .correctors import (
+    Adam,
+    CorrectorResult,
+    GaussNewton,
+    LBFGS,
+    LevenbergMarquardt,
+    Newton,
+    NoCorrector,
+)
+from .linalg import DampedLeastSquares, pinv_solve
+from .options import Options
+from .predictors import EulerPredictor, NoPredictor, SecantPredictor
+from .residual import (
+    FunctionResidual,
+    PointwiseResidual,
+    ResidualMap,
+    StackedResidual,
+    as_residual_map,
+)
+from .result import Event, Status, StepRecord, TraceResult
+from .trace import trace
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "trace",
+    "Options",
+    "Status",
+    "StepRecord",
+    "Event",
+    "TraceResult",
+    "ResidualMap",
+    "FunctionResidual",
+    "PointwiseResidual",
+    "StackedResidual",
+    "as_residual_map",
+    "EulerPredictor",
+    "NoPredictor",
+    "SecantPredictor",
+    "CorrectorResult",
+    "LevenbergMarquardt",
+    "GaussNewton",
+    "Adam",
+    "LBFGS",
+    "Newton",
+    "NoCorrector",
+    "pinv_solve",
+    "DampedLeastSquares",
+]

@@ -1,0 +1,138 @@
+"""Validated, immutable options of a trace."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+__all__ = ["Options"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """Tolerances, budgets and step-control constants of :func:`continuation.trace`.
+
+    Every field is checked when the object is made; a bad value raises
+    :class:`ValueError` naming the field and the value.
+
+    Parameters
+    ----------
+    tol
+        The corrector has converged when ``||H|| <= tol``.
+    corrector_iterations
+        Corrector budget at each intermediate step of the path.
+    initial_iterations
+        Corrector budget for the first point, ``eps_path[0]``, usually
+        reached from a random initialisation.
+    final_iterations
+        Corrector budget at the last value of ``eps_path`` (a polish).
+    residual_growth
+        A step whose corrector has not converged is still accepted if
+        ``||H||`` is at most ``residual_growth`` times the residual at the
+        previous accepted point (or ``tol``, if larger); otherwise it is
+        rejected and retried with half the step.
+    ds
+        First step in ``eps`` (absolute). ``None``: a tenth of the distance
+        from ``eps_path[0]`` to ``eps_path[1]``.
+    ds_min, ds_max
+        Bounds on ``|deps|``. Below ``ds_min`` the trace stops.
+    lipschitz_c
+        The constant ``c`` of the Theorem 2 step rule ``|deps| L <= c``,
+        ``L`` being the Lipschitz estimate of the predictor's vector field.
+    growth_max
+        The step grows by at most this factor per accepted step.
+    max_steps
+        Bound on the number of attempted steps (accepted plus rejected).
+    rcond
+        Relative cut-off of the truncated SVD in the pseudo-inverses.
+    lm_mu
+        Initial Levenberg-Marquardt damping, relative to the largest
+        eigenvalue of ``J^T J``.
+    lm_mu_min, lm_mu_max
+        Bounds on the relative damping; reaching ``lm_mu_max`` ends the
+        corrector (no step lowers the loss).
+    learning_rate
+        Learning rate of the ``adam`` corrector.
+    max_arclength
+        Stop an arclength trace after this arclength (``None``: no bound).
+    fold_tol
+        Absolute tolerance on ``eps`` when a fold is refined.
+
+    Examples
+    --------
+    >>> Options(corrector_iterations=10).corrector_iterations
+    10
+    >>> Options(ds_min=-1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: options.ds_min must be a positive finite number, got -1.0
+    """
+
+    tol: float = 1e-5
+    corrector_iterations: int = 8
+    initial_iterations: int = 200
+    final_iterations: int = 60
+    residual_growth: float = 10.0
+    ds: Optional[float] = None
+    ds_min: float = 1e-6
+    ds_max: float = 0.1
+    lipschitz_c: float = 0.5
+    growth_max: float = 2.0
+    max_steps: int = 1000
+    rcond: float = 1e-4
+    lm_mu: float = 1e-3
+    lm_mu_min: float = 1e-15
+    lm_mu_max: float = 1e8
+    learning_rate: float = 1e-3
+    max_arclength: Optional[float] = None
+    fold_tol: float = 1e-10
+
+    def __post_init__(self) -> None:
+        positive = [
+            "tol", "ds_min", "ds_max", "lipschitz_c", "rcond", "lm_mu",
+            "lm_mu_min", "lm_mu_max", "learning_rate", "fold_tol",
+        ]
+        for name in positive:
+            _check_positive(name, getattr(self, name))
+        for name in ["ds", "max_arclength"]:
+            if getattr(self, name) is not None:
+                _check_positive(name, getattr(self, name))
+        for name in ["corrector_iterations", "initial_iterations", "final_iterations"]:
+            _check_count(name, getattr(self, name), minimum=0)
+        _check_count("max_steps", self.max_steps, minimum=1)
+        if not (math.isfinite(self.residual_growth) and self.residual_growth >= 1):
+            raise ValueError(
+                f"options.residual_growth must be a finite number >= 1, got {self.residual_growth!r}"
+            )
+        if not (math.isfinite(self.growth_max) and self.growth_max >= 1):
+            raise ValueError(f"options.growth_max must be a finite number >= 1, got {self.growth_max!r}")
+        if self.ds_min > self.ds_max:
+            raise ValueError(
+                f"options.ds_min must not exceed options.ds_max, got ds_min={self.ds_min!r}, "
+                f"ds_max={self.ds_max!r}"
+            )
+        if self.lm_mu_min > self.lm_mu_max:
+            raise ValueError(
+                f"options.lm_mu_min must not exceed options.lm_mu_max, got "
+                f"lm_mu_min={self.lm_mu_min!r}, lm_mu_max={self.lm_mu_max!r}"
+            )
+        if self.rcond >= 1:
+            raise ValueError(f"options.rcond must be below 1, got {self.rcond!r}")
+
+    def replace(self, **changes) -> "Options":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _check_positive(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+        math.isfinite(value) and value > 0
+    ):
+        raise ValueError(f"options.{name} must be a positive finite number, got {value!r}")
+
+
+def _check_count(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"options.{name} must be an integer >= {minimum}, got {value!r}")

@@ -1,0 +1,252 @@
+"""Residual maps H(theta, eps) and their derivatives.
+
+A residual map is the *problem* of a trace: it knows how to evaluate
+``H(theta, eps)`` (a 1-D tensor of length M), its Jacobian ``J = dH/dtheta``
+(M x P) and its parameter derivative ``H_eps = dH/deps`` (length M). The
+engine only talks to this small interface, so any problem that can supply
+faster derivatives (a finite-difference grid with a sparse Jacobian, say) can
+subclass :class:`ResidualMap` and override them.
+
+Two ready-made maps cover most uses:
+
+* :class:`FunctionResidual` wraps any callable ``fn(theta, eps)`` written with
+  torch operations and differentiates it with :mod:`torch.func`.
+* :class:`PointwiseResidual` takes a function of *one* collocation point and
+  vmaps it (and its Jacobian) over a tensor of points. This is about 100x
+  faster than differentiating a batched residual with ``jacrev`` because the
+  per-point Jacobians are independent (see the engine notes in the docs).
+
+Blocks of pointwise residuals (interior, boundary) are joined with
+:class:`StackedResidual`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import torch
+from torch import Tensor
+from torch.func import jacfwd, jacrev, vmap
+
+__all__ = [
+    "ResidualMap",
+    "FunctionResidual",
+    "PointwiseResidual",
+    "StackedResidual",
+    "as_residual_map",
+]
+
+
+class ResidualMap:
+    """Base class of a residual map ``H(theta, eps) -> Tensor[M]``.
+
+    Subclasses implement :meth:`__call__`; the derivatives default to
+    :mod:`torch.func` transforms of it and may be overridden.
+
+    Examples
+    --------
+    >>> import torch
+    >>> class Line(ResidualMap):
+    ...     def __call__(self, theta, eps):
+    ...         return theta - eps
+    >>> H = Line()
+    >>> theta, eps = torch.zeros(2, dtype=torch.float64), torch.tensor(0.5, dtype=torch.float64)
+    >>> H.jacobian(theta, eps)
+    tensor([[1., 0.],
+            [0., 1.]], dtype=torch.float64)
+    >>> H.eps_derivative(theta, eps)
+    tensor([-1., -1.], dtype=torch.float64)
+    """
+
+    def __call__(self, theta: Tensor, eps: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def jacobian(self, theta: Tensor, eps: Tensor) -> Tensor:
+        """``dH/dtheta`` at ``(theta, eps)``, shape ``(M, P)``."""
+        return jacrev(self.__call__, argnums=0)(theta, eps)
+
+    def eps_derivative(self, theta: Tensor, eps: Tensor) -> Tensor:
+        """``dH/deps`` at ``(theta, eps)``, shape ``(M,)``."""
+        return jacfwd(self.__call__, argnums=1)(theta, eps)
+
+    def linearize(self, theta: Tensor, eps: Tensor) -> tuple[Tensor, Tensor]:
+        """The value and the Jacobian together, ``(H, J)``.
+
+        Subclasses may compute both in one pass.
+        """
+        return self(theta, eps), self.jacobian(theta, eps)
+
+
+class FunctionResidual(ResidualMap):
+    """A residual map from a plain callable ``fn(theta, eps) -> Tensor[M]``.
+
+    Parameters
+    ----------
+    fn
+        Any function written with torch operations that :mod:`torch.func`
+        can differentiate.
+
+    Examples
+    --------
+    >>> import torch
+    >>> H = FunctionResidual(lambda theta, eps: theta**2 - eps)
+    >>> theta = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    >>> H.jacobian(theta, torch.tensor(1.0, dtype=torch.float64))
+    tensor([[2., 0.],
+            [0., 4.]], dtype=torch.float64)
+    """
+
+    def __init__(self, fn: Callable[[Tensor, Tensor], Tensor]):
+        if not callable(fn):
+            raise TypeError(f"residual must be callable, got {type(fn).__name__}")
+        self.fn = fn
+
+    def __call__(self, theta: Tensor, eps: Tensor) -> Tensor:
+        return self.fn(theta, eps)
+
+    def __repr__(self) -> str:
+        return f"FunctionResidual({getattr(self.fn, '__name__', repr(self.fn))})"
+
+
+def _with_value(fn: Callable[[Tensor], Tensor]) -> Callable[[Tensor], tuple[Tensor, Tensor]]:
+    """``fn`` returning its value twice, for ``jacrev(..., has_aux=True)``."""
+
+    def both(theta: Tensor) -> tuple[Tensor, Tensor]:
+        value = fn(theta)
+        return value, value
+
+    return both
+
+
+class PointwiseResidual(ResidualMap):
+    """A block of residuals, one function of one collocation point, vmapped.
+
+    ``H`` is ``weight / sqrt(N) * [fn(theta, x_1, eps), ..., fn(theta, x_N, eps)]``
+    flattened, so that ``||H||^2`` is ``weight^2`` times the mean-squared
+    pointwise residual.
+
+    Parameters
+    ----------
+    fn
+        ``fn(theta, x, eps)`` for one point ``x`` (a 1-D tensor of
+        coordinates), returning a scalar or a 1-D tensor of ``k`` components.
+    points
+        Collocation points, shape ``(N, d)``.
+    weight
+        Block weight (the boundary weight of a PINN loss, for instance).
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.linspace(0, 1, 5, dtype=torch.float64)[:, None]
+    >>> H = PointwiseResidual(lambda theta, x, eps: theta[0] * x[0] - eps, x)
+    >>> theta, eps = torch.tensor([2.0], dtype=torch.float64), torch.tensor(0.0, dtype=torch.float64)
+    >>> H.jacobian(theta, eps).shape
+    torch.Size([5, 1])
+    >>> float((H(theta, eps) ** 2).sum())  # mean of (2 x)^2 over the points
+    1.5
+    """
+
+    def __init__(
+        self,
+        fn: Callable[[Tensor, Tensor, Tensor], Tensor],
+        points: Tensor,
+        weight: float = 1.0,
+    ):
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+        if not isinstance(points, Tensor) or points.ndim != 2 or points.shape[0] == 0:
+            shape = tuple(points.shape) if isinstance(points, Tensor) else type(points).__name__
+            raise ValueError(f"points must be a tensor of shape (N, d) with N >= 1, got {shape}")
+        if not (math.isfinite(weight) and weight > 0):
+            raise ValueError(f"weight must be a positive finite number, got {weight!r}")
+        self.fn = fn
+        self.points = points
+        self.weight = float(weight)
+        self.scale = self.weight / math.sqrt(points.shape[0])
+
+    def _batched(self, transform: Callable) -> Callable:
+        return vmap(transform, in_dims=(None, 0, None))
+
+    def __call__(self, theta: Tensor, eps: Tensor) -> Tensor:
+        return self.scale * self._batched(self.fn)(theta, self.points, eps).reshape(-1)
+
+    def jacobian(self, theta: Tensor, eps: Tensor) -> Tensor:
+        jac = self._batched(jacrev(self.fn, argnums=0))(theta, self.points, eps)
+        return self.scale * jac.reshape(-1, theta.shape[0])
+
+    def eps_derivative(self, theta: Tensor, eps: Tensor) -> Tensor:
+        d_eps = self._batched(jacfwd(self.fn, argnums=2))(theta, self.points, eps)
+        return self.scale * d_eps.reshape(-1)
+
+    def linearize(self, theta: Tensor, eps: Tensor) -> tuple[Tensor, Tensor]:
+        def value_and_jacobian(theta: Tensor, x: Tensor, eps: Tensor):
+            return jacrev(_with_value(lambda t: self.fn(t, x, eps)), has_aux=True)(theta)
+
+        jac, value = self._batched(value_and_jacobian)(theta, self.points, eps)
+        return self.scale * value.reshape(-1), self.scale * jac.reshape(-1, theta.shape[0])
+
+    def __repr__(self) -> str:
+        return f"PointwiseResidual(points={tuple(self.points.shape)}, weight={self.weight:g})"
+
+
+class StackedResidual(ResidualMap):
+    """Residual blocks joined end to end (interior, boundary, ...).
+
+    Parameters
+    ----------
+    blocks
+        Residual maps sharing ``theta`` and ``eps``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.zeros(3, 1, dtype=torch.float64)
+    >>> a = PointwiseResidual(lambda theta, x, eps: theta[0] - eps, x)
+    >>> b = PointwiseResidual(lambda theta, x, eps: theta[0] + eps, x[:1])
+    >>> H = StackedResidual([a, b])
+    >>> H(torch.ones(1, dtype=torch.float64), torch.tensor(0.0, dtype=torch.float64)).shape
+    torch.Size([4])
+    """
+
+    def __init__(self, blocks: Sequence[ResidualMap]):
+        blocks = list(blocks)
+        if not blocks or not all(isinstance(b, ResidualMap) for b in blocks):
+            raise TypeError("blocks must be a non-empty sequence of ResidualMap")
+        self.blocks = blocks
+
+    def __call__(self, theta: Tensor, eps: Tensor) -> Tensor:
+        return torch.cat([b(theta, eps) for b in self.blocks])
+
+    def jacobian(self, theta: Tensor, eps: Tensor) -> Tensor:
+        return torch.cat([b.jacobian(theta, eps) for b in self.blocks])
+
+    def eps_derivative(self, theta: Tensor, eps: Tensor) -> Tensor:
+        return torch.cat([b.eps_derivative(theta, eps) for b in self.blocks])
+
+    def linearize(self, theta: Tensor, eps: Tensor) -> tuple[Tensor, Tensor]:
+        values, jacobians = zip(*(b.linearize(theta, eps) for b in self.blocks))
+        return torch.cat(values), torch.cat(jacobians)
+
+    def __repr__(self) -> str:
+        return f"StackedResidual({self.blocks!r})"
+
+
+def as_residual_map(residual: ResidualMap | Callable[[Tensor, Tensor], Tensor]) -> ResidualMap:
+    """Return ``residual`` itself if it is a :class:`ResidualMap`, else wrap it.
+
+    Examples
+    --------
+    >>> H = as_residual_map(lambda theta, eps: theta - eps)
+    >>> isinstance(H, FunctionResidual)
+    True
+    """
+    if isinstance(residual, ResidualMap):
+        return residual
+    if callable(residual):
+        return FunctionResidual(residual)
+    raise TypeError(
+        f"residual must be a ResidualMap or a callable residual(theta, eps), "
+        f"got {type(residual).__name__}"
+    )

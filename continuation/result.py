@@ -1,0 +1,203 @@
+"""What a trace returns: a status, the accepted path and a per-step table."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+import torch
+from torch import Tensor
+
+__all__ = ["Status", "StepRecord", "Event", "TraceResult"]
+
+
+class Status(enum.Enum):
+    """How a trace ended."""
+
+    SUCCESS = "success"
+    """Every listed value of ``eps_path`` was reached."""
+    STEP_TOO_SMALL = "step_too_small"
+    """The step fell below ``options.ds_min`` after rejections."""
+    MAX_STEPS = "max_steps"
+    """``options.max_steps`` steps were attempted."""
+    INITIAL_CORRECTION_FAILED = "initial_correction_failed"
+    """The first point could not be corrected to a finite residual."""
+    CORRECTOR_FAILED = "corrector_failed"
+    """A step failed with ``adaptive=False``, where it cannot be halved."""
+    LEFT_RANGE = "left_range"
+    """An arclength trace left the range of ``eps``."""
+    MAX_ARCLENGTH = "max_arclength"
+    """An arclength trace reached ``options.max_arclength``."""
+    STOPPED_BY_CALLBACK = "stopped_by_callback"
+    """The callback returned ``True``."""
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One row of the per-step table.
+
+    Attributes
+    ----------
+    step
+        Index of the attempt (0 is the initial correction).
+    eps
+        The value of ``eps`` tried.
+    deps
+        The signed step in ``eps`` (0 for the initial correction).
+    iterations
+        Corrector iterations.
+    residual_norm
+        ``||H||`` after the corrector.
+    accepted
+        Whether the point joined the path.
+    reason
+        Why it was accepted or rejected (the corrector's message).
+    wall_time
+        Seconds spent on this attempt.
+    ds
+        Arclength step (arclength method only).
+    tangent_eps
+        The ``eps`` component of the unit tangent (arclength method only).
+    arclength
+        Arclength accumulated at this point (arclength method only).
+    """
+
+    step: int
+    eps: float
+    deps: float
+    iterations: int
+    residual_norm: float
+    accepted: bool
+    reason: str
+    wall_time: float
+    ds: Optional[float] = None
+    tangent_eps: Optional[float] = None
+    arclength: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A special point found on the path.
+
+    Attributes
+    ----------
+    kind
+        ``"fold"``.
+    eps
+        The refined location.
+    index
+        The index, in ``result.eps``, of the accepted point after which the
+        event was detected.
+    theta
+        The state at the refined location.
+    """
+
+    kind: str
+    eps: float
+    index: int
+    theta: Optional[Tensor] = None
+
+
+@dataclass
+class TraceResult:
+    """The outcome of :func:`continuation.trace`.
+
+    Attributes
+    ----------
+    eps
+        Accepted values of ``eps``, in the order visited.
+    thetas
+        Accepted states stacked, shape ``(len(eps), P)``.
+    steps
+        Every attempt, accepted or rejected, as :class:`StepRecord` rows.
+    status
+        A :class:`Status`.
+    message
+        A sentence on how the trace ended.
+    events
+        Folds and other special points (arclength method).
+    jacobian_evaluations
+        Number of Jacobians (``dH/dtheta``) computed.
+    wall_time
+        Seconds for the whole trace.
+    diagnostics
+        Per accepted point, the values of the functions in the
+        ``diagnostics`` argument of :func:`~continuation.trace`.
+    """
+
+    eps: list[float]
+    thetas: Tensor
+    steps: list[StepRecord]
+    status: Status
+    message: str
+    events: list[Event] = field(default_factory=list)
+    jacobian_evaluations: int = 0
+    wall_time: float = 0.0
+    diagnostics: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        """``True`` when the whole of ``eps_path`` was traced."""
+        return self.status is Status.SUCCESS
+
+    @property
+    def theta(self) -> Tensor:
+        """The last accepted state (an error if no point was accepted)."""
+        if len(self.thetas) == 0:
+            raise ValueError(f"the trace accepted no point ({self.status.value}: {self.message})")
+        return self.thetas[-1]
+
+    @property
+    def accepted(self) -> int:
+        """Number of accepted points, the initial one included."""
+        return sum(1 for s in self.steps if s.accepted)
+
+    @property
+    def rejected(self) -> int:
+        """Number of rejected attempts."""
+        return sum(1 for s in self.steps if not s.accepted)
+
+    @property
+    def corrector_iterations(self) -> int:
+        """Corrector iterations over all attempts."""
+        return sum(s.iterations for s in self.steps)
+
+    def table(self) -> str:
+        """The per-step table as fixed-width text."""
+        header = f"{'step':>4} {'eps':>12} {'deps':>11} {'iters':>5} {'||H||':>10} {'ok':>3} {'wall s':>7}  reason"
+        rows = [header]
+        for s in self.steps:
+            rows.append(
+                f"{s.step:>4} {s.eps:>12.6g} {s.deps:>11.3e} {s.iterations:>5} "
+                f"{s.residual_norm:>10.3e} {'yes' if s.accepted else 'no':>3} {s.wall_time:>7.2f}  {s.reason}"
+            )
+        return "\n".join(rows)
+
+    def summary(self) -> dict[str, Any]:
+        """Counters and status as plain Python values (JSON-ready)."""
+        return {
+            "status": self.status.value,
+            "message": self.message,
+            "success": self.success,
+            "accepted": self.accepted,
+            "rejected": self.rejected,
+            "corrector_iterations": self.corrector_iterations,
+            "jacobian_evaluations": self.jacobian_evaluations,
+            "wall_time": self.wall_time,
+            "eps": list(self.eps),
+            "steps": [asdict(s) for s in self.steps],
+            "events": [{"kind": e.kind, "eps": e.eps, "index": e.index} for e in self.events],
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"TraceResult(status={self.status.value}, accepted={self.accepted}, "
+            f"rejected={self.rejected}, eps={self.eps[0]:.6g} -> {self.eps[-1]:.6g}, "
+            f"wall_time={self.wall_time:.2f}s)"
+        )
+
+
+def stack_thetas(thetas: list[Tensor]) -> Tensor:
+    """Stack accepted states (detached) into one tensor."""
+    return torch.stack([t.detach() for t in thetas])

@@ -1,0 +1,86 @@
+"""Step control: the Theorem 2 Lipschitz rule and corrector effort."""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+from .correctors import CorrectorResult
+from .options import Options
+
+__all__ = ["lipschitz_estimate", "next_step"]
+
+
+def lipschitz_estimate(
+    velocity: Tensor,
+    previous_velocity: Tensor,
+    theta: Tensor,
+    previous_theta: Tensor,
+    deps: float,
+) -> Optional[float]:
+    """``L ~ ||F_k - F_{k-1}|| / ||(theta_k, eps_k) - (theta_{k-1}, eps_{k-1})||``.
+
+    ``F`` is the predictor's vector field ``dtheta/deps``. Returns ``None``
+    when the two points coincide.
+
+    Examples
+    --------
+    >>> import torch
+    >>> v0, v1 = torch.tensor([0.0]), torch.tensor([1.0])
+    >>> lipschitz_estimate(v1, v0, torch.tensor([0.0]), torch.tensor([0.0]), 0.5)
+    2.0
+    """
+    distance = math.sqrt(float(torch.sum((theta - previous_theta) ** 2)) + deps**2)
+    if distance == 0:
+        return None
+    return float(torch.linalg.vector_norm(velocity - previous_velocity)) / distance
+
+
+def effort_factor(report: CorrectorResult, budget: int) -> float:
+    """Growth factor of the step from the corrector's effort.
+
+    A corrector that converged within a quarter of its budget doubles the
+    step, within half of it grows it by 1.5, and otherwise keeps it. One
+    that used its budget without converging, but whose point was accepted,
+    keeps it too: fixed-budget correctors (``adam``) never converge to a
+    tight ``tol``, and for them rejection is what shrinks the step.
+    """
+    if not report.converged:
+        return 1.0
+    if budget == 0 or report.iterations <= budget / 4:
+        return 2.0
+    if report.iterations <= budget / 2:
+        return 1.5
+    return 1.0
+
+
+def next_step(
+    taken: float,
+    report: CorrectorResult,
+    budget: int,
+    lipschitz: Optional[float],
+    options: Options,
+) -> float:
+    """The next ``|deps|`` after an accepted step of size ``taken``.
+
+    ``min(effort_factor * taken, growth_max * taken, c / L)``, clipped to
+    ``[ds_min, ds_max]``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from continuation import Options
+    >>> from continuation.correctors import CorrectorResult
+    >>> report = CorrectorResult(torch.zeros(1), 1, 0.0, True, "converged")
+    >>> next_step(0.01, report, budget=10, lipschitz=None, options=Options())
+    0.02
+    >>> next_step(0.01, report, budget=10, lipschitz=100.0, options=Options(lipschitz_c=0.5))
+    0.005
+    """
+    step = taken * min(effort_factor(report, budget), options.growth_max)
+    if lipschitz is not None and lipschitz > 0:
+        step = min(step, options.lipschitz_c / lipschitz)
+    return min(max(step, options.ds_min), options.ds_max)

@@ -1,0 +1,115 @@
+"""A multilayer perceptron whose weights are one flat vector."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Optional, Sequence, Union
+
+import torch
+from torch import Tensor
+
+__all__ = ["MLP", "ACTIVATIONS"]
+
+ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
+    "tanh": torch.tanh,
+    "gelu": torch.nn.functional.gelu,
+    "sin": torch.sin,
+    "softplus": torch.nn.functional.softplus,
+}
+"""Activations by name."""
+
+
+class MLP:
+    """A fully connected network ``R^{widths[0]} -> R^{widths[-1]}`` with a flat weight vector.
+
+    The network is a pure function of its weights: :meth:`apply` takes the
+    flat vector ``theta`` explicitly, so that :mod:`torch.func` can
+    differentiate and vmap it, and so that the continuation engine can treat
+    ``theta`` as its state. Layer ``k`` stores its weight matrix (row-major,
+    ``out x in``) and then its bias.
+
+    Parameters
+    ----------
+    widths
+        Layer widths, input first, e.g. ``[1, 30, 30, 30, 1]``.
+    activation
+        A name in :data:`ACTIVATIONS` or a callable.
+    dtype
+        Floating dtype of the weights made by :meth:`init`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = MLP([1, 30, 30, 30, 1])
+    >>> net.num_weights
+    1951
+    >>> theta = net.init(seed=0)
+    >>> net.apply(theta, torch.zeros(1, dtype=torch.float64)).shape  # one point
+    torch.Size([1])
+    >>> net.apply(theta, torch.zeros(5, 1, dtype=torch.float64)).shape  # a batch
+    torch.Size([5, 1])
+    """
+
+    def __init__(
+        self,
+        widths: Sequence[int],
+        activation: Union[str, Callable[[Tensor], Tensor]] = "tanh",
+        dtype: torch.dtype = torch.float64,
+    ):
+        widths = list(widths)
+        if len(widths) < 2 or not all(isinstance(w, int) and w >= 1 for w in widths):
+            raise ValueError(f"widths must be at least two positive integers, got {widths!r}")
+        if isinstance(activation, str):
+            if activation not in ACTIVATIONS:
+                raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+            activation = ACTIVATIONS[activation]
+        elif not callable(activation):
+            raise TypeError(f"activation must be a name or a callable, got {type(activation).__name__}")
+        self.widths = widths
+        self.activation = activation
+        self.dtype = dtype
+        self.shapes = [(n_out, n_in) for n_in, n_out in zip(widths, widths[1:])]
+        self.num_weights = sum(n_out * n_in + n_out for n_out, n_in in self.shapes)
+
+    def init(self, seed: Optional[int] = None, generator: Optional[torch.Generator] = None) -> Tensor:
+        """Xavier-normal weights and zero biases, as one flat vector.
+
+        Parameters
+        ----------
+        seed
+            Seed of a fresh generator (ignored if ``generator`` is given).
+        generator
+            A torch generator to draw from.
+        """
+        if generator is None:
+            generator = torch.Generator().manual_seed(0 if seed is None else seed)
+        pieces = []
+        for n_out, n_in in self.shapes:
+            std = math.sqrt(2.0 / (n_in + n_out))
+            pieces.append(torch.randn(n_out * n_in, generator=generator, dtype=self.dtype) * std)
+            pieces.append(torch.zeros(n_out, dtype=self.dtype))
+        return torch.cat(pieces)
+
+    def unflatten(self, theta: Tensor) -> list[tuple[Tensor, Tensor]]:
+        """The ``(weight, bias)`` pairs of the layers, as views of ``theta``."""
+        if theta.shape != (self.num_weights,):
+            raise ValueError(f"theta must have shape ({self.num_weights},), got {tuple(theta.shape)}")
+        layers, offset = [], 0
+        for n_out, n_in in self.shapes:
+            weight = theta[offset : offset + n_out * n_in].reshape(n_out, n_in)
+            offset += n_out * n_in
+            layers.append((weight, theta[offset : offset + n_out]))
+            offset += n_out
+        return layers
+
+    def apply(self, theta: Tensor, x: Tensor) -> Tensor:
+        """The network at ``x``: one point of shape ``(d_in,)`` or a batch ``(N, d_in)``."""
+        layers = self.unflatten(theta)
+        h = x
+        for weight, bias in layers[:-1]:
+            h = self.activation(h @ weight.T + bias)
+        weight, bias = layers[-1]
+        return h @ weight.T + bias
+
+    def __repr__(self) -> str:
+        return f"MLP(widths={self.widths}, num_weights={self.num_weights})"

@@ -1,0 +1,55 @@
+"""What every PDE problem of the catalogue offers."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from continuation import ResidualMap
+
+__all__ = ["relative_l2", "NetworkProblem"]
+
+
+def relative_l2(predicted: Tensor, exact: Tensor) -> float:
+    """``||predicted - exact||_2 / ||exact||_2`` over all entries.
+
+    Examples
+    --------
+    >>> import torch
+    >>> relative_l2(torch.tensor([1.0, 1.0]), torch.tensor([1.0, 2.0]))  # doctest: +ELLIPSIS
+    0.447...
+    """
+    return float(torch.linalg.vector_norm(predicted - exact) / torch.linalg.vector_norm(exact))
+
+
+class NetworkProblem:
+    """A physics-informed problem solved by a network ``u_theta``.
+
+    Subclasses set ``model`` (with ``apply(theta, x)``), ``residual_map``
+    (the :class:`~continuation.ResidualMap` ``H(theta, eps)``) and
+    ``test_points`` (a dense set, separate from the collocation points), and
+    implement :meth:`exact`.
+    """
+
+    model: object
+    residual_map: ResidualMap
+    test_points: Tensor
+
+    def exact(self, x: Tensor, eps: float) -> Tensor:
+        """The exact solution at the points ``x`` of shape ``(N, d)``, shape ``(N,)``."""
+        raise NotImplementedError
+
+    def predict(self, theta: Tensor, x: Tensor) -> Tensor:
+        """The network at the points ``x`` of shape ``(N, d)``, shape ``(N,)``."""
+        return self.model.apply(theta, x)[:, 0]
+
+    def l2re(self, theta: Tensor, eps: float) -> float:
+        """Relative L2 error against the exact solution on the test points."""
+        with torch.no_grad():
+            return relative_l2(self.predict(theta, self.test_points), self.exact(self.test_points, eps))
+
+    def loss(self, theta: Tensor, eps: float) -> float:
+        """The mean-squared loss ``||H||^2`` (interior mean plus weighted boundary mean)."""
+        with torch.no_grad():
+            residual = self.residual_map(theta, torch.tensor(eps, dtype=theta.dtype))
+            return float(torch.dot(residual, residual))

@@ -1,0 +1,205 @@
+"""The trace: its path, its correctors, its statuses, and its input checks."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import continuation
+from continuation import LevenbergMarquardt, Options, Status
+
+DT = torch.float64
+
+
+def sqrt_path(theta, eps):
+    return theta**2 - eps
+
+
+def theta_near(value):
+    return torch.tensor([value], dtype=DT)
+
+
+eps_lists = st.lists(st.floats(0.1, 4.0), min_size=2, max_size=6).filter(
+    lambda v: all(abs(a - b) > 1e-3 for a, b in zip(v, v[1:]))
+)
+
+
+@given(eps_lists, st.booleans(), st.sampled_from(["euler", "secant", "none"]))
+def test_trace_passes_through_every_listed_eps(eps_path, adaptive, predictor):
+    result = continuation.trace(
+        sqrt_path, theta_near(math.sqrt(eps_path[0]) + 0.1), eps_path, adaptive=adaptive, predictor=predictor
+    )
+    assert result.success, result.message
+    visited = iter(result.eps)
+    assert all(any(e == target for e in visited) for target in eps_path)  # in order
+    assert result.eps[-1] == eps_path[-1]
+    for eps, theta in zip(result.eps, result.thetas):
+        assert abs(float(theta[0]) - math.sqrt(eps)) < 1e-6
+    if not adaptive:
+        assert result.eps == eps_path
+
+
+@st.composite
+def least_squares_problems(draw):
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    m, p = draw(st.integers(2, 10)), draw(st.integers(2, 10))
+    a, b = rng.standard_normal((m, p)), rng.standard_normal((p, p))
+    y = rng.standard_normal(m)
+    a, b, y = (torch.from_numpy(v) for v in (a, b, y))
+    theta0 = torch.from_numpy(rng.standard_normal(p))
+    return (lambda theta, eps: a @ torch.tanh(b @ theta) - eps * y), theta0
+
+
+@given(least_squares_problems())
+def test_levenberg_marquardt_never_increases_the_loss(problem):
+    residual, theta0 = problem
+    H = continuation.as_residual_map(residual)
+    eps = torch.tensor(1.0, dtype=DT)
+    norms = [
+        LevenbergMarquardt().correct(H, theta0, eps, iterations=k, tol=1e-14).residual_norm for k in range(12)
+    ]
+    assert all(b <= a for a, b in zip(norms, norms[1:])), norms
+
+
+@pytest.mark.parametrize("corrector", ["lm", "gauss-newton", "adam", "lbfgs", "newton"])
+def test_every_corrector_follows_a_simple_path(corrector):
+    options = Options(learning_rate=0.05, corrector_iterations=200, tol=1e-6)
+    result = continuation.trace(
+        sqrt_path, theta_near(1.2), [1.0, 0.5], corrector=corrector, adaptive=False, options=options
+    )
+    assert result.success, result.message
+    assert abs(float(result.theta[0]) - math.sqrt(0.5)) < 1e-5
+
+
+def test_eps_may_increase():
+    result = continuation.trace(sqrt_path, theta_near(0.5), [0.25, 4.0])
+    assert result.success and result.eps[-1] == 4.0
+    assert abs(float(result.theta[0]) - 2.0) < 1e-8
+
+
+def test_natural_continuation_stops_cleanly_at_a_fold():
+    # theta^2 = eps has no real solution below 0: the path turns at eps = 0
+    result = continuation.trace(sqrt_path, theta_near(1.0), [1.0, -1.0], options=Options(ds_min=1e-4))
+    assert result.status is Status.STEP_TOO_SMALL
+    assert not result.success
+    assert "arclength" in result.message and "ds_min" in result.message
+    assert len(result.eps) == len(result.thetas) >= 2
+    assert 0 <= result.eps[-1] < 0.05  # it got close to the fold and kept the path
+    assert result.rejected > 0
+
+
+def test_a_residual_that_breaks_returns_the_accepted_path():
+    def fragile(theta, eps):
+        if float(eps) < 0.5:
+            raise RuntimeError("solver exploded")
+        return theta**2 - eps
+
+    result = continuation.trace(fragile, theta_near(1.0), [1.0, 0.1], options=Options(ds_min=1e-3))
+    assert result.status is Status.STEP_TOO_SMALL
+    assert "solver exploded" in result.message
+    assert min(result.eps) >= 0.5 and len(result.eps) >= 2
+
+
+def test_nan_residual_is_rejected_and_halved():
+    def nan_below(theta, eps):
+        return torch.where(eps < 0.3, torch.full_like(theta, math.nan), theta**2 - eps)
+
+    result = continuation.trace(nan_below, theta_near(1.0), [1.0, 0.1], options=Options(ds_min=1e-3))
+    assert result.status is Status.STEP_TOO_SMALL
+    assert any("non-finite" in s.reason for s in result.steps)
+    assert result.eps[-1] >= 0.3
+
+
+def test_callback_can_stop_and_diagnostics_are_recorded():
+    seen = []
+
+    def callback(record, theta):
+        seen.append(record.eps)
+        return len(seen) == 2
+
+    result = continuation.trace(
+        sqrt_path, theta_near(1.0), [1.0, 0.9, 0.8, 0.7], adaptive=False, callback=callback,
+        diagnostics={"theta": lambda problem, theta, eps: float(theta[0])},
+    )
+    assert result.status is Status.STOPPED_BY_CALLBACK
+    assert result.eps == [1.0, 0.9, 0.8]
+    assert [d["eps"] for d in result.diagnostics] == result.eps
+    assert result.diagnostics[1]["theta"] == pytest.approx(math.sqrt(0.9))
+
+
+def test_result_counters_and_table():
+    result = continuation.trace(sqrt_path, theta_near(1.0), [1.0, 0.5])
+    assert result.accepted == len(result.eps) and result.rejected == 0
+    assert result.jacobian_evaluations > 0 and result.wall_time > 0
+    assert result.steps[0].step == 0 and result.steps[0].deps == 0.0
+    assert "reason" in result.table().splitlines()[0]
+    summary = result.summary()
+    assert summary["status"] == "success" and summary["eps"] == result.eps
+
+
+def test_max_steps_ends_with_a_status():
+    result = continuation.trace(sqrt_path, theta_near(1.0), [1.0, 0.1], options=Options(max_steps=2, ds=0.01))
+    assert result.status is Status.MAX_STEPS
+    assert len(result.eps) == 3
+
+
+class ExplodingCorrector:
+    """A user corrector (the protocol, not a registry name) that always fails."""
+
+    def correct(self, problem, theta, eps, *, iterations, tol, state=None):
+        raise FloatingPointError("diverged")
+
+
+def test_failed_initial_correction_has_a_status_and_no_path():
+    result = continuation.trace(sqrt_path, theta_near(1.0), [1.0, 0.5], corrector=ExplodingCorrector())
+    assert result.status is Status.INITIAL_CORRECTION_FAILED
+    assert "diverged" in result.message and not result.success
+    assert result.eps == [] and result.thetas.shape == (0, 1)
+
+
+# ---------------------------------------------------------------- input checks
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"theta0": [1.0]}, TypeError, "theta0 must be a torch.Tensor"),
+        ({"theta0": torch.ones(1, 1, dtype=DT)}, ValueError, r"theta0 must be a non-empty 1-D tensor, got shape \(1, 1\)"),
+        ({"theta0": torch.ones(0, dtype=DT)}, ValueError, "theta0 must be a non-empty 1-D"),
+        ({"theta0": torch.ones(1, dtype=torch.int64)}, TypeError, "theta0 must have a floating dtype"),
+        ({"theta0": torch.tensor([math.nan], dtype=DT)}, ValueError, "theta0 must be finite"),
+        ({"eps_path": [1.0]}, ValueError, "eps_path must hold at least two values"),
+        ({"eps_path": [1.0, 1.0]}, ValueError, "eps_path must not repeat"),
+        ({"eps_path": [1.0, math.inf]}, ValueError, "eps_path must be finite"),
+        ({"eps_path": "ab"}, TypeError, "eps_path must be a sequence"),
+        ({"eps_path": 0.5}, TypeError, "eps_path must be a sequence"),
+        ({"residual": 3.0}, TypeError, "residual must be a ResidualMap or a callable"),
+        ({"residual": lambda t, e: (t - e).reshape(1, 1)}, ValueError, r"residual\(theta0, eps_path\[0\]=1\) must return a non-empty 1-D tensor"),
+        ({"residual": lambda t, e: [1.0]}, TypeError, "must return a torch.Tensor"),
+        ({"residual": lambda t, e: (t - e).float()}, TypeError, "returned dtype torch.float32"),
+        ({"residual": lambda t, e: t / 0 * 0}, ValueError, "is not finite"),
+        ({"method": "pseudo"}, ValueError, "method must be one of"),
+        ({"predictor": "runge-kutta"}, ValueError, "predictor must be one of"),
+        ({"corrector": "sgd"}, ValueError, "corrector must be one of"),
+        ({"corrector": object()}, TypeError, r"corrector must be a name or an object with a correct\(\) method"),
+        ({"predictor": object()}, TypeError, r"predictor must be a name or an object with a velocity\(\) method"),
+        ({"options": {"tol": 1.0}}, TypeError, "options must be a continuation.Options"),
+        ({"adaptive": "yes"}, TypeError, "adaptive must be True or False"),
+        ({"callback": 3}, TypeError, "callback must be callable"),
+    ],
+)
+def test_bad_input_is_rejected_before_any_work(kwargs, error, match):
+    calls = []
+
+    def residual(theta, eps):
+        calls.append(1)
+        return theta - eps
+
+    arguments = {"residual": residual, "theta0": theta_near(1.0), "eps_path": [1.0, 0.5], **kwargs}
+    with pytest.raises(error, match=match):
+        continuation.trace(arguments.pop("residual"), arguments.pop("theta0"), arguments.pop("eps_path"), **arguments)
+    assert len(calls) <= 1  # at most the one evaluation that checks the residual's output
