@@ -248,7 +248,7 @@ class Adam:
         for iteration in range(iterations):
             optimizer.zero_grad()
             loss = loss_fn(parameter)
-            norm = math.sqrt(2 * float(loss))
+            norm = math.sqrt(2 * float(loss.detach()))
             if not math.isfinite(norm):
                 return CorrectorResult(parameter.detach(), iteration, norm, False, "non-finite residual")
             if norm <= tol:

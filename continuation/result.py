@@ -191,10 +191,10 @@ class TraceResult:
         }
 
     def __repr__(self) -> str:
+        span = f"{self.eps[0]:.6g} -> {self.eps[-1]:.6g}" if self.eps else "none"
         return (
             f"TraceResult(status={self.status.value}, accepted={self.accepted}, "
-            f"rejected={self.rejected}, eps={self.eps[0]:.6g} -> {self.eps[-1]:.6g}, "
-            f"wall_time={self.wall_time:.2f}s)"
+            f"rejected={self.rejected}, eps={span}, wall_time={self.wall_time:.2f}s)"
         )
 
 

@@ -13,14 +13,19 @@ from hypothesis import strategies as st
 import continuation
 
 DT = torch.float64
-STEPS = [16, 32, 64, 128]
+STEPS = [10, 20, 40, 80]
 
 
 def exact_path(coefficients):
+    """theta*(eps) = c0 + c1 exp(eps) + c2 sin(eps) with |c1| >= 0.2 in every component.
+
+    For a linear residual the Euler error at eps = 1 is h/2 (v(1) - v(0)) + O(h^2),
+    with v = theta*' = c1 exp(eps) + c2 cos(eps): the exp term keeps it away from 0.
+    """
     c0, c1, c2 = coefficients
 
     def theta_star(eps):
-        return c0 + c1 * torch.sin(eps) + c2 * eps**2
+        return c0 + c1 * torch.exp(eps) + 0.1 * c2 * torch.sin(eps)
 
     return theta_star
 
@@ -41,7 +46,8 @@ def fitted_order(residual, theta_star, eps0=0.0, eps1=1.0):
 
 def coefficients(p):
     vectors = st.lists(st.floats(-1.0, 1.0), min_size=p, max_size=p)
-    return st.tuples(vectors, vectors, vectors).map(lambda t: [torch.tensor(v, dtype=DT) for v in t])
+    slopes = st.lists(st.floats(0.2, 1.0) | st.floats(-1.0, -0.2), min_size=p, max_size=p)
+    return st.tuples(vectors, slopes, vectors).map(lambda t: [torch.tensor(v, dtype=DT) for v in t])
 
 
 @st.composite
@@ -58,10 +64,7 @@ def linear_problems(draw):
 def test_euler_is_first_order_on_linear_paths(problem):
     a, coeffs = problem
     theta_star = exact_path(coeffs)
-    # the exact velocity is independent of theta: make the path curve so the error is O(h)
     slope, errors = fitted_order(lambda theta, eps: a @ theta - a @ theta_star(eps), theta_star)
-    if max(errors) < 1e-12:  # a path Euler follows exactly (c1 = c2 = 0)
-        return
     assert 0.9 <= slope <= 1.1, (slope, errors)
 
 
@@ -74,6 +77,4 @@ def test_euler_is_first_order_on_nonlinear_paths(coeffs, k):
         return g(theta) - g(theta_star(eps))
 
     slope, errors = fitted_order(residual, theta_star)
-    if max(errors) < 1e-12:
-        return
     assert 0.9 <= slope <= 1.1, (slope, errors)

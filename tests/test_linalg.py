@@ -11,7 +11,7 @@ shapes = st.tuples(st.integers(1, 12), st.integers(1, 12))
 
 
 @given(shape=shapes, rank=st.integers(1, 12), seed=st.integers(0, 2**31 - 1),
-       rcond=st.sampled_from([1e-12, 1e-8, 1e-4, 1e-2]))
+       rcond=st.sampled_from([3e-12, 3e-8, 3e-4, 3e-2]))  # no ties with the spectrum
 def test_pinv_solve_matches_numpy_pinv(shape, rank, seed, rcond):
     rng = np.random.default_rng(seed)
     m, p = shape

@@ -44,5 +44,5 @@ def test_bad_widths(widths, error):
 def test_bad_activation_and_theta_shape():
     with pytest.raises(ValueError, match="activation"):
         MLP([1, 1], activation="relu6")
-    with pytest.raises(ValueError, match=r"theta must have shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"theta must have shape \(7,\)"):
         MLP([1, 2, 1]).apply(torch.zeros(5, dtype=torch.float64), torch.zeros(1, dtype=torch.float64))
