@@ -392,7 +392,7 @@ def _trace_natural(setup: Setup, *, progress: bool) -> TraceResult:
             previous_velocity, velocity_known = velocity, False
             if setup.adaptive:
                 ds = next_step(abs(eps_new - eps), report, budget, None, options)
-            bar.update(abs(eps_new - eps))
+            bar.update(min(abs(eps_new - eps), bar.total - bar.n))  # no overshoot from rounding
             bar.set_postfix(eps=f"{eps_new:.4g}", residual=f"{residual_norm:.2e}")
             if eps_new == goal:
                 target += 1

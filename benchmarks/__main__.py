@@ -1,0 +1,33 @@
+"""Command line of the benchmarks: ``python -m benchmarks {demo,foundation} ...``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="trace P1 from eps = 0.5 to 0.01 (make demo)")
+    foundation = commands.add_parser(
+        "foundation",
+        help="P1 at eps = 0.01: homotopy against direct Adam+L-BFGS and direct LM; Jacobian timing",
+    )
+    foundation.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
+    foundation.add_argument("--adam", type=int, default=10_000, help="Adam iterations of the direct baseline")
+    foundation.add_argument("--lbfgs", type=int, default=2_000, help="L-BFGS iterations after Adam")
+    foundation.add_argument("--lm", type=int, default=500, help="iterations of direct LM")
+    foundation.add_argument("--out", default=None, help="output folder (default benchmarks/results/foundation)")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        from .demo import main as demo
+
+        demo()
+    else:
+        from .foundation import main as foundation_main
+
+        foundation_main(args)
+
+
+if __name__ == "__main__":
+    main()
