@@ -138,8 +138,9 @@ class TraceResult:
 
     @property
     def success(self) -> bool:
-        """``True`` when the whole of ``eps_path`` was traced."""
-        return self.status is Status.SUCCESS
+        """``True`` when the trace ended as planned: the whole of ``eps_path``
+        traced (natural), or the range or ``max_arclength`` reached (arclength)."""
+        return self.status in (Status.SUCCESS, Status.LEFT_RANGE, Status.MAX_ARCLENGTH)
 
     @property
     def theta(self) -> Tensor:

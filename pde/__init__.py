@@ -1,7 +1,15 @@
 """Residual maps of the problem catalogue, with exact solutions."""
 
 from .allen_cahn import AllenCahn1D, default_points_1d
+from .allen_cahn_2d import AllenCahn2D, default_points_2d
 from .base import NetworkProblem, relative_l2
+from .bratu import LAMBDA_CRITICAL, BratuFD, BratuNetwork, bratu_exact, bratu_parameter
 from .calculus import gradient, laplacian
+from .fitting import HighFrequencyFit
+from .helmholtz import Helmholtz, default_points_helmholtz
 
-__all__ = ["AllenCahn1D", "default_points_1d", "NetworkProblem", "relative_l2", "gradient", "laplacian"]
+__all__ = [
+    "LAMBDA_CRITICAL", "BratuFD", "BratuNetwork", "bratu_exact", "bratu_parameter",
+   "AllenCahn1D", "default_points_1d", "NetworkProblem", "relative_l2", "gradient", "laplacian",
+    "AllenCahn2D", "default_points_2d", "Helmholtz", "default_points_helmholtz", "HighFrequencyFit",
+]

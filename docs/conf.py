@@ -1,0 +1,26 @@
+"""Sphinx configuration: autodoc + numpydoc, warnings are errors (make docs uses -W)."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(".."))
+
+project = "homotopy-continuation-nn"
+author = "the homotopy-continuation-nn developers"
+copyright = "2026, " + author
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.doctest",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "numpydoc",
+    "myst_parser",
+]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build"]
+autodoc_member_order = "bysource"
+autodoc_typehints = "none"
+numpydoc_show_class_members = False
+numpydoc_validation_checks = set()
+html_theme = "alabaster"
+nitpicky = False
