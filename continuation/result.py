@@ -166,13 +166,18 @@ class TraceResult:
 
     def table(self) -> str:
         """The per-step table as fixed-width text."""
-        header = f"{'step':>4} {'eps':>12} {'deps':>11} {'iters':>5} {'||H||':>10} {'ok':>3} {'wall s':>7}  reason"
-        rows = [header]
+        arc = any(s.arclength is not None for s in self.steps)
+        header = f"{'step':>4} {'eps':>12} {'deps':>11} {'iters':>5} {'||H||':>10} {'ok':>3} {'wall s':>7}"
+        header += f" {'ds':>9} {'t_eps':>9} {'arclength':>10}" if arc else ""
+        rows = [header + "  reason"]
         for s in self.steps:
-            rows.append(
+            row = (
                 f"{s.step:>4} {s.eps:>12.6g} {s.deps:>11.3e} {s.iterations:>5} "
-                f"{s.residual_norm:>10.3e} {'yes' if s.accepted else 'no':>3} {s.wall_time:>7.2f}  {s.reason}"
+                f"{s.residual_norm:>10.3e} {'yes' if s.accepted else 'no':>3} {s.wall_time:>7.2f}"
             )
+            if arc:
+                row += "".join(f" {_optional(v, w)}" for v, w in ((s.ds, 9), (s.tangent_eps, 9), (s.arclength, 10)))
+            rows.append(f"{row}  {s.reason}")
         return "\n".join(rows)
 
     def summary(self) -> dict[str, Any]:
@@ -197,6 +202,10 @@ class TraceResult:
             f"TraceResult(status={self.status.value}, accepted={self.accepted}, "
             f"rejected={self.rejected}, eps={span}, wall_time={self.wall_time:.2f}s)"
         )
+
+
+def _optional(value: Optional[float], width: int) -> str:
+    return f"{value:>{width}.3e}" if value is not None else " " * (width - 1) + "-"
 
 
 def stack_thetas(thetas: list[Tensor]) -> Tensor:
