@@ -1,4 +1,4 @@
-"""Command line of the benchmarks: ``python -m benchmarks {demo,foundation} ...``."""
+"""Command line of the benchmarks: ``python -m benchmarks {demo,foundation,run} ...``."""
 
 from __future__ import annotations
 
@@ -18,11 +18,24 @@ def main(argv=None) -> None:
     foundation.add_argument("--lbfgs", type=int, default=2_000, help="L-BFGS iterations after Adam")
     foundation.add_argument("--lm", type=int, default=500, help="iterations of direct LM")
     foundation.add_argument("--out", default=None, help="output folder (default benchmarks/results/foundation)")
+    from .run import add_arguments as add_run_arguments
+
+    add_run_arguments(
+        commands.add_parser(
+            "run",
+            help="one problem (ac1d, ac2d, ac2d-time, helmholtz, fit): ours against direct LM, "
+            "classical Adam+L-BFGS and the seed's strategies 1 and 2",
+        )
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import main as demo
 
         demo()
+    elif args.command == "run":
+        from .run import run
+
+        run(args)
     else:
         from .foundation import main as foundation_main
 

@@ -1,0 +1,160 @@
+"""P3: a Helmholtz-type problem in ``d`` dimensions, ``eps^2 Lap u + u = f_eps`` on ``(0, 1)^d``.
+
+Exact solution ``u = (1/d) sum_i sin(pi x_i / eps)``, forcing
+``f_eps = (1 - pi^2) u_exact`` and Dirichlet data from the exact solution on
+the faces of the cube. Small ``eps`` means high frequency (spectral bias).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import torch
+from torch import Tensor
+
+from continuation import PointwiseResidual, StackedResidual
+from models import MLP
+
+from .base import NetworkProblem
+from .calculus import laplacian
+
+__all__ = ["Helmholtz", "default_points_helmholtz"]
+
+
+def default_points_helmholtz(eps: float) -> int:
+    """Interior collocation count: ``max(2000, 200 / eps)``.
+
+    2,000 points down to eps = 0.1 (the prototype's count in the spec), then
+    growing like the frequency ``1 / eps``.
+
+    Examples
+    --------
+    >>> default_points_helmholtz(0.1), default_points_helmholtz(0.05)
+    (2000, 4000)
+    """
+    return max(2000, math.ceil(200.0 / eps - 1e-9))
+
+
+class Helmholtz(NetworkProblem):
+    """P3 in ``d`` dimensions as a residual map ``H(theta, eps)``.
+
+    An interior block ``eps^2 Lap u + u - f_eps`` at ``n_points`` uniform
+    random points of ``(0, 1)^d`` and a boundary block ``u - u_exact(eps)`` at
+    ``n_boundary`` points, each on a random face (a random axis ``i`` set to 0
+    or 1, the other coordinates uniform), each block scaled by
+    ``1/sqrt(count)``, the boundary block also by ``boundary_weight``. The
+    Laplacian is a sum of ``d`` forward-over-reverse products
+    (:func:`pde.calculus.laplacian`), never a Hessian. The homotopy runs
+    ``eps`` from 1 down to the target; the boundary data move with ``eps``.
+
+    The test set of :meth:`l2re` is ``n_test`` uniform random points drawn
+    from a generator separate from the collocation points (a grid is
+    impossible in high ``d``).
+
+    Parameters
+    ----------
+    d
+        Dimension.
+    model
+        A network with ``apply(theta, x)``; default MLP d-30-30-30-1, tanh.
+    eps_min
+        The smallest ``eps`` to be traced, which sets the default point count.
+    n_points
+        Interior collocation points (default :func:`default_points_helmholtz`).
+    n_boundary
+        Boundary points (default ``n_points // 4``).
+    seed
+        Seed of the collocation points (the test points use ``seed + 1``
+        in a separate stream).
+    boundary_weight
+        Weight of the boundary block.
+    n_test
+        Number of random test points.
+
+    Examples
+    --------
+    >>> import torch
+    >>> problem = Helmholtz(3, eps_min=0.5, n_points=40, n_boundary=10)
+    >>> theta = problem.model.init(seed=0)
+    >>> problem.residual_map(theta, torch.tensor(0.5, dtype=torch.float64)).shape
+    torch.Size([50])
+    """
+
+    parameter_name = "eps"
+    parameter_start = 1.0
+
+    def __init__(
+        self,
+        d: int,
+        model: Optional[MLP] = None,
+        eps_min: float = 0.1,
+        n_points: Optional[int] = None,
+        n_boundary: Optional[int] = None,
+        seed: int = 0,
+        boundary_weight: float = 1.0,
+        n_test: int = 20_000,
+    ):
+        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+            raise ValueError(f"d must be a positive integer, got {d!r}")
+        if not (math.isfinite(eps_min) and eps_min > 0):
+            raise ValueError(f"eps_min must be a positive number, got {eps_min!r}")
+        self.d = d
+        self.model = model if model is not None else MLP([d, 30, 30, 30, 1])
+        n_points = n_points if n_points is not None else default_points_helmholtz(eps_min)
+        n_boundary = n_boundary if n_boundary is not None else max(1, n_points // 4)
+        dtype = self.model.dtype
+        generator = torch.Generator().manual_seed(seed)
+        self.points = torch.rand(n_points, d, generator=generator, dtype=dtype)
+        self.boundary_points = self._face_points(n_boundary, generator, dtype)
+        test_generator = torch.Generator().manual_seed(seed + 1)
+        self.test_points = torch.rand(n_test, d, generator=test_generator, dtype=dtype)
+        self.residual_map = StackedResidual(
+            [
+                PointwiseResidual(self.interior_residual, self.points),
+                PointwiseResidual(self.boundary_residual, self.boundary_points, boundary_weight),
+            ]
+        )
+
+    def _face_points(self, count: int, generator: torch.Generator, dtype: torch.dtype) -> Tensor:
+        """``count`` uniform points, each moved onto a random face of the cube."""
+        points = torch.rand(count, self.d, generator=generator, dtype=dtype)
+        axis = torch.randint(self.d, (count,), generator=generator)
+        side = torch.randint(2, (count,), generator=generator).to(dtype)
+        points[torch.arange(count), axis] = side
+        return points
+
+    @staticmethod
+    def parameter_target(eps: float) -> float:
+        """The homotopy parameter of the problem at ``eps``: ``eps`` itself."""
+        return float(eps)
+
+    def u(self, theta: Tensor, x: Tensor) -> Tensor:
+        """The network at one point ``x`` of shape ``(d,)``, a scalar."""
+        return self.model.apply(theta, x)[0]
+
+    @staticmethod
+    def exact(x: Tensor, eps) -> Tensor:
+        """``(1/d) sum_i sin(pi x_i / eps)`` at points of shape ``(..., d)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> float(Helmholtz.exact(torch.tensor([[0.5, 0.5]]), 1.0))
+        1.0
+        """
+        return torch.sin(math.pi * x / eps).mean(dim=-1)
+
+    @classmethod
+    def forcing(cls, x: Tensor, eps) -> Tensor:
+        """``f_eps = (1 - pi^2) u_exact`` at points of shape ``(..., d)``."""
+        return (1.0 - math.pi**2) * cls.exact(x, eps)
+
+    def interior_residual(self, theta: Tensor, x: Tensor, eps: Tensor) -> Tensor:
+        """``eps^2 Lap u + u - f_eps`` at one interior point."""
+        lap = laplacian(lambda y: self.u(theta, y))(x)
+        return eps**2 * lap + self.u(theta, x) - self.forcing(x, eps)
+
+    def boundary_residual(self, theta: Tensor, x: Tensor, eps: Tensor) -> Tensor:
+        """``u - u_exact(eps)`` at one boundary point."""
+        return self.u(theta, x) - self.exact(x, eps)

@@ -1,0 +1,78 @@
+"""Smoke run of ``python -m benchmarks run`` with the small budget: every method, one JSON each."""
+
+import json
+import math
+
+import pytest
+import torch
+
+from benchmarks import record
+from benchmarks.__main__ import main
+from benchmarks.run import METHODS, schedule
+
+KEYS = {
+    "problem", "method", "eps", "l2re", "loss", "wall_s", "weights", "points", "seed", "budget", "status",
+    "machine",
+}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One intra-op thread: on a shared 2-core machine two threads made these tiny runs ~6x slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def results(tmp_path, monkeypatch):
+    """A results folder in ``tmp_path``.
+
+    ``record.cached`` prints paths relative to the repository root, taken
+    from ``record.RESULTS``; it is pointed into ``tmp_path`` so that an
+    output folder outside the repository can be used.
+    """
+    monkeypatch.setattr(record, "RESULTS", tmp_path / "benchmarks" / "results")
+    return tmp_path / "benchmarks" / "results" / "smoke"
+
+
+def test_small_budget_run_writes_every_method(results):
+    argv = ["run", "ac2d-time", "--eps", "0.1", "0.05", "--budget", "small", "--seed", "0", "--out", str(results)]
+    main(argv + ["--methods", *METHODS])
+    files = sorted(results.glob("*.json"))
+    assert len(files) == 2 * len(METHODS)
+    for path in files:
+        data = json.loads(path.read_text())
+        assert KEYS <= set(data), KEYS - set(data)
+        assert data["problem"] == "ac2d-time" and data["budget"] == "small" and data["seed"] == 0
+        assert data["method"] in METHODS and data["eps"] in (0.1, 0.05)
+        assert (data["parameter"], data["start"], data["target"]) == ("s", 1.0, 0.0)
+        assert math.isfinite(data["l2re"]) and math.isfinite(data["loss"]), path.name
+        assert data["weights"] == 1981 and data["points"] == 40 and data["boundary_points"] == 12
+        assert "interface_error" in data and data["machine"]["torch_threads"] == 1
+    table = (results / "README.md").read_text()
+    assert all(f"| {method} |" in table for method in METHODS)
+    assert (results / "l2re.png").stat().st_size > 0
+
+    # an existing record is skipped, not recomputed
+    ours = results / "ac2d-time_eps0.1_ours_seed0.json"
+    before = ours.read_text()
+    main(argv[:3] + ["0.1"] + argv[5:] + ["--methods", "ours"])
+    assert ours.read_text() == before
+
+
+def test_bad_arguments_are_refused(results):
+    with pytest.raises(SystemExit, match="eps"):
+        main(["run", "fit", "--eps", "1.5", "--budget", "small", "--out", str(results)])
+    with pytest.raises(SystemExit, match="helmholtz only"):
+        main(["run", "ac2d", "--d", "3", "--budget", "small", "--out", str(results)])
+
+
+def test_schedules():
+    values = schedule(0.5, 0.01, 0.8)
+    assert values[0] == 0.5 and values[-1] == 0.01
+    ratios = [b / a for a, b in zip(values, values[1:])]
+    assert max(ratios) == pytest.approx(min(ratios)) and 0.8 <= ratios[0] < 0.82
+    time_values = schedule(1.0, 0.0, 0.5, floor=1e-3)
+    assert time_values[-1] == 0.0 and time_values[-2] > 1e-3 and len(time_values) == 11

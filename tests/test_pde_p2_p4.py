@@ -1,0 +1,176 @@
+"""P2-P4: the residual of the exact solution vanishes, a wrong parameter does not, and l2re is right.
+
+The stand-in model evaluates the problem's own ``exact`` with ``theta[0]`` as
+``eps``; the derivatives in the residual then come from autograd through the
+same residual code the networks use.
+"""
+
+import math
+
+import pytest
+import torch
+
+from continuation import ResidualMap
+from pde import AllenCahn2D, Helmholtz, HighFrequencyFit
+
+DT = torch.float64
+
+
+class ExactModel:
+    """A stand-in network ``u(x) = scale * field(x - shift, theta[0]) + offset``."""
+
+    dtype = DT
+    num_weights = 1
+
+    def __init__(self, field, scale=1.0, offset=0.0, shift=None):
+        self.field, self.scale, self.offset, self.shift = field, scale, offset, shift
+
+    def apply(self, theta, x):
+        batch = x if x.ndim == 2 else x[None]
+        if self.shift is not None:
+            batch = batch - torch.tensor(self.shift, dtype=DT)
+        u = (self.scale * self.field(batch, theta[0]) + self.offset)[:, None]
+        return u if x.ndim == 2 else u[0]
+
+
+def value(problem, theta_eps, parameter):
+    """The residual map at ``theta = [theta_eps]`` and the homotopy parameter, scaled back per point."""
+    assert isinstance(problem.residual_map, ResidualMap)
+    residual = problem.residual_map(torch.tensor([theta_eps], dtype=DT), torch.tensor(parameter, dtype=DT))
+    return residual, residual * math.sqrt(residual.numel())
+
+
+# ---- P2: 2D Allen-Cahn ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("eps", [0.5, 0.1, 0.02])
+def test_p2_exact_solution_has_zero_residual(eps):
+    problem = AllenCahn2D(model=ExactModel(AllenCahn2D.exact), eps_min=eps, n_points=300, n_boundary=40)
+    residual, _ = value(problem, eps, eps)
+    assert residual.shape == (340,)
+    assert float(residual.abs().max()) < 1e-12
+
+
+def test_p2_residual_detects_a_wrong_eps():
+    problem = AllenCahn2D(model=ExactModel(AllenCahn2D.exact), eps_min=0.1, n_points=300, n_boundary=40)
+    _, pointwise = value(problem, 0.1, 0.12)
+    assert float(pointwise.abs().max()) > 0.1
+
+
+def test_p2_default_points_grow_as_eps_shrinks():
+    counts = [AllenCahn2D(eps_min=eps, n_test=3).points.shape[0] for eps in (0.1, 0.05, 0.02)]
+    assert counts == [1000, 2000, 5000]
+    problem = AllenCahn2D(eps_min=0.1, n_test=3)
+    edges = problem.boundary_points
+    assert bool(((edges.abs() == 1).any(dim=1)).all())
+    assert bool((problem.points.abs() < 1).all())
+
+
+def test_p2_time_homotopy_ends():
+    """s = 1 is solved by u0 = y, s = 0 by the steady solution; between them neither is."""
+    eps = 0.05
+    kwargs = dict(homotopy="time", eps=eps, n_points=300, n_boundary=40)
+    steady = AllenCahn2D(model=ExactModel(AllenCahn2D.exact), **kwargs)
+    initial = AllenCahn2D(model=ExactModel(lambda x, e: AllenCahn2D.initial_state(x)), **kwargs)
+    assert float(value(steady, eps, 0.0)[0].abs().max()) < 1e-12
+    assert float(value(initial, eps, 1.0)[0].abs().max()) < 1e-12
+    assert float(value(steady, eps, 0.5)[1].abs().max()) > 0.1
+    assert float(value(initial, eps, 0.5)[1].abs().max()) > 0.1
+    assert (steady.parameter_start, steady.parameter_target(eps)) == (1.0, 0.0)
+
+
+def test_p2_time_and_eps_homotopies_agree_at_s_zero():
+    theta = AllenCahn2D(n_points=10, n_boundary=4, n_test=3).model.init(seed=1)
+    eps = torch.tensor(0.1, dtype=DT)
+    a = AllenCahn2D(eps_min=0.1, n_points=30, n_boundary=8, n_test=3)
+    b = AllenCahn2D(homotopy="time", eps=0.1, n_points=30, n_boundary=8, n_test=3)
+    torch.testing.assert_close(a.residual_map(theta, eps), b.residual_map(theta, torch.tensor(0.0, dtype=DT)))
+
+
+@pytest.mark.parametrize("delta", [1e-3, 1e-2])
+def test_p2_l2re_of_a_shifted_interface(delta):
+    eps = 0.05
+    problem = AllenCahn2D(model=ExactModel(AllenCahn2D.exact, shift=[0.0, delta]), eps_min=eps,
+                          n_points=10, n_boundary=4)
+    theta = torch.tensor([eps], dtype=DT)
+    # shifting phi by delta changes u by ~ delta du/dy; the ratio of the integrals is that of P1
+    width = math.sqrt(2.0) * eps
+    predicted = delta * math.sqrt(4.0 / (3.0 * width)) / math.sqrt(2.0 - 2.0 * width)
+    assert problem.l2re(theta, eps) == pytest.approx(predicted, rel=0.05)
+    assert problem.interface_error(theta) == pytest.approx(delta, abs=1e-4)
+
+
+def test_p2_l2re_of_a_scaled_solution():
+    problem = AllenCahn2D(model=ExactModel(AllenCahn2D.exact, scale=1.03), homotopy="time", eps=0.1,
+                          n_points=10, n_boundary=4)
+    assert problem.l2re(torch.tensor([0.1], dtype=DT)) == pytest.approx(0.03, rel=1e-9)
+
+
+# ---- P3: Helmholtz in d dimensions --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("d", [2, 10])
+@pytest.mark.parametrize("eps", [1.0, 0.2])
+def test_p3_exact_solution_has_zero_residual(d, eps):
+    problem = Helmholtz(d, model=ExactModel(Helmholtz.exact), n_points=100, n_boundary=40, n_test=10)
+    residual, _ = value(problem, eps, eps)
+    assert residual.shape == (140,)
+    assert float(residual.abs().max()) < 1e-12
+
+
+@pytest.mark.parametrize("d", [2, 10])
+def test_p3_residual_detects_a_wrong_eps(d):
+    problem = Helmholtz(d, model=ExactModel(Helmholtz.exact), n_points=100, n_boundary=40, n_test=10)
+    _, pointwise = value(problem, 0.2, 0.25)
+    assert float(pointwise.abs().max()) > 0.1
+
+
+@pytest.mark.parametrize("d", [2, 10])
+def test_p3_points_in_cube_and_on_faces(d):
+    problem = Helmholtz(d, n_points=200, n_boundary=100, n_test=500, seed=3)
+    on_face = ((problem.boundary_points == 0) | (problem.boundary_points == 1)).sum(dim=1)
+    assert bool((on_face == 1).all())
+    assert bool(((problem.points > 0) & (problem.points < 1)).all())
+    # test points: same distribution, different draws
+    assert not torch.equal(problem.test_points[:200], problem.points)
+
+
+@pytest.mark.parametrize("d", [2, 10])
+def test_p3_l2re_of_perturbed_solutions(d):
+    eps = 0.5  # then u_exact has mean 0 and mean square 1 / (2 d) on the cube
+    scaled = Helmholtz(d, model=ExactModel(Helmholtz.exact, scale=0.98), n_points=10, n_boundary=4)
+    theta = torch.tensor([eps], dtype=DT)
+    assert scaled.l2re(theta, eps) == pytest.approx(0.02, rel=1e-9)
+    delta = 1e-2
+    shifted = Helmholtz(d, model=ExactModel(Helmholtz.exact, offset=delta), n_points=10, n_boundary=4)
+    assert shifted.l2re(theta, eps) == pytest.approx(delta * math.sqrt(2 * d), rel=0.05)
+
+
+# ---- P4: high-frequency fitting -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("eps", [1.0, 0.1, 0.02])
+def test_p4_exact_fit_has_zero_residual(eps):
+    problem = HighFrequencyFit(model=ExactModel(HighFrequencyFit.exact), n_points=500)
+    residual, _ = value(problem, eps, eps)
+    assert residual.shape == (500,)
+    assert float(residual.abs().max()) < 1e-13
+    assert problem.mean_squared_loss(torch.tensor([eps], dtype=DT), eps) < 1e-26
+
+
+def test_p4_residual_detects_a_wrong_eps_and_loss_is_a_mean():
+    problem = HighFrequencyFit(model=ExactModel(HighFrequencyFit.exact), n_points=500)
+    _, pointwise = value(problem, 0.1, 0.11)
+    assert float(pointwise.abs().max()) > 0.5
+    offset = HighFrequencyFit(model=ExactModel(HighFrequencyFit.exact, offset=0.1), n_points=500)
+    assert offset.loss(torch.tensor([0.1], dtype=DT), 0.1) == pytest.approx(0.01, rel=1e-12)
+
+
+@pytest.mark.parametrize("eps", [0.1, 0.02])
+def test_p4_l2re_of_perturbed_fits(eps):
+    theta = torch.tensor([eps], dtype=DT)
+    scaled = HighFrequencyFit(model=ExactModel(HighFrequencyFit.exact, scale=1.01), n_points=10)
+    assert scaled.l2re(theta, eps) == pytest.approx(0.01, rel=1e-9)
+    # an offset delta against a sine of mean square 1/2: L2RE = delta sqrt(2)
+    shifted = HighFrequencyFit(model=ExactModel(HighFrequencyFit.exact, offset=1e-3), n_points=10)
+    assert shifted.l2re(theta, eps) == pytest.approx(1e-3 * math.sqrt(2.0), rel=1e-3)
