@@ -1,4 +1,4 @@
-"""Command line of the benchmarks: ``python -m benchmarks {demo,foundation,run} ...``."""
+"""Command line of the benchmarks: ``python -m benchmarks {demo,foundation,run,bratu} ...``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ def main(argv=None) -> None:
             "classical Adam+L-BFGS and the seed's strategies 1 and 2",
         )
     )
+    bratu = commands.add_parser("bratu", help="P6: arclength round the fold, finite differences and networks")
+    bratu.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
+    bratu.add_argument("--out", default=None, help="output folder (default benchmarks/results/bratu)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import main as demo
@@ -36,7 +39,11 @@ def main(argv=None) -> None:
         from .run import run
 
         run(args)
-    else:
+    elif args.command == "bratu":
+        from .bratu import main as bratu_main
+
+        bratu_main(args)
+    elif args.command == "foundation":
         from .foundation import main as foundation_main
 
         foundation_main(args)

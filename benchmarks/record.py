@@ -40,9 +40,9 @@ def cached(path: Path, compute: Callable[[], dict[str, Any]], force: bool = Fals
     finishes and skipped when it exists.
     """
     if path.exists() and not force:
-        print(f"[skip] {path.relative_to(RESULTS.parent.parent)} exists")
+        print(f"[skip] {os.path.relpath(path)} exists")
         return json.loads(path.read_text())
     payload = compute()
     write_json(path, payload)
-    print(f"[wrote] {path.relative_to(RESULTS.parent.parent)}")
+    print(f"[wrote] {os.path.relpath(path)}")
     return json.loads(path.read_text())
