@@ -1,4 +1,4 @@
-"""Command line of the benchmarks: ``python -m benchmarks {demo,foundation,run,bratu} ...``."""
+"""Command line of the benchmarks: ``python -m benchmarks {demo,foundation,run,bratu,diagnostics} ...``."""
 
 from __future__ import annotations
 
@@ -30,6 +30,13 @@ def main(argv=None) -> None:
     bratu = commands.add_parser("bratu", help="P6: arclength round the fold, finite differences and networks")
     bratu.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     bratu.add_argument("--out", default=None, help="output folder (default benchmarks/results/bratu)")
+    diagnostics = commands.add_parser(
+        "diagnostics", help="P1 kernel spectra: eps sweep at the init (seed Fig. 4) and warm starts (seed Table 2)"
+    )
+    diagnostics.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
+    diagnostics.add_argument("--out", default=None, help="output folder (default benchmarks/results/diagnostics)")
+    diagnostics.add_argument("--part", choices=("all", "init", "warm"), default="all",
+                             help="init: eps sweep at the Xavier init (light); warm: the warm starts (traces)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import main as demo
@@ -43,6 +50,10 @@ def main(argv=None) -> None:
         from .bratu import main as bratu_main
 
         bratu_main(args)
+    elif args.command == "diagnostics":
+        from .diagnostics import main as diagnostics_main
+
+        diagnostics_main(args)
     elif args.command == "foundation":
         from .foundation import main as foundation_main
 

@@ -22,6 +22,17 @@ from .correctors import (
     Newton,
     NoCorrector,
 )
+from .diagnostics import (
+    HessianExtremes,
+    SpectrumSummary,
+    effective_cutoff_number,
+    hessian_extremes,
+    kernel_spectrum,
+    kernel_summary,
+    negative_eigenvalue_count,
+    summarize_spectrum,
+    truncated_entropy,
+)
 from .linalg import DampedLeastSquares, pinv_solve
 from .options import Options
 from .predictors import EulerPredictor, NoPredictor, SecantPredictor
@@ -61,4 +72,13 @@ __all__ = [
     "NoCorrector",
     "pinv_solve",
     "DampedLeastSquares",
+    "kernel_spectrum",
+    "SpectrumSummary",
+    "summarize_spectrum",
+    "kernel_summary",
+    "effective_cutoff_number",
+    "truncated_entropy",
+    "HessianExtremes",
+    "hessian_extremes",
+    "negative_eigenvalue_count",
 ]

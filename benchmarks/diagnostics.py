@@ -1,0 +1,297 @@
+"""P1 kernel spectra: the seed's Figure 4 / Theorem 4.1 (eps sweep at the init) and Table 2 (warm starts).
+
+``python -m benchmarks diagnostics`` writes one JSON per configuration under
+``benchmarks/results/diagnostics/`` (skipped when it exists, ``--force``
+reruns), a PNG plot and a markdown table ``README.md``.
+
+Problem: P1, ``pde.AllenCahn1D(eps_min=0.01)`` with its default MLP
+1-30-30-30-1 (1,951 weights) and 1,000 interior points, Xavier init with seed
+0, float64. The kernel is ``K = J J^T`` (1,002 x 1,002), its eigenvalues by
+:func:`continuation.kernel_spectrum` (squared singular values of ``J``).
+
+* ``init-eps-<eps>`` (part ``init``): ``lambda_min`` and ``lambda_max`` of
+  ``K`` at the Xavier init for eps in 0.5 ... 0.01. The seed's claim: the
+  largest eigenvalue shrinks with eps (the ``eps^2`` Laplacian term loses
+  weight), so by Weyl's inequality the upper bound on ``lambda_min``, the
+  training rate of gradient descent, shrinks too.
+* ``warm-from-<eps_prev>`` (part ``warm``): the seed's Table 2. ``theta`` at
+  ``eps_prev`` is ``continuation.trace(problem.residual_map, theta0, [0.5,
+  eps_prev])`` with the defaults (for ``eps_prev = 0.5``, where there is no
+  path, the trace's own initial correction: LM with
+  ``Options().initial_iterations`` at 0.5); then ``lambda_min`` of ``K`` at the
+  target eps = 0.01 at that ``theta``. The Xavier row is ``init-eps-0.01``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Iterable, Optional
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+import continuation  # noqa: E402
+from continuation import kernel_spectrum, summarize_spectrum, truncated_entropy  # noqa: E402
+from continuation.correctors import corrector_from_options  # noqa: E402
+from pde import AllenCahn1D  # noqa: E402
+
+from .record import RESULTS, cached  # noqa: E402
+
+COMMAND = "python -m benchmarks diagnostics"
+EPS_TARGET, EPS_START, SEED = 0.01, 0.5, 0
+INIT_EPS = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01)
+WARM_EPS = (0.5, 0.2, 0.1, 0.05, 0.03, 0.02)
+THRESHOLD = 1e-10
+"""Relative threshold of the effective rank and cut-off of the truncated entropy."""
+
+
+def _common(problem: AllenCahn1D, method: str, eps: float, command: str) -> dict:
+    return {
+        "problem": "P1 allen-cahn 1d",
+        "method": method,
+        "eps": eps,
+        "weights": problem.model.num_weights,
+        "points": problem.points.shape[0],
+        "seed": SEED,
+        "command": command,
+    }
+
+
+def spectrum_record(problem: AllenCahn1D, theta: torch.Tensor, eps: float) -> dict:
+    """The kernel spectrum of P1 at ``(theta, eps)`` and its summary."""
+    start = time.perf_counter()
+    eigenvalues = kernel_spectrum(problem.residual_map, theta, eps)
+    wall = time.perf_counter() - start
+    summary = summarize_spectrum(eigenvalues, THRESHOLD)
+    return {
+        "lambda_min": summary.lambda_min,
+        "lambda_max": summary.lambda_max,
+        "condition": summary.condition,
+        "effective_rank": summary.effective_rank,
+        "kernel_size": summary.size,
+        "threshold": THRESHOLD,
+        "truncated_entropy": truncated_entropy(eigenvalues, THRESHOLD),
+        "truncated_entropy_normalized": truncated_entropy(eigenvalues, THRESHOLD, normalized=True),
+        "spectrum_wall_s": wall,
+        "eigenvalues": eigenvalues.tolist(),
+    }
+
+
+def run_init(problem: AllenCahn1D, eps: float, command: str = COMMAND) -> dict:
+    """Kernel spectrum at the Xavier init, at ``eps``."""
+    theta0 = problem.model.init(seed=SEED)
+    record = spectrum_record(problem, theta0, eps)
+    return {
+        **_common(problem, "kernel spectrum at the xavier init", eps, command),
+        **record,
+        "wall_s": record["spectrum_wall_s"],
+    }
+
+
+def warm_start(problem: AllenCahn1D, eps_prev: float) -> tuple[torch.Tensor, dict]:
+    """``theta`` at ``eps_prev`` as the trace from ``EPS_START`` with the defaults finds it."""
+    theta0 = problem.model.init(seed=SEED)
+    if eps_prev == EPS_START:
+        options = continuation.Options()
+        report = corrector_from_options("lm", options).correct(
+            problem.residual_map, theta0, torch.tensor(EPS_START, dtype=theta0.dtype),
+            iterations=options.initial_iterations, tol=options.tol,
+        )
+        return report.theta, {
+            "how": f"the trace's initial correction: lm, {options.initial_iterations} iterations, tol {options.tol:g}",
+            "status": "converged" if report.converged else "not converged",
+            "message": report.message,
+            "corrector_iterations": report.iterations,
+        }
+    result = continuation.trace(problem.residual_map, theta0, [EPS_START, eps_prev])
+    return result.theta, {
+        "how": f"continuation.trace(problem.residual_map, theta0, [{EPS_START:g}, {eps_prev:g}]), defaults",
+        "status": result.status.value,
+        "message": result.message,
+        "reached_eps": result.eps[-1] if result.eps else math.nan,
+        "accepted_steps": result.accepted,
+        "rejected_steps": result.rejected,
+        "corrector_iterations": result.corrector_iterations,
+        "jacobian_evaluations": result.jacobian_evaluations,
+    }
+
+
+def run_warm(problem: AllenCahn1D, eps_prev: float, command: str = COMMAND) -> dict:
+    """The seed's Table 2 entry: kernel ``lambda_min`` at the target eps from the warm start at ``eps_prev``."""
+    start = time.perf_counter()
+    theta, how = warm_start(problem, eps_prev)
+    trace_wall = time.perf_counter() - start
+    record = spectrum_record(problem, theta, EPS_TARGET)
+    return {
+        **_common(problem, f"kernel spectrum at eps = {EPS_TARGET:g} from the solution at eps = {eps_prev:g}",
+                  EPS_TARGET, command),
+        "eps_prev": eps_prev,
+        **how,
+        "trace_wall_s": trace_wall,
+        "loss_at_eps_prev": problem.loss(theta, eps_prev),
+        "l2re_at_eps_prev": problem.l2re(theta, eps_prev),
+        "loss_at_target": problem.loss(theta, EPS_TARGET),
+        "l2re_at_target": problem.l2re(theta, EPS_TARGET),
+        **record,
+        "wall_s": trace_wall + record["spectrum_wall_s"],
+    }
+
+
+def plot(init: dict, warm: dict, path: Path) -> None:
+    """lambda_min, lambda_max of K against eps at the init; the leading spectra; lambda_min at 0.01 by start."""
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4))
+    if init:
+        eps = sorted(init)
+        left.loglog(eps, [init[e]["lambda_max"] for e in eps], "o-", label="lambda_max(K)")
+        left.loglog(eps, [init[e]["lambda_min"] for e in eps], "s-", label="lambda_min(K)")
+        for e in eps:
+            leading = sorted(init[e]["eigenvalues"], reverse=True)[:60]
+            middle.semilogy(range(1, len(leading) + 1), [max(v, 1e-300) for v in leading], ".-", ms=3,
+                            label=f"eps = {e:g}")
+        floor = THRESHOLD * max(init[e]["lambda_max"] for e in eps)
+        middle.axhline(floor, color="k", ls=":", lw=0.8, label=f"{THRESHOLD:g} lambda_max")
+    left.set(xlabel="eps", ylabel="eigenvalue of K = J J^T", title="P1 at the Xavier init (seed Fig. 4)")
+    left.legend(fontsize=8)
+    middle.set(xlabel="index (descending)", ylabel="eigenvalue of K", title="leading 60 eigenvalues at the init")
+    middle.legend(fontsize=7)
+    labels, values = [], []
+    if EPS_TARGET in init:
+        labels.append("Xavier")
+        values.append(init[EPS_TARGET]["lambda_min"])
+    for eps_prev in sorted(warm, reverse=True):
+        labels.append(f"from {eps_prev:g}")
+        values.append(warm[eps_prev]["lambda_min"])
+    if values:
+        right.bar(range(len(values)), [max(v, 1e-300) for v in values])
+        right.set_xticks(range(len(values)), labels, rotation=30, fontsize=8)
+        right.set_yscale("log")
+    right.set(ylabel=f"lambda_min(K) at eps = {EPS_TARGET:g}", title="warm starts (seed Table 2)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def write_readme(init: dict, warm: dict, problem: AllenCahn1D, out: Path) -> str:
+    lines = [
+        "# P1 kernel spectra: eps sweep at the init and warm starts",
+        "",
+        f"Command: `{COMMAND}` (or one part: `--part init`, `--part warm`). P1 (1D Allen-Cahn), MLP "
+        f"{'-'.join(map(str, problem.model.widths))} tanh ({problem.model.num_weights} weights), "
+        f"{problem.points.shape[0]} interior points + 2 boundary points, "
+        f"Xavier init seed {SEED}, float64. K = J J^T ({problem.points.shape[0] + 2} x "
+        f"{problem.points.shape[0] + 2}), eigenvalues as squared singular values of J. Effective rank: "
+        f"eigenvalues > {THRESHOLD:g} lambda_max; truncated entropy H with the same relative cut-off "
+        "(natural log, p_i = lambda_i / sum of the kept ones). One JSON per row.",
+        "",
+        "## (a) The kernel at the Xavier init against eps (seed Figure 4, Theorem 4.1)",
+        "",
+        "| eps | lambda_min(K) | lambda_max(K) | condition | effective rank / size | H | wall s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for eps in INIT_EPS:
+        if eps in init:
+            r = init[eps]
+            lines.append(f"| {eps:g} | {r['lambda_min']:.3e} | {r['lambda_max']:.3e} | {r['condition']:.2e} "
+                         f"| {r['effective_rank']} / {r['kernel_size']} | {r['truncated_entropy']:.3f} "
+                         f"| {r['wall_s']:.1f} |")
+        else:
+            lines.append(f"| {eps:g} | not run | | | | | |")
+    lines += [
+        "",
+        f"## (b) lambda_min(K) at eps = {EPS_TARGET:g} from warm starts (seed Table 2)",
+        "",
+        f"theta at eps_prev from `continuation.trace(problem.residual_map, theta0, [{EPS_START:g}, eps_prev])` "
+        f"with the defaults (eps_prev = {EPS_START:g}: the trace's initial correction), then the kernel at "
+        f"eps = {EPS_TARGET:g} at that theta. The seed (column headers lost in its extraction) reports "
+        "7.38e-8 at the Xavier init, rising to 1.48e-2 for its closest warm start.",
+        "",
+        f"| initialisation | trace status | lambda_min(K) at {EPS_TARGET:g} | lambda_max(K) | condition "
+        f"| effective rank / size | H | loss at eps_prev | loss at {EPS_TARGET:g} | wall s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    if EPS_TARGET in init:
+        r = init[EPS_TARGET]
+        lines.append(f"| Xavier | - | {r['lambda_min']:.3e} | {r['lambda_max']:.3e} | {r['condition']:.2e} "
+                     f"| {r['effective_rank']} / {r['kernel_size']} | {r['truncated_entropy']:.3f} "
+                     f"| - | {problem.loss(problem.model.init(seed=SEED), EPS_TARGET):.2e} | {r['wall_s']:.1f} |")
+    for eps_prev in WARM_EPS:
+        if eps_prev in warm:
+            r = warm[eps_prev]
+            lines.append(f"| from eps = {eps_prev:g} | {r['status']} | {r['lambda_min']:.3e} | {r['lambda_max']:.3e} "
+                         f"| {r['condition']:.2e} | {r['effective_rank']} / {r['kernel_size']} "
+                         f"| {r['truncated_entropy']:.3f} | {r['loss_at_eps_prev']:.2e} | {r['loss_at_target']:.2e} "
+                         f"| {r['wall_s']:.1f} |")
+        else:
+            lines.append(f"| from eps = {eps_prev:g} | not run | | | | | | | | |")
+    singular = [r for r in [*init.values(), *warm.values()] if r["effective_rank"] < r["kernel_size"]]
+    if singular:
+        unit = torch.finfo(torch.float64).eps / 2
+        resolution = unit**2 * max(r["lambda_max"] for r in singular)
+        lowest = min(r["lambda_min"] for r in singular)
+        lines += [
+            "",
+            f"Where the effective rank is below the kernel size ({len(singular)} of {len(init) + len(warm)} rows), "
+            f"K is numerically singular: lambda_min lies below {THRESHOLD:g} lambda_max (down to {lowest:.1e}; "
+            f"the SVD resolves eigenvalues down to about (u s_max)^2 = {resolution:.0e}, u = {unit:.1e}), so "
+            "lambda_min and the condition number compare rounding, not conditioning. The effective rank, the "
+            "truncated entropy H and the leading spectra (plot, and the `eigenvalues` of each JSON) are then the "
+            "comparable quantities.",
+        ]
+    lines.append("")
+    text = "\n".join(lines)
+    (out / "README.md").write_text(text)
+    return text
+
+
+def run_all(
+    problem: AllenCahn1D,
+    out: Path,
+    *,
+    force: bool = False,
+    parts: Iterable[str] = ("init", "warm"),
+    init_eps: Iterable[float] = INIT_EPS,
+    warm_eps: Iterable[float] = WARM_EPS,
+    command: str = COMMAND,
+) -> tuple[dict, dict]:
+    """Compute (or load) the records of ``parts``, then the plot and the README from every record present."""
+    parts = set(parts)
+    init_eps, warm_eps = list(init_eps), list(warm_eps)
+    if "init" in parts:
+        for eps in init_eps:
+            cached(out / f"init-eps-{eps:g}.json", lambda: run_init(problem, eps, command), force=force)
+    if "warm" in parts:
+        for eps_prev in warm_eps:
+            cached(out / f"warm-from-{eps_prev:g}.json", lambda: run_warm(problem, eps_prev, command), force=force)
+    init = _load(out, "init-eps", init_eps)
+    warm = _load(out, "warm-from", warm_eps)
+    plot(init, warm, out / "kernel_spectra.png")
+    print(write_readme(init, warm, problem, out))
+    return init, warm
+
+
+def _load(out: Path, prefix: str, values: list[float]) -> dict:
+    records = {}
+    for value in values:
+        path = out / f"{prefix}-{value:g}.json"
+        if path.exists():
+            records[value] = json.loads(path.read_text())
+    return records
+
+
+def main(args) -> None:
+    out = Path(args.out) if args.out else RESULTS / "diagnostics"
+    out.mkdir(parents=True, exist_ok=True)
+    parts: Optional[str] = getattr(args, "part", "all")
+    run_all(
+        AllenCahn1D(eps_min=EPS_TARGET),
+        out,
+        force=args.force,
+        parts=("init", "warm") if parts in (None, "all") else (parts,),
+        command=COMMAND if parts in (None, "all") else f"{COMMAND} --part {parts}",
+    )
