@@ -79,10 +79,6 @@ class AllenCahn1D(NetworkProblem):
             ]
         )
 
-    def u(self, theta: Tensor, x: Tensor) -> Tensor:
-        """The network at one point ``x`` of shape ``(1,)``, a scalar."""
-        return self.model.apply(theta, x)[0]
-
     def interior_residual(self, theta: Tensor, x: Tensor, eps: Tensor) -> Tensor:
         """``eps^2 u'' + u - u^3`` at one point."""
         u = self.u(theta, x)

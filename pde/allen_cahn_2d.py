@@ -172,10 +172,6 @@ class AllenCahn2D(NetworkProblem):
         """The homotopy parameter of the steady problem at ``eps``: ``eps`` itself, or s = 0."""
         return float(eps) if self.homotopy == "eps" else 0.0
 
-    def u(self, theta: Tensor, x: Tensor) -> Tensor:
-        """The network at one point ``x`` of shape ``(2,)``, a scalar."""
-        return self.model.apply(theta, x)[0]
-
     @staticmethod
     def exact(x: Tensor, eps) -> Tensor:
         """``tanh((y - a sin(pi x)) / (sqrt(2) eps))`` at points of shape ``(..., 2)``.

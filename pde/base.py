@@ -39,6 +39,10 @@ class NetworkProblem:
         """The exact solution at the points ``x`` of shape ``(N, d)``, shape ``(N,)``."""
         raise NotImplementedError
 
+    def u(self, theta: Tensor, x: Tensor) -> Tensor:
+        """The network at one point ``x`` of shape ``(d,)``, a scalar (pointwise residuals use it)."""
+        return self.model.apply(theta, x)[0]
+
     def predict(self, theta: Tensor, x: Tensor) -> Tensor:
         """The network at the points ``x`` of shape ``(N, d)``, shape ``(N,)``."""
         return self.model.apply(theta, x)[:, 0]

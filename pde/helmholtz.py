@@ -129,10 +129,6 @@ class Helmholtz(NetworkProblem):
         """The homotopy parameter of the problem at ``eps``: ``eps`` itself."""
         return float(eps)
 
-    def u(self, theta: Tensor, x: Tensor) -> Tensor:
-        """The network at one point ``x`` of shape ``(d,)``, a scalar."""
-        return self.model.apply(theta, x)[0]
-
     @staticmethod
     def exact(x: Tensor, eps) -> Tensor:
         """``(1/d) sum_i sin(pi x_i / eps)`` at points of shape ``(..., d)``.
