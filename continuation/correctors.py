@@ -302,7 +302,7 @@ class LBFGS:
             return loss
 
         optimizer.step(closure)
-        used = optimizer.state[optimizer._params[0]].get("n_iter", iterations)
+        used = optimizer.state[parameter].get("n_iter", iterations)
         theta = parameter.detach()
         norm = _norm(problem(theta, eps))
         converged = norm <= tol
