@@ -62,11 +62,6 @@ class HighFrequencyFit(NetworkProblem):
         self.residual_map = PointwiseResidual(self.residual, self.points)
 
     @staticmethod
-    def parameter_target(eps: float) -> float:
-        """The homotopy parameter of the problem at ``eps``: ``eps`` itself."""
-        return float(eps)
-
-    @staticmethod
     def exact(x: Tensor, eps) -> Tensor:
         """``sin(pi x / eps)`` at points of shape ``(..., 1)``.
 

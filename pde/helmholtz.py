@@ -125,11 +125,6 @@ class Helmholtz(NetworkProblem):
         return points
 
     @staticmethod
-    def parameter_target(eps: float) -> float:
-        """The homotopy parameter of the problem at ``eps``: ``eps`` itself."""
-        return float(eps)
-
-    @staticmethod
     def exact(x: Tensor, eps) -> Tensor:
         """``(1/d) sum_i sin(pi x_i / eps)`` at points of shape ``(..., d)``.
 
