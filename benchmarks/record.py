@@ -23,6 +23,8 @@ def machine() -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "python": sys.version.split()[0],
         "torch": torch.__version__,
+        # other work on the machine while this ran (1, 5 and 15 minute averages)
+        "load_average": list(os.getloadavg()),
     }
 
 
