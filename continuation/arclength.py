@@ -239,11 +239,11 @@ def trace_arclength(setup: Setup, *, progress: bool = False) -> TraceResult:
         arclengths.append(arc)
         if setup.diagnostics:
             diagnostics.append(evaluate_diagnostics(setup, z_new[:-1], eps_new))
-        residual_norm, corrector_state = report.residual_norm, report.state
+        previous_norm, residual_norm, corrector_state = residual_norm, report.residual_norm, report.state
         if float(tangent[-1]) * float(new_tangent[-1]) < 0:
             events.append(_locate_fold(setup, z, tangent, ds, len(path_z) - 2, correct_along, tangent_at))
         lipschitz = lipschitz_estimate(new_tangent, tangent, z_new[:-1], z[:-1], float(z_new[-1] - z[-1]))
-        ds = next_step(ds, report, options.corrector_iterations, lipschitz, options)
+        ds = next_step(ds, report, options.corrector_iterations, lipschitz, options, previous_norm)
         if setup.callback is not None and setup.callback(row, z_new[:-1]):
             status, message = Status.STOPPED_BY_CALLBACK, f"stopped by the callback at eps = {eps_new:g}"
             break

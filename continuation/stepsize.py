@@ -11,7 +11,7 @@ from torch import Tensor
 from .correctors import CorrectorResult
 from .options import Options
 
-__all__ = ["lipschitz_estimate", "next_step"]
+__all__ = ["effort_factor", "lipschitz_estimate", "next_step"]
 
 
 def lipschitz_estimate(
@@ -39,21 +39,46 @@ def lipschitz_estimate(
     return float(torch.linalg.vector_norm(velocity - previous_velocity)) / distance
 
 
-def effort_factor(report: CorrectorResult, budget: int) -> float:
+def effort_factor(
+    report: CorrectorResult, budget: int, previous_norm: Optional[float] = None, options: Optional[Options] = None
+) -> float:
     """Growth factor of the step from the corrector's effort.
 
     A corrector that converged within a quarter of its budget doubles the
-    step, within half of it grows it by 1.5, and otherwise keeps it. One
-    that used its budget without converging, but whose point was accepted,
-    keeps it too: fixed-budget correctors (``adam``) never converge to a
-    tight ``tol``, and for them rejection is what shrinks the step.
+    step, within half of it grows it by 1.5, and otherwise keeps it.
+
+    A point accepted without converging (a least-squares floor above
+    ``tol``, or a fixed-budget corrector such as ``adam``) is judged by the
+    ratio ``r = ||H_new|| / max(||H_prev||, tol)`` of its residual to the
+    previous accepted one: ``r <= 1`` (the step cost no accuracy) grows the
+    step by 1.5, ``r > sqrt(residual_growth)`` (it cost much of what
+    acceptance allows) halves it, and anything between keeps it. Without
+    ``previous_norm`` such a point keeps the step.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from continuation import Options
+    >>> from continuation.correctors import CorrectorResult
+    >>> floor = CorrectorResult(torch.zeros(1), 8, 2e-4, False, "budget used")
+    >>> effort_factor(floor, 8, previous_norm=3e-4, options=Options())
+    1.5
+    >>> effort_factor(floor, 8, previous_norm=2e-5, options=Options(residual_growth=10.0))
+    0.5
     """
-    if not report.converged:
+    if report.converged:
+        if budget == 0 or report.iterations <= budget / 4:
+            return 2.0
+        if report.iterations <= budget / 2:
+            return 1.5
         return 1.0
-    if budget == 0 or report.iterations <= budget / 4:
-        return 2.0
-    if report.iterations <= budget / 2:
+    if previous_norm is None or options is None:
+        return 1.0
+    ratio = report.residual_norm / max(previous_norm, options.tol)
+    if ratio <= 1.0:
         return 1.5
+    if ratio > math.sqrt(options.residual_growth):
+        return 0.5
     return 1.0
 
 
@@ -63,11 +88,13 @@ def next_step(
     budget: int,
     lipschitz: Optional[float],
     options: Options,
+    previous_norm: Optional[float] = None,
 ) -> float:
     """The next ``|deps|`` after an accepted step of size ``taken``.
 
     ``min(effort_factor * taken, growth_max * taken, c / L)``, clipped to
-    ``[ds_min, ds_max]``.
+    ``[ds_min, ds_max]``; ``previous_norm`` is ``||H||`` at the previous
+    accepted point (see :func:`effort_factor`).
 
     Examples
     --------
@@ -80,7 +107,7 @@ def next_step(
     >>> next_step(0.01, report, budget=10, lipschitz=100.0, options=Options(lipschitz_c=0.5))
     0.005
     """
-    step = taken * min(effort_factor(report, budget), options.growth_max)
+    step = taken * min(effort_factor(report, budget, previous_norm, options), options.growth_max)
     if lipschitz is not None and lipschitz > 0:
         step = min(step, options.lipschitz_c / lipschitz)
     return min(max(step, options.ds_min), options.ds_max)

@@ -388,10 +388,10 @@ def _trace_natural(setup: Setup, *, progress: bool) -> TraceResult:
             path_theta.append(report.theta)
             if setup.diagnostics:
                 diagnostics.append(evaluate_diagnostics(setup, report.theta, eps_new))
-            residual_norm, corrector_state = report.residual_norm, report.state
+            previous_norm, residual_norm, corrector_state = residual_norm, report.residual_norm, report.state
             previous_velocity, velocity_known = velocity, False
             if setup.adaptive:
-                ds = next_step(abs(eps_new - eps), report, budget, None, options)
+                ds = next_step(abs(eps_new - eps), report, budget, None, options, previous_norm)
             bar.update(min(abs(eps_new - eps), bar.total - bar.n))  # no overshoot from rounding
             bar.set_postfix(eps=f"{eps_new:.4g}", residual=f"{residual_norm:.2e}")
             if eps_new == goal:

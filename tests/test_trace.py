@@ -209,3 +209,26 @@ def test_bad_input_is_rejected_before_any_work(kwargs, error, match):
     with pytest.raises(error, match=match):
         continuation.trace(arguments.pop("residual"), arguments.pop("theta0"), arguments.pop("eps_path"), **arguments)
     assert len(calls) <= 1  # at most the one evaluation that checks the residual's output
+
+
+def floored_path(theta, eps):
+    """Three equations, two unknowns: least-squares solution ``theta_i = (1 + 2 eps) / 3``, floor ``|1 - eps| / sqrt(3)``."""
+    return torch.stack([theta[0] - eps, theta[1] - eps, theta[0] + theta[1] - 1.0 - eps])
+
+
+@pytest.mark.parametrize("direction", ["floor falls", "floor rises"])
+def test_steps_grow_on_a_least_squares_floor_above_tol(direction):
+    """No point converges to tol, yet every step is accepted and the step grows while the floor does not rise fast."""
+    eps_path = [0.0, 0.9] if direction == "floor falls" else [0.9, 0.0]
+    theta0 = torch.full((2,), eps_path[0], dtype=DT)
+    options = Options(tol=1e-12, ds=0.01, ds_max=1.0)
+    result = continuation.trace(floored_path, theta0, eps_path, options=options)
+    assert result.success, result.message
+    assert result.rejected == 0
+    steps = [abs(r.deps) for r in result.steps[1:]]
+    assert not any(r.reason == "converged" for r in result.steps[1:])
+    if direction == "floor falls":  # every point beats the last: 1.5x growth, 0.01 -> 0.9 in 10 steps
+        assert all(b >= 1.5 * a * (1 - 1e-9) for a, b in zip(steps, steps[1:-1]))
+        assert len(steps) <= 10
+    else:  # the floor grows 0.06 -> 0.58 by ratios below sqrt(10): the step is kept
+        assert all(b >= a * (1 - 1e-9) for a, b in zip(steps, steps[1:-1]))
