@@ -192,9 +192,9 @@ def write_readme(init: dict, warm: dict, problem: AllenCahn1D, out: Path, sectio
         "# Diagnostics: kernel spectra, the Hessian after plain training, AD against FD",
         "",
         f"Command: `{COMMAND}` (or one part: `--part init`, `warm`, `hessian`, `adfd`). Wall times were "
-        "taken on a shared 2-core machine (one thread; the load average is in each JSON).",
-        "",
-        "## Kernel spectra of P1",
+        "taken on a shared 2-core machine (one thread; the load average is in each JSON). Figures: "
+        "`kernel_spectra.png` (a, b), `hessian_newton.png` (c), `adfd_random_features.png` and "
+        "`adfd_network.png` (d), in this folder.",
         "",
         "P1 (1D Allen-Cahn), MLP "
         f"{'-'.join(map(str, problem.model.widths))} tanh ({problem.model.num_weights} weights), "
@@ -204,7 +204,7 @@ def write_readme(init: dict, warm: dict, problem: AllenCahn1D, out: Path, sectio
         f"eigenvalues > {THRESHOLD:g} lambda_max; truncated entropy H with the same relative cut-off "
         "(natural log, p_i = lambda_i / sum of the kept ones). One JSON per row.",
         "",
-        "### (a) The kernel at the Xavier init against eps (seed Figure 4, Theorem 4.1)",
+        "## (a) The kernel at the Xavier init against eps (seed Figure 4, Theorem 4.1)",
         "",
         "| eps | lambda_min(K) | lambda_max(K) | condition | effective rank / size | H | wall s |",
         "|---|---|---|---|---|---|---|",
@@ -219,7 +219,7 @@ def write_readme(init: dict, warm: dict, problem: AllenCahn1D, out: Path, sectio
             lines.append(f"| {eps:g} | not run | | | | | |")
     lines += [
         "",
-        f"### (b) lambda_min(K) at eps = {EPS_TARGET:g} from warm starts (seed Table 2)",
+        f"## (b) lambda_min(K) at eps = {EPS_TARGET:g} from warm starts (seed Table 2)",
         "",
         f"theta at eps_prev from `continuation.trace(problem.residual_map, theta0, [{EPS_START:g}, eps_prev])` "
         f"with the defaults (eps_prev = {EPS_START:g}: the trace's initial correction), then the kernel at "

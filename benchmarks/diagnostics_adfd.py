@@ -1,4 +1,6 @@
-"""AD against FD in the residual (seed ``ad-vs-fd-truncated-entropy``): ``python -m benchmarks diagnostics --part adfd``.
+"""AD against FD in the residual (seed ``ad-vs-fd-truncated-entropy``).
+
+Command: ``python -m benchmarks diagnostics --part adfd``.
 
 Problem: ``pde.Poisson1D``, ``u'' = -pi^2 sin(pi x)`` on ``(-1, 1)``,
 ``u(+-1) = 0``, exact ``u = sin(pi x)``; ``N`` uniform interior points and the
@@ -227,13 +229,14 @@ def plot_rfm(rfm: dict, path: Path) -> None:
     axes[1].set(xlabel="truncation position k", ylabel="||A a_k - f|| / ||f||",
                 title="training error of the truncated SVD (dashed: e_A(1e-12))")
     sweep = sorted(key for key in rfm if key[0] == "sin" and key[2] == RFM_SCALE)
+    ms = [key[1] for key in sweep]
     for derivative in ("ad", "fd"):
-        ms = [key[1] for key in sweep]
         axes[2].loglog(ms, [rfm[key][derivative]["training_error_at_cutoff"] for key in sweep], "o-",
                        color=COLORS[derivative], label=f"{derivative.upper()} training error at e_A(1e-12)")
-        twin = axes[2]
-        twin.loglog(ms, [rfm[key][derivative]["l2re_at_cutoff"] for key in sweep], "s--",
-                    color=COLORS[derivative], label=f"{derivative.upper()} L2RE of u at e_A(1e-12)")
+        axes[2].loglog(ms, [rfm[key][derivative]["l2re_at_cutoff"] for key in sweep], "s--",
+                       color=COLORS[derivative], label=f"{derivative.upper()} L2RE of u at e_A(1e-12)")
+    axes[2].set_xticks(ms, [str(m) for m in ms])
+    axes[2].minorticks_off()
     axes[2].set(xlabel="M = N", ylabel="relative error", title=f"sin features, R = {RFM_SCALE:g}: the M sweep")
     for ax in axes:
         ax.legend(fontsize=7)
@@ -328,8 +331,7 @@ def readme_lines(rfm: dict, net: dict) -> list[str]:
             f"| {r['pde_residual']:.3e} | {r['curves']['pde_residual_ad'][-1]:.3e} | {r['loss']:.3e} "
             f"| {r['l2re']:.3e} | {r['wall_s']:.0f} |"
         )
-    lines += ["", "![AD against FD: random features](adfd_random_features.png)", "",
-              "![AD against FD: two-layer network](adfd_network.png)", ""]
+    lines += ["", "Figures: `adfd_random_features.png`, `adfd_network.png`.", ""]
     return lines
 
 

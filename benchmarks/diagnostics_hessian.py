@@ -149,7 +149,8 @@ def run_corrector(name: str, start: str, classical: dict, command: str) -> dict:
         rows.append({**row, **_state(problem, theta, LANCZOS_STEP)})
     return {
         **_common(problem, command),
-        "method": f"corrector {name!r} from the {'classical-adam end point' if start == 'classical' else 'xavier init'}",
+        "method": f"corrector {name!r} from the "
+        + ("classical-adam end point" if start == "classical" else "xavier init"),
         "corrector": name,
         "start": start,
         "rcond": options.rcond if name == "newton" else None,
@@ -227,9 +228,11 @@ def readme_lines(classical: dict, runs: dict) -> list[str]:
         "",
         "| after classical training | value |",
         "|---|---|",
-        f"| loss / L2RE / interface | {classical['loss']:.3e} / {classical['l2re']:.3e} / {classical['interface']:.3f} |",
+        f"| loss / L2RE / interface | {classical['loss']:.3e} / {classical['l2re']:.3e} "
+        f"/ {classical['interface']:.3f} |",
         f"| gradient norm | {classical['gradient_norm']:.2e} |",
-        f"| dense lambda_min / lambda_max | {classical['dense_lambda_min']:.3e} / {classical['dense_lambda_max']:.3e} |",
+        f"| dense lambda_min / lambda_max | {classical['dense_lambda_min']:.3e} "
+        f"/ {classical['dense_lambda_max']:.3e} |",
         f"| negative eigenvalues (dense), below -1e-10 / -1e-6 max abs | {negatives['1e-10']} / {negatives['1e-06']} "
         f"of {classical['weights']} |",
         f"| Lanczos smallest / largest Ritz value | {classical['lanczos_smallest']:.3e} / "
@@ -260,7 +263,7 @@ def readme_lines(classical: dict, runs: dict) -> list[str]:
                 f"| {last['gradient_norm']:.2e} | {last['lanczos_smallest']:.2e} / {last['lanczos_largest']:.2e} "
                 f"| {last['lanczos_negative_count']} | {r['wall_s']:.0f} |"
             )
-    lines += ["", "![Hessian and Newton against LM](hessian_newton.png)", ""]
+    lines += ["", "Figure: `hessian_newton.png`.", ""]
     return lines
 
 

@@ -69,9 +69,8 @@ class RandomFeatures:
         elif not callable(activation):
             raise TypeError(f"activation must be a name or a callable, got {type(activation).__name__}")
         generator = torch.Generator().manual_seed(seed)
-        uniform = lambda *shape: (2 * torch.rand(*shape, generator=generator, dtype=dtype) - 1) * float(scale)  # noqa: E731
-        self.inner_weights = uniform(features, d_in)
-        self.inner_biases = uniform(features)
+        self.inner_weights = (2 * torch.rand(features, d_in, generator=generator, dtype=dtype) - 1) * float(scale)
+        self.inner_biases = (2 * torch.rand(features, generator=generator, dtype=dtype) - 1) * float(scale)
         self.activation = activation
         self.scale = float(scale)
         self.dtype = dtype

@@ -1,4 +1,4 @@
-"""The 1D Poisson problem ``u'' = f`` on ``(-1, 1)`` with ``u'' by automatic differentiation or finite differences.
+"""The 1D Poisson problem ``u'' = f`` on ``(-1, 1)``, with ``u''`` by automatic differentiation or finite differences.
 
 The first setting of Chen, Yang, Xiang and Hao (arXiv:2405.14099, seed
 ``ad-vs-fd-truncated-entropy``): exact solution ``u = sin(pi x)``,

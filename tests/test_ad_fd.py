@@ -77,7 +77,8 @@ def test_random_features_are_linear_in_theta_and_uniform_in_range():
     x = torch.linspace(-1, 1, 7, dtype=torch.float64)[:, None]
     a, b = torch.randn(50, dtype=torch.float64), torch.randn(50, dtype=torch.float64)
     torch.testing.assert_close(model.apply(2 * a - b, x), 2 * model.apply(a, x) - model.apply(b, x))
-    torch.testing.assert_close(model.apply(a, x), torch.tanh(x @ model.inner_weights.T + model.inner_biases) @ a[:, None])
+    features = torch.tanh(x @ model.inner_weights.T + model.inner_biases)
+    torch.testing.assert_close(model.apply(a, x), features @ a[:, None])
     assert float(model.inner_weights.abs().max()) <= 3.0 and float(model.inner_biases.abs().max()) <= 3.0
     assert float(model.inner_weights.abs().max()) > 1.5  # the draw spreads over the range
 
