@@ -187,6 +187,8 @@ def plot(classical: dict, runs: dict, path: Path) -> None:
                          ms=3, label="positive eigenvalues")
         axes[0].semilogy(range(1, int((ev < 0).sum()) + 1), sorted((-ev[ev < 0]).tolist(), reverse=True), ".",
                          ms=3, color="C3", label="|negative eigenvalues|")
+        axes[0].axhline(RTOL_NEGATIVE[0] * float(ev.abs().max()), color="k", ls=":", lw=0.8,
+                        label=f"{RTOL_NEGATIVE[0]:g} max |lambda|")
         axes[0].set(title=f"Hessian after Adam + L-BFGS (P1, eps = {EPS:g})", xlabel="index",
                     ylabel="|eigenvalue|")
     styles = {"newton": "C3", "lm": "C0"}
