@@ -31,12 +31,14 @@ def main(argv=None) -> None:
     bratu.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     bratu.add_argument("--out", default=None, help="output folder (default benchmarks/results/bratu)")
     diagnostics = commands.add_parser(
-        "diagnostics", help="P1 kernel spectra: eps sweep at the init (seed Fig. 4) and warm starts (seed Table 2)"
+        "diagnostics", help="P1 kernel spectra: eps sweep at the init (seed Fig. 4) and warm starts (seed Table 2); "
+        "the Hessian after classical training, Newton against LM; AD against FD in the residual"
     )
     diagnostics.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     diagnostics.add_argument("--out", default=None, help="output folder (default benchmarks/results/diagnostics)")
-    diagnostics.add_argument("--part", choices=("all", "init", "warm"), default="all",
-                             help="init: eps sweep at the Xavier init (light); warm: the warm starts (traces)")
+    diagnostics.add_argument("--part", choices=("all", "init", "warm", "hessian", "adfd"), default="all",
+                             help="init: eps sweep at the Xavier init (light); warm: the warm starts (traces); "
+                             "hessian: Hessian after classical training, Newton against LM; adfd: AD against FD")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import main as demo

@@ -1,4 +1,11 @@
-"""P1 kernel spectra: the seed's Figure 4 / Theorem 4.1 (eps sweep at the init) and Table 2 (warm starts).
+"""Diagnostics of why plain training fails: P1 kernel spectra, AD against FD, the Hessian after training.
+
+Parts (``--part``, default all): ``init`` and ``warm`` (this module, below),
+``adfd`` (:mod:`benchmarks.diagnostics_adfd`: AD against FD derivatives in the
+residual, seed ``ad-vs-fd-truncated-entropy``) and ``hessian``
+(:mod:`benchmarks.diagnostics_hessian`: the Hessian at the end of classical
+training and exact Newton against LM from there, seed
+``exact-hessian-failure``).
 
 ``python -m benchmarks diagnostics`` writes one JSON per configuration under
 ``benchmarks/results/diagnostics/`` (skipped when it exists, ``--force``
@@ -41,9 +48,11 @@ from continuation import kernel_spectrum, summarize_spectrum, truncated_entropy 
 from continuation.correctors import corrector_from_options  # noqa: E402
 from pde import AllenCahn1D  # noqa: E402
 
+from . import diagnostics_adfd, diagnostics_hessian  # noqa: E402
 from .record import RESULTS, cached  # noqa: E402
 
 COMMAND = "python -m benchmarks diagnostics"
+PARTS = ("init", "warm", "adfd", "hessian")
 EPS_TARGET, EPS_START, SEED = 0.01, 0.5, 0
 INIT_EPS = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01)
 WARM_EPS = (0.5, 0.2, 0.1, 0.05, 0.03, 0.02)
@@ -177,11 +186,17 @@ def plot(init: dict, warm: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def write_readme(init: dict, warm: dict, problem: AllenCahn1D, out: Path) -> str:
+def write_readme(init: dict, warm: dict, problem: AllenCahn1D, out: Path, sections: Iterable[str] = ()) -> str:
+    """``out/README.md``: the kernel-spectrum tables (a), (b), then the lines of the other parts."""
     lines = [
-        "# P1 kernel spectra: eps sweep at the init and warm starts",
+        "# Diagnostics: kernel spectra, the Hessian after plain training, AD against FD",
         "",
-        f"Command: `{COMMAND}` (or one part: `--part init`, `--part warm`). P1 (1D Allen-Cahn), MLP "
+        f"Command: `{COMMAND}` (or one part: `--part init`, `warm`, `hessian`, `adfd`). Wall times were "
+        "taken on a shared 2-core machine (one thread; the load average is in each JSON). Figures: "
+        "`kernel_spectra.png` (a, b), `hessian_newton.png` (c), `adfd_random_features.png` and "
+        "`adfd_network.png` (d), in this folder.",
+        "",
+        "P1 (1D Allen-Cahn), MLP "
         f"{'-'.join(map(str, problem.model.widths))} tanh ({problem.model.num_weights} weights), "
         f"{problem.points.shape[0]} interior points + 2 boundary points, "
         f"Xavier init seed {SEED}, float64. K = J J^T ({problem.points.shape[0] + 2} x "
@@ -244,6 +259,7 @@ def write_readme(init: dict, warm: dict, problem: AllenCahn1D, out: Path) -> str
             "comparable quantities.",
         ]
     lines.append("")
+    lines += list(sections)
     text = "\n".join(lines)
     (out / "README.md").write_text(text)
     return text
@@ -254,12 +270,12 @@ def run_all(
     out: Path,
     *,
     force: bool = False,
-    parts: Iterable[str] = ("init", "warm"),
+    parts: Iterable[str] = PARTS,
     init_eps: Iterable[float] = INIT_EPS,
     warm_eps: Iterable[float] = WARM_EPS,
     command: str = COMMAND,
 ) -> tuple[dict, dict]:
-    """Compute (or load) the records of ``parts``, then the plot and the README from every record present."""
+    """Compute (or load) the records of ``parts``, then the plots and the README from every record present."""
     parts = set(parts)
     init_eps, warm_eps = list(init_eps), list(warm_eps)
     if "init" in parts:
@@ -268,10 +284,15 @@ def run_all(
     if "warm" in parts:
         for eps_prev in warm_eps:
             cached(out / f"warm-from-{eps_prev:g}.json", lambda: run_warm(problem, eps_prev, command), force=force)
+    if "hessian" in parts:
+        diagnostics_hessian.run(out, command, force=force)
+    if "adfd" in parts:
+        diagnostics_adfd.run(out, command, force=force)
     init = _load(out, "init-eps", init_eps)
     warm = _load(out, "warm-from", warm_eps)
     plot(init, warm, out / "kernel_spectra.png")
-    print(write_readme(init, warm, problem, out))
+    sections = [*diagnostics_hessian.report(out), *diagnostics_adfd.report(out)]
+    print(write_readme(init, warm, problem, out, sections))
     return init, warm
 
 
@@ -285,6 +306,7 @@ def _load(out: Path, prefix: str, values: list[float]) -> dict:
 
 
 def main(args) -> None:
+    torch.set_num_threads(1)  # the CPU is shared: one thread, recorded in every JSON
     out = Path(args.out) if args.out else RESULTS / "diagnostics"
     out.mkdir(parents=True, exist_ok=True)
     parts: Optional[str] = getattr(args, "part", "all")
@@ -292,6 +314,6 @@ def main(args) -> None:
         AllenCahn1D(eps_min=EPS_TARGET),
         out,
         force=args.force,
-        parts=("init", "warm") if parts in (None, "all") else (parts,),
+        parts=PARTS if parts in (None, "all") else (parts,),
         command=COMMAND if parts in (None, "all") else f"{COMMAND} --part {parts}",
     )

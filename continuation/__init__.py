@@ -32,6 +32,7 @@ from .diagnostics import (
     negative_eigenvalue_count,
     summarize_spectrum,
     truncated_entropy,
+    truncated_svd_residuals,
 )
 from .linalg import DampedLeastSquares, pinv_solve
 from .options import Options
@@ -78,6 +79,7 @@ __all__ = [
     "kernel_summary",
     "effective_cutoff_number",
     "truncated_entropy",
+    "truncated_svd_residuals",
     "HessianExtremes",
     "hessian_extremes",
     "negative_eigenvalue_count",

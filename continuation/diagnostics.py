@@ -13,6 +13,10 @@ Three views of how hard ``min ||H(theta, eps)||^2 / 2`` is at a point:
   spectral measures of Chen, Yang, Xiang and Hao, *Automatic differentiation
   is essential in training neural networks for solving differential
   equations* (arXiv:2405.14099).
+* :func:`truncated_svd_residuals` -- the relative training error
+  ``||A a_k - f|| / ||f||`` of the least-squares solve truncated to the
+  ``k`` largest singular values, for every ``k``: the seed's training error
+  of a random feature model against the truncation position.
 * :func:`hessian_extremes` -- the extreme eigenvalues of the Hessian of
   ``L = ||H||^2 / 2`` by Lanczos on Hessian-vector products (no dense
   Hessian), with a count of negative Ritz values: a lower bound on the
@@ -52,6 +56,7 @@ __all__ = [
     "kernel_summary",
     "effective_cutoff_number",
     "truncated_entropy",
+    "truncated_svd_residuals",
     "HessianExtremes",
     "hessian_extremes",
     "negative_eigenvalue_count",
@@ -328,6 +333,66 @@ def truncated_entropy(
     entropy = float(-(p * torch.log(p)).sum())
     entropy = max(entropy, 0.0)
     return entropy / math.log(count) if normalized else entropy
+
+
+def truncated_svd_residuals(matrix: Tensor, rhs: Tensor) -> Tensor:
+    """Relative residuals ``||A a_k - f|| / ||f||`` of the truncated-SVD solves, ``k = 0 ... min(M, P)``.
+
+    ``a_k = V_k S_k^{-1} U_k^T f`` keeps the ``k`` largest singular values of
+    ``A`` (shape ``(M, P)``), so ``A a_k - f = -(I - U_k U_k^T) f`` and
+
+    ``r_k = sqrt(sum_{i > k} c_i^2) / ||f||``,   ``c = U^T f``
+
+    with the full ``M x M`` factor ``U`` (its last ``M - min(M, P)``
+    columns span what no ``a`` reaches). The tail sums are accumulated from
+    the smallest term up, so a residual of ``1e-15 ||f||`` is resolved (the
+    difference ``||f||^2 - ||U_k^T f||^2`` would lose everything below about
+    ``1e-8``). Entry ``k`` is the training error of a truncated SVD with
+    effective cut-off number ``k``: with :func:`effective_cutoff_number`,
+    ``r[effective_cutoff_number(svdvals(A), a)]`` is the error of the solve
+    with relative cut-off ``a`` (the truncation of ``numpy.linalg.pinv(rcond=a)``).
+
+    This is the relative training error ``||A a - f|| / ||f||`` of the random
+    feature model in Chen, Yang, Xiang and Hao (arXiv:2405.14099, seed
+    ``ad-vs-fd-truncated-entropy``, Figures 1b and 3b), plotted there against
+    the truncation position.
+
+    Parameters
+    ----------
+    matrix
+        ``A``, a 2-D floating tensor with at least one row and column.
+    rhs
+        ``f``, a nonzero vector of length ``M``.
+
+    Returns
+    -------
+    Tensor
+        ``min(M, P) + 1`` values, non-increasing, from ``r_0 = 1``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> A = torch.diag(torch.tensor([3.0, 2.0, 1.0], dtype=torch.float64))
+    >>> truncated_svd_residuals(A, torch.tensor([0.0, 3.0, 4.0], dtype=torch.float64))  # k = 0, 1, 2, 3
+    tensor([1.0000, 1.0000, 0.8000, 0.0000], dtype=torch.float64)
+    """
+    if not isinstance(matrix, Tensor) or matrix.ndim != 2 or 0 in matrix.shape:
+        shape = tuple(matrix.shape) if isinstance(matrix, Tensor) else type(matrix).__name__
+        raise ValueError(f"matrix must be a non-empty 2-D tensor, got {shape}")
+    if not matrix.dtype.is_floating_point or not bool(torch.isfinite(matrix).all()):
+        raise ValueError("matrix must be a finite floating tensor")
+    if not isinstance(rhs, Tensor) or rhs.shape != (matrix.shape[0],):
+        shape = tuple(rhs.shape) if isinstance(rhs, Tensor) else type(rhs).__name__
+        raise ValueError(f"rhs must be a vector of length {matrix.shape[0]} (the rows of matrix), got {shape}")
+    rhs = rhs.to(matrix.dtype)
+    norm = float(torch.linalg.vector_norm(rhs))
+    if not (math.isfinite(norm) and norm > 0):
+        raise ValueError(f"rhs must be finite and nonzero, got norm {norm!r}")
+    u, _, _ = torch.linalg.svd(matrix.detach(), full_matrices=True)
+    coefficients = (u.T @ rhs.detach()) / norm
+    squares = torch.cat([coefficients**2, coefficients.new_zeros(1)])
+    tails = torch.flip(torch.cumsum(torch.flip(squares, dims=(0,)), dim=0), dims=(0,))  # tails[k] = sum_{i >= k}
+    return torch.sqrt(tails[: min(matrix.shape) + 1])
 
 
 # --------------------------------------------------------------------------- Hessian by Lanczos

@@ -7,9 +7,11 @@ from .bratu import LAMBDA_CRITICAL, BratuFD, BratuNetwork, bratu_exact, bratu_pa
 from .calculus import gradient, laplacian
 from .fitting import HighFrequencyFit
 from .helmholtz import Helmholtz, default_points_helmholtz
+from .poisson_1d import Poisson1D
 
 __all__ = [
     "LAMBDA_CRITICAL", "BratuFD", "BratuNetwork", "bratu_exact", "bratu_parameter",
    "AllenCahn1D", "default_points_1d", "NetworkProblem", "relative_l2", "gradient", "laplacian",
     "AllenCahn2D", "default_points_2d", "Helmholtz", "default_points_helmholtz", "HighFrequencyFit",
+    "Poisson1D",
 ]
