@@ -1,5 +1,6 @@
 """Networks whose weights are one flat vector, for use as continuation states."""
 
+from .deeponet import DeepONet
 from .mlp import ACTIVATIONS, MLP
 
-__all__ = ["MLP", "ACTIVATIONS"]
+__all__ = ["MLP", "ACTIVATIONS", "DeepONet"]
