@@ -37,6 +37,15 @@ def main(argv=None) -> None:
     diagnostics.add_argument("--out", default=None, help="output folder (default benchmarks/results/diagnostics)")
     diagnostics.add_argument("--part", choices=("all", "init", "warm"), default="all",
                              help="init: eps sweep at the Xavier init (light); warm: the warm starts (traces)")
+    burgers = commands.add_parser(
+        "burgers", help="P5: physics-informed DeepONet for steady Burgers against finite-difference solvers"
+    )
+    burgers.add_argument("--nu", type=float, nargs="+", default=[0.5, 0.1, 0.05], help="target viscosities")
+    burgers.add_argument("--method", nargs="+", choices=("ours", "classical"), default=["ours", "classical"],
+                         help="ours: time then viscosity homotopy; classical: LM directly at the target")
+    burgers.add_argument("--budget", choices=("full", "tiny"), default="full", help="tiny: the smoke budget")
+    burgers.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
+    burgers.add_argument("--out", default=None, help="output folder (default benchmarks/results/burgers)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import main as demo
@@ -54,6 +63,10 @@ def main(argv=None) -> None:
         from .diagnostics import main as diagnostics_main
 
         diagnostics_main(args)
+    elif args.command == "burgers":
+        from .burgers import main as burgers_main
+
+        burgers_main(args)
     elif args.command == "foundation":
         from .foundation import main as foundation_main
 

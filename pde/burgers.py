@@ -120,16 +120,31 @@ class InitialData:
         return self.cos_coefficients.shape[0]
 
     def field(self, x: Tensor) -> Tensor:
-        """The random fields ``w_i`` at points ``x`` of shape ``(N,)``: shape ``(F, N)``."""
+        """The random fields ``w_i`` at points ``x``: shared ``(N,)`` or one row per function ``(F, N)``; shape ``(F, N)``."""
         omega = 2 * math.pi * torch.arange(self.cos_coefficients.shape[1], dtype=x.dtype) / PERIOD
-        phase = omega[:, None] * x[None, :]
-        return self.cos_coefficients @ torch.cos(phase) + self.sin_coefficients @ torch.sin(phase)
+        if x.ndim == 1:
+            phase = omega[:, None] * x[None, :]
+            return self.cos_coefficients @ torch.cos(phase) + self.sin_coefficients @ torch.sin(phase)
+        phase = omega[None, :, None] * x[:, None, :]
+        return torch.einsum("fk,fkn->fn", self.cos_coefficients, torch.cos(phase)) + torch.einsum(
+            "fk,fkn->fn", self.sin_coefficients, torch.sin(phase)
+        )
 
     def __call__(self, x: Tensor) -> Tensor:
-        """``u0_i(x_j)`` at points ``x`` of shape ``(N,)``: shape ``(F, N)``."""
-        if not isinstance(x, Tensor) or x.ndim != 1:
-            raise ValueError(f"x must be a 1-D tensor of points, got {getattr(x, 'shape', type(x).__name__)}")
+        """``u0_i`` at points ``x``: shared ``(N,)`` or one row per function ``(F, N)``; shape ``(F, N)``."""
+        if not isinstance(x, Tensor) or not (x.ndim == 1 or (x.ndim == 2 and x.shape[0] == self.count)):
+            raise ValueError(
+                f"x must have shape (N,) or ({self.count}, N), got {getattr(x, 'shape', type(x).__name__)}"
+            )
         return (1 - x**2) * self.field(x) - self.g * x
+
+    def subset(self, count: int) -> "InitialData":
+        """The first ``count`` functions."""
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= self.count:
+            raise ValueError(f"count must be an integer in [1, {self.count}], got {count!r}")
+        return InitialData(
+            self.cos_coefficients[:count], self.sin_coefficients[:count], self.g, self.length_scale, self.amplitude
+        )
 
 
 def kernel_weights(length_scale: float, dtype: torch.dtype = torch.float64) -> Tensor:
@@ -295,13 +310,25 @@ class BurgersOperator:
         """The branch input: ``u0`` at the sensors, shape ``(F, m)``."""
         return u0(self.sensor_points)
 
+    def random_points(self, functions: int, count: int, seed: int = 0) -> Tensor:
+        """``count`` uniform random points of ``(-1, 1)`` for each of ``functions`` functions, shape ``(F, count)``."""
+        for name, value in (("functions", functions), ("count", count)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        generator = torch.Generator().manual_seed(seed)
+        return 2 * torch.rand(functions, count, generator=generator, dtype=self.model.dtype) - 1
+
     def _pairs(self, u0: InitialData, x: Tensor) -> Tensor:
-        """Rows ``[u0 at the sensors, x_j, u0(x_j)]`` for every (function, point) pair, shape ``(F N, m + 2)``."""
+        """Rows ``[u0 at the sensors, x_j, u0(x_j)]`` for every (function, point) pair, shape ``(F N, m + 2)``.
+
+        ``x`` is shared by the functions, shape ``(N,)``, or one row per function, ``(F, N)``.
+        """
         sensors, values = self.sensors(u0), u0(x)
         f, n = values.shape
-        return torch.cat(
-            [sensors[:, None, :].expand(f, n, -1), x[None, :, None].expand(f, n, 1), values[..., None]], dim=2
-        ).reshape(f * n, -1)
+        points = x.expand(f, n)
+        return torch.cat([sensors[:, None, :].expand(f, n, -1), points[..., None], values[..., None]], dim=2).reshape(
+            f * n, -1
+        )
 
     def interior_residual(self, theta: Tensor, pair: Tensor, s: Tensor, nu: Tensor) -> Tensor:
         """``(1 - s)(nu u_xx - u u_x) + s (u - u0(x))`` at one row of :meth:`_pairs`."""
@@ -333,7 +360,9 @@ class BurgersOperator:
         u0
             The training functions.
         x
-            Interior collocation points, shape ``(N,)`` inside ``(-1, 1)``.
+            Interior collocation points inside ``(-1, 1)``: shared by the
+            functions, shape ``(N,)`` (:meth:`collocation_points`), or one row
+            per function, shape ``(F, N)`` (:meth:`random_points`).
         homotopy
             ``"time"``: ``eps`` is ``s`` (trace it from 1 to 0) at the fixed
             viscosity ``nu``; ``"viscosity"``: ``eps`` is ``nu`` (trace it
@@ -345,8 +374,10 @@ class BurgersOperator:
         """
         if homotopy not in HOMOTOPIES:
             raise ValueError(f"homotopy must be one of {HOMOTOPIES}, got {homotopy!r}")
-        if not isinstance(x, Tensor) or x.ndim != 1 or x.numel() == 0 or bool((x.abs() >= 1).any()):
-            raise ValueError("x must be a non-empty 1-D tensor of points inside (-1, 1)")
+        if not isinstance(x, Tensor) or x.numel() == 0 or bool((x.abs() >= 1).any()):
+            raise ValueError("x must be a non-empty tensor of points inside (-1, 1)")
+        if not (x.ndim == 1 or (x.ndim == 2 and x.shape[0] == u0.count)):
+            raise ValueError(f"x must have shape (N,) or ({u0.count}, N), got {tuple(x.shape)}")
         if not (isinstance(s, (int, float)) and 0.0 <= s <= 1.0):
             raise ValueError(f"s must be a number in [0, 1], got {s!r}")
         fixed_nu = self.nu if nu is None else _check_positive("nu", nu)
