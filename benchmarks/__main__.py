@@ -41,8 +41,10 @@ def main(argv=None) -> None:
         "burgers", help="P5: physics-informed DeepONet for steady Burgers against finite-difference solvers"
     )
     burgers.add_argument("--nu", type=float, nargs="+", default=[0.5, 0.1, 0.05], help="target viscosities")
-    burgers.add_argument("--method", nargs="+", choices=("ours", "classical"), default=["ours", "classical"],
-                         help="ours: time then viscosity homotopy; classical: LM directly at the target")
+    burgers.add_argument("--method", nargs="+", choices=("ours", "classical", "seed-path"),
+                         default=["ours", "classical"],
+                         help="ours: time then viscosity homotopy; classical: LM directly at the target; "
+                         "seed-path: the seed's joint homotopy (nu moves in the first half of s)")
     burgers.add_argument("--budget", choices=("full", "tiny"), default="full", help="tiny: the smoke budget")
     burgers.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     burgers.add_argument("--out", default=None, help="output folder (default benchmarks/results/burgers)")

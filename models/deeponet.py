@@ -44,8 +44,8 @@ class DeepONet:
     --------
     >>> import torch
     >>> net = DeepONet(sensors=8, basis=5, branch_hidden=[10], trunk_hidden=[10])
-    >>> net.num_weights  # branch 8-10-5, trunk 1-10-5, one bias
-    186
+    >>> net.num_weights  # branch 8-10-5 (145), trunk 1-10-5 (75), one bias
+    221
     >>> theta = net.init(seed=0)
     >>> u0 = torch.zeros(3, 8, dtype=torch.float64)          # 3 functions at 8 sensors
     >>> x = torch.linspace(-1, 1, 4, dtype=torch.float64)[:, None]

@@ -40,11 +40,12 @@ __all__ = [
     "sample_initial_data",
     "BurgersOperator",
     "HOMOTOPIES",
+    "joint_viscosity",
     "SPLITS",
 ]
 
-HOMOTOPIES = ("time", "viscosity")
-"""The homotopies of :meth:`BurgersOperator.residual_map`: in ``s`` or in ``nu``."""
+HOMOTOPIES = ("time", "viscosity", "joint")
+"""The homotopies of :meth:`BurgersOperator.residual_map`: in ``s``, in ``nu``, or in ``s`` with ``nu(s)``."""
 
 SPLITS = {"train": 0, "test": 1}
 """Data splits of :func:`sample_initial_data` and the stream of random numbers each one uses."""
@@ -78,8 +79,8 @@ def steady_state(x: Tensor, nu) -> Tensor:
     Examples
     --------
     >>> import torch
-    >>> steady_state(torch.tensor([-1.0, 0.0, 1.0]), 0.5)
-    tensor([ 0.7616,  0.0000, -0.7616])
+    >>> steady_state(torch.tensor([-1.0, 0.5, 1.0]), 0.5)
+    tensor([ 0.7616, -0.4621, -0.7616])
     """
     return -torch.tanh(x / (2 * nu))
 
@@ -200,12 +201,12 @@ def sample_initial_data(
     Examples
     --------
     >>> import torch
-    >>> u0 = sample_initial_data(3, nu=0.1, seed=0)
+    >>> u0 = sample_initial_data(3, nu=0.5, seed=0)
     >>> x = torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64)
-    >>> u0(x)[:, [0, 2]]  # every function meets the boundary values +-g
-    tensor([[ 1.0000, -1.0000],
-            [ 1.0000, -1.0000],
-            [ 1.0000, -1.0000]], dtype=torch.float64)
+    >>> u0(x)[:, [0, 2]]  # every function meets the boundary values +-g = +-tanh(1)
+    tensor([[ 0.7616, -0.7616],
+            [ 0.7616, -0.7616],
+            [ 0.7616, -0.7616]], dtype=torch.float64)
     """
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise ValueError(f"count must be a positive integer, got {count!r}")
@@ -222,6 +223,23 @@ def sample_initial_data(
     sin_coefficients = scale * normal[:, 1]
     sin_coefficients[:, 0] = 0.0  # sin(0 x) = 0: keep the stored coefficients honest
     return InitialData(scale * normal[:, 0], sin_coefficients, boundary_value(nu), float(length_scale), amplitude)
+
+
+def joint_viscosity(s: Tensor, nu_start: float, nu_target: float) -> Tensor:
+    """The seed's joint schedule: ``nu`` geometric from ``nu_start`` at ``s = 1`` to ``nu_target`` at ``s = 1/2``.
+
+    ``log nu = log nu_target + clamp(2 s - 1, 0, 1) (log nu_start - log nu_target)``;
+    for ``s <= 1/2`` the viscosity stays at the target.
+
+    Examples
+    --------
+    >>> import torch
+    >>> s = torch.tensor([1.0, 0.75, 0.5, 0.2], dtype=torch.float64)
+    >>> joint_viscosity(s, 1.0, 0.01)
+    tensor([1.0000, 0.1000, 0.0100, 0.0100], dtype=torch.float64)
+    """
+    fraction = torch.clamp(2 * s - 1, 0.0, 1.0)
+    return torch.exp(math.log(nu_target) + fraction * (math.log(nu_start) - math.log(nu_target)))
 
 
 def value_and_derivatives(field, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -366,9 +384,13 @@ class BurgersOperator:
         homotopy
             ``"time"``: ``eps`` is ``s`` (trace it from 1 to 0) at the fixed
             viscosity ``nu``; ``"viscosity"``: ``eps`` is ``nu`` (trace it
-            from 1 down to :attr:`nu`) at the fixed ``s``.
+            from 1 down to :attr:`nu`) at the fixed ``s``; ``"joint"``, the
+            seed's schedule: ``eps`` is ``s`` (from 1 to 0) and the viscosity
+            follows it, :func:`joint_viscosity` (from ``nu`` at ``s = 1`` to
+            the target at ``s = 1/2``, then fixed).
         nu
-            Viscosity of the time homotopy (default: the target :attr:`nu`).
+            Viscosity of the time homotopy (default: the target :attr:`nu`),
+            or the starting viscosity of the joint one (default 1).
         s
             ``s`` of the viscosity homotopy (default 0: the steady problem).
         """
@@ -380,7 +402,9 @@ class BurgersOperator:
             raise ValueError(f"x must have shape (N,) or ({u0.count}, N), got {tuple(x.shape)}")
         if not (isinstance(s, (int, float)) and 0.0 <= s <= 1.0):
             raise ValueError(f"s must be a number in [0, 1], got {s!r}")
-        fixed_nu = self.nu if nu is None else _check_positive("nu", nu)
+        given_nu = None if nu is None else _check_positive("nu", nu)
+        fixed_nu = self.nu if given_nu is None else given_nu
+        start_nu = 1.0 if given_nu is None else given_nu
         ends = torch.tensor([-1.0, 1.0], dtype=self.model.dtype)
         blocks = []
         for residual, points, weight in (
@@ -389,6 +413,10 @@ class BurgersOperator:
         ):
             if homotopy == "time":
                 fn = lambda theta, pair, eps, r=residual: r(theta, pair, eps, fixed_nu)  # noqa: E731
+            elif homotopy == "joint":
+                fn = lambda theta, pair, eps, r=residual: r(  # noqa: E731
+                    theta, pair, eps, joint_viscosity(eps, start_nu, self.nu)
+                )
             else:
                 fn = lambda theta, pair, eps, r=residual: r(theta, pair, s, eps)  # noqa: E731
             blocks.append(PointwiseResidual(fn, points, weight))

@@ -200,3 +200,15 @@ def test_benchmark_smoke_run_on_a_tiny_budget(tmp_path):
     assert ours[0]["path"] == [1.0, 0.5, 0.0] and ours[1]["path"] == [1.0, 0.5, 0.25, 0.125, 0.1]
     assert sum(line.startswith("| 0.1 |") for line in (tmp_path / "README.md").read_text().splitlines()) == 5
     assert (tmp_path / "profiles.png").stat().st_size > 0
+
+
+def test_joint_homotopy_is_the_time_homotopy_at_the_scheduled_viscosity():
+    net, theta = tanh_network(0.2)
+    problem = BurgersOperator(0.05, model=net)
+    u0 = sample_initial_data(2, 0.05)
+    x = problem.collocation_points(5)
+    joint = problem.residual_map(u0, x, "joint")
+    for s, nu in ((1.0, 1.0), (0.75, math.sqrt(0.05)), (0.5, 0.05), (0.2, 0.05)):
+        eps = torch.tensor(s, dtype=torch.float64)
+        time = problem.residual_map(u0, x, "time", nu=nu)
+        assert torch.allclose(joint(theta, eps), time(theta, eps), atol=1e-12)
