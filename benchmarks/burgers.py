@@ -25,7 +25,8 @@ training functions; no solution data is used):
     target ``nu`` (``s = 0``) from the initialisation, with as many iterations
     as ``ours`` used in total.
 
-Each record also times, in the same process: the network's inference on the
+Each record also times, in the same process (median of repeats for the
+network and for Newton, one run of the march): the network's inference on the
 100 test functions at 1,000 points, and the finite-difference references on
 the same functions (:mod:`pde.burgers_fd`): the explicit time march (to
 ``max|u_t| <= 1e-8`` or ``t_max``), Newton from ``u0``, and Newton with a
@@ -96,6 +97,7 @@ class Budget:
     fd_min_intervals: int
     fd_intervals_times_nu: float
     joint_schedule: tuple[float, ...]
+    newton_repeats: int
 
 
 BUDGETS = {
@@ -106,13 +108,14 @@ BUDGETS = {
         test_functions=100, test_points=1000, march_t_max=50.0, inference_repeats=20,
         fd_min_intervals=200, fd_intervals_times_nu=20.0,
         joint_schedule=(1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.03, 1e-2, 1e-3, 1e-4, 0.0),
+        newton_repeats=5,
     ),
     "tiny": Budget(
         name="tiny", sensors=5, basis=3, branch_hidden=(4,), trunk_hidden=(4,), functions=3, points=4,
         time_schedule=(1.0, 0.5, 0.0), time_initial=2, time_step=1, time_final=1, nu_start=1.0,
         viscosity_ratio=0.5, viscosity_step=1, viscosity_final=2, test_functions=4, test_points=50,
         march_t_max=0.01, inference_repeats=2, fd_min_intervals=20, fd_intervals_times_nu=2.0,
-        joint_schedule=(1.0, 0.5, 0.0),
+        joint_schedule=(1.0, 0.5, 0.0), newton_repeats=2,
     ),
 }
 
@@ -212,14 +215,18 @@ def _relative_errors(u: np.ndarray, exact: np.ndarray) -> np.ndarray:
     return np.linalg.norm(u - exact, axis=1) / np.linalg.norm(exact)
 
 
-def _fd_record(name: str, solve: Callable[[], Any], nu: float, grid: np.ndarray) -> dict[str, Any]:
-    began = time.perf_counter()
-    result = solve()
-    wall = time.perf_counter() - began
+def _fd_record(name: str, solve: Callable[[], Any], nu: float, grid: np.ndarray, repeats: int = 1) -> dict[str, Any]:
+    """Run ``solve`` ``repeats`` times; the median wall time and the errors of the last run."""
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        result = solve()
+        times.append(time.perf_counter() - began)
     errors = _relative_errors(result.u, -np.tanh(grid / (2 * nu)))
     return {
-        "solver": name, "wall_s": wall, "converged": int(result.converged.sum()),
-        "iterations": result.iterations, "time_reached": result.time, "max_residual": float(result.residual.max()),
+        "solver": name, "wall_s": statistics.median(times), "repeats": repeats,
+        "converged": int(result.converged.sum()), "iterations": result.iterations, "time_reached": result.time,
+        "max_residual": float(result.residual.max()),
         "l2re_mean": float(errors.mean()), "l2re_worst": float(errors.max()),
     }
 
@@ -243,15 +250,15 @@ def fd_references(test: InitialData, nu: float, budget: Budget) -> dict[str, Any
             lambda: march_explicit(start, nu, tol=1e-8, t_max=budget.march_t_max), nu, grid,
         ) | {"t_max": budget.march_t_max},
         "newton": _fd_record("damped Newton from u0 (tol 1e-9, at most 100 iterations)",
-                             lambda: newton_steady(start, nu), nu, grid),
+                             lambda: newton_steady(start, nu), nu, grid, budget.newton_repeats),
         "newton_continuation": _fd_record(
             "damped Newton with viscosity continuation nu = 1 * 0.5^k -> target (tol 1e-9)",
-            lambda: newton_steady(start, nu, nu_start=1.0, ratio=0.5), nu, grid,
+            lambda: newton_steady(start, nu, nu_start=1.0, ratio=0.5), nu, grid, budget.newton_repeats,
         ),
         # u_inf does not depend on u0: one solve answers every query
         "newton_continuation_one": _fd_record(
             "the same Newton with continuation for the first test function only",
-            lambda: newton_steady(start[:1], nu, nu_start=1.0, ratio=0.5), nu, grid,
+            lambda: newton_steady(start[:1], nu, nu_start=1.0, ratio=0.5), nu, grid, budget.newton_repeats,
         ),
     }
 
