@@ -12,7 +12,9 @@ homotopies (see ``../shared/spec/problems.md``, P5):
   one backward-Euler step of length ``tau = (1 - s) / s`` from ``u0``, so the
   path follows the time evolution with ever longer implicit steps;
 * the viscosity homotopy in ``nu`` from 1 down to the target, at ``s = 0``
-  (the steady problem, whose boundary data ``+-g(nu)`` move with ``nu``).
+  (the steady problem, whose boundary data ``+-g(nu)`` move with ``nu``);
+* the seed's joint homotopy: ``s`` from 1 to 0 with ``nu`` moving from 1 to
+  the target while ``s >= 1/2`` (:func:`joint_viscosity`).
 
 The initial data are :func:`sample_initial_data`: a Gaussian random field
 times ``(1 - x^2)`` plus the line ``-g x`` that meets the boundary values.
