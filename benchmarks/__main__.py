@@ -39,6 +39,17 @@ def main(argv=None) -> None:
     diagnostics.add_argument("--part", choices=("all", "init", "warm", "hessian", "adfd"), default="all",
                              help="init: eps sweep at the Xavier init (light); warm: the warm starts (traces); "
                              "hessian: Hessian after classical training, Newton against LM; adfd: AD against FD")
+    burgers = commands.add_parser(
+        "burgers", help="P5: physics-informed DeepONet for steady Burgers against finite-difference solvers"
+    )
+    burgers.add_argument("--nu", type=float, nargs="+", default=[0.5, 0.1, 0.05], help="target viscosities")
+    burgers.add_argument("--method", nargs="+", choices=("ours", "classical", "seed-path"),
+                         default=["ours", "classical"],
+                         help="ours: time then viscosity homotopy; classical: LM directly at the target; "
+                         "seed-path: the seed's joint homotopy (nu moves in the first half of s)")
+    burgers.add_argument("--budget", choices=("full", "tiny"), default="full", help="tiny: the smoke budget")
+    burgers.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
+    burgers.add_argument("--out", default=None, help="output folder (default benchmarks/results/burgers)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import main as demo
@@ -56,6 +67,10 @@ def main(argv=None) -> None:
         from .diagnostics import main as diagnostics_main
 
         diagnostics_main(args)
+    elif args.command == "burgers":
+        from .burgers import main as burgers_main
+
+        burgers_main(args)
     elif args.command == "foundation":
         from .foundation import main as foundation_main
 

@@ -1,6 +1,7 @@
 """Networks whose weights are one flat vector, for use as continuation states."""
 
+from .deeponet import DeepONet
 from .mlp import ACTIVATIONS, MLP
 from .random_features import RandomFeatures
 
-__all__ = ["MLP", "ACTIVATIONS", "RandomFeatures"]
+__all__ = ["MLP", "ACTIVATIONS", "RandomFeatures", "DeepONet"]

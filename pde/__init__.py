@@ -3,6 +3,8 @@
 from .allen_cahn import AllenCahn1D, default_points_1d
 from .allen_cahn_2d import AllenCahn2D, default_points_2d
 from .base import NetworkProblem, relative_l2
+from .burgers import BurgersOperator, InitialData, boundary_value, sample_initial_data, steady_state
+from .burgers_fd import FDResult, fd_grid, fd_residual, march_explicit, newton_steady
 from .bratu import LAMBDA_CRITICAL, BratuFD, BratuNetwork, bratu_exact, bratu_parameter
 from .calculus import gradient, laplacian
 from .fitting import HighFrequencyFit
@@ -14,4 +16,6 @@ __all__ = [
    "AllenCahn1D", "default_points_1d", "NetworkProblem", "relative_l2", "gradient", "laplacian",
     "AllenCahn2D", "default_points_2d", "Helmholtz", "default_points_helmholtz", "HighFrequencyFit",
     "Poisson1D",
+    "BurgersOperator", "InitialData", "boundary_value", "sample_initial_data", "steady_state",
+    "FDResult", "fd_grid", "fd_residual", "march_explicit", "newton_steady",
 ]
