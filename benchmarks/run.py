@@ -400,13 +400,15 @@ def write_table(out: Path, name: str, records: list[dict[str, Any]]) -> str:
     has_d = any(r.get("d") is not None for r in records)
     header = ["method"] + (["d"] if has_d else []) + ["eps", "L2RE", "loss"]
     header += [metric.replace("_", " ")] if metric else []
-    header += ["status", "wall s", "weights", "points", "budget", "seed"]
+    header += ["status", "steps acc/rej", "wall s", "load", "weights", "points", "budget", "seed"]
     lines = [
         f"# {spec.title}: methods side by side",
         "",
         f"Command: `python -m benchmarks run {name} ...` (see each JSON for the exact command and budget). "
         "Every method of a row group starts from the same initialisation on the same points; L2RE on a dense "
-        "test set separate from the collocation points; loss = ||H||^2 at the target. One JSON per row here.",
+        "test set separate from the collocation points; loss = ||H||^2 at the target. One JSON per row here. "
+        "steps: accepted/rejected steps of a trace; load: the machine's 1-minute load average when the run "
+        "ended (2 cores: above 2, wall times are inflated by other work).",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -417,7 +419,10 @@ def write_table(out: Path, name: str, records: list[dict[str, Any]]) -> str:
         ]
         cells += [_fmt(r.get(metric))] if metric else []
         points = f"{r['points']}+{r.get('boundary_points', 0)}"
-        cells += [r["status"], _fmt(r["wall_s"], ".1f"), _fmt(r["weights"]), points, r["budget"], _fmt(r["seed"])]
+        steps = f"{r['accepted_steps']}/{r['rejected_steps']}" if "accepted_steps" in r else "-"
+        load = r["machine"].get("load_average", [None])[0]
+        cells += [r["status"], steps, _fmt(r["wall_s"], ".1f"), _fmt(load, ".1f"), _fmt(r["weights"]), points,
+                  r["budget"], _fmt(r["seed"])]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "![L2RE against eps](l2re.png)", ""]
     text = "\n".join(lines)
