@@ -37,6 +37,14 @@ def main(argv=None) -> None:
     diagnostics.add_argument("--out", default=None, help="output folder (default benchmarks/results/diagnostics)")
     diagnostics.add_argument("--part", choices=("all", "init", "warm"), default="all",
                              help="init: eps sweep at the Xavier init (light); warm: the warm starts (traces)")
+    from .neural_ode import add_arguments as add_neural_ode_arguments
+
+    add_neural_ode_arguments(
+        commands.add_parser(
+            "neural-ode",
+            help="P7: neural ODE training by synchronization homotopy against plain training and multiple shooting",
+        )
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import main as demo
@@ -54,6 +62,10 @@ def main(argv=None) -> None:
         from .diagnostics import main as diagnostics_main
 
         diagnostics_main(args)
+    elif args.command == "neural-ode":
+        from .neural_ode import main as neural_ode_main
+
+        neural_ode_main(args)
     elif args.command == "foundation":
         from .foundation import main as foundation_main
 
