@@ -69,12 +69,18 @@ class CubicSpline:
         self._by_interval = self.coefficients.permute(1, 0, 2).contiguous()  # (N - 1, 4, n)
         self._knot_list = knots.tolist()
 
-    def _at_one_time(self, time: float) -> Tensor:
-        """One time, the ODE solver's call: the interval by bisection in Python, three torch operations."""
-        interval = min(max(bisect.bisect_right(self._knot_list, time) - 1, 0), len(self._knot_list) - 2)
+    def _at_one_time(self, time: Tensor) -> Tensor:
+        """One time, the ODE solver's call: the interval by bisection in Python, then Horner in torch.
+
+        ``time`` keeps its autograd graph: the solver's first step size depends on
+        the weights, and dropping that dependence here (and only here) would make
+        the gradient of a trajectory inconsistent with its finite differences.
+        """
+        position = float(time.detach())
+        interval = min(max(bisect.bisect_right(self._knot_list, position) - 1, 0), len(self._knot_list) - 2)
+        a, b, c, e = self._by_interval[interval]
         s = time - self._knot_list[interval]
-        powers = torch.tensor([1.0, s, s * s, s * s * s], dtype=self.knots.dtype)
-        return powers @ self._by_interval[interval]
+        return a + s * (b + s * (c + s * e))
 
     @staticmethod
     def _second_derivatives(h: Tensor, slopes: Tensor) -> Tensor:
@@ -91,7 +97,7 @@ class CubicSpline:
     def __call__(self, t: Tensor) -> Tensor:
         """The spline at ``t``: a scalar gives shape ``(n,)``, times ``(T,)`` give ``(T, n)``."""
         if t.ndim == 0 and not self.scalar:
-            return self._at_one_time(float(t.detach()))
+            return self._at_one_time(t)
         flat = t.reshape(-1).to(self.knots.dtype)
         interval = (torch.bucketize(flat, self.knots, right=True) - 1).clamp(0, self.knots.shape[0] - 2)
         s = (flat - self.knots[interval])[:, None]
