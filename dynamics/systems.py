@@ -10,6 +10,7 @@ times.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -156,7 +157,8 @@ def make_data(
     system
         A :class:`System` or a name in :data:`SYSTEMS`.
     seed
-        Seed of the noise.
+        Seed of the noise. The initial state is observed exactly (P7 gives
+        it): the noise is added from the second observation on.
     refine
         Dense-grid points per observation interval.
     extrapolation
@@ -176,6 +178,12 @@ def make_data(
         raise ValueError(f"refine must be a positive integer, got {refine!r}")
     if not (math.isfinite(extrapolation) and extrapolation >= 0):
         raise ValueError(f"extrapolation must be a finite number >= 0, got {extrapolation!r}")
+    return _make_data(system, seed, refine, float(extrapolation), dtype)
+
+
+@functools.lru_cache(maxsize=16)
+def _make_data(system: System, seed: int, refine: int, extrapolation: float, dtype: torch.dtype) -> TrajectoryData:
+    """The data of :func:`make_data`, computed once per argument tuple."""
     step = system.dt / refine
     n_interp = (system.observations - 1) * refine + 1
     n_extra = int(round(extrapolation * system.t_end / step))

@@ -21,6 +21,8 @@ from models.neural_ode import NeuralODE, integrate
 
 F64 = torch.float64
 SHORT_LV = dataclasses.replace(SYSTEMS["lotka-volterra"], t_end=1.0)  # 11 observations
+TINY_LV = dataclasses.replace(SYSTEMS["lotka-volterra"], t_end=0.6)  # 7 observations: 5 shooting segments
+MICRO_LV = dataclasses.replace(SYSTEMS["lotka-volterra"], t_end=0.3)  # 4 observations, for Jacobian checks
 
 
 def exact_lv(theta, u):
@@ -77,7 +79,7 @@ def test_schedule_rejects_bad_input(bad):
 
 
 def test_residual_with_exact_field_is_small_at_full_coupling():
-    data = make_data("lotka-volterra")
+    data = make_data(SHORT_LV)
     model = NeuralODE([2, 4, 2])
     exact = SynchronizationResidual(model, data.t, data.y_true, field=exact_lv)
     theta = model.init(seed=0)
@@ -110,19 +112,22 @@ def test_uncoupled_residual_is_the_plain_trajectory_misfit():
 
 
 def test_jacobians_match_finite_differences():
-    data = make_data(SHORT_LV)
-    model = NeuralODE([2, 6, 2], rtol=1e-10, atol=1e-12)
+    data = make_data(MICRO_LV)
+    model = NeuralODE([2, 6, 2], rtol=1e-9, atol=1e-11)
     H = SynchronizationResidual(model, data.t, data.y)
     theta, lam = model.init(seed=1), torch.tensor(0.5, dtype=F64)
     jac, d_lam = H.jacobian(theta, lam), H.eps_derivative(theta, lam)
-    h = 1e-6
+    # central differences of an adaptive solve: truncation O(h^2) = 1e-8 plus solver noise ~ rtol / h = 1e-5
+    h = 1e-4
+
+    def close(exact, fd):
+        return float((exact - fd).abs().max()) <= 1e-4 * float(fd.abs().max())
+
     for j in (0, 7, model.num_weights - 1):
         step = torch.zeros_like(theta)
         step[j] = h
-        fd = (H(theta + step, lam) - H(theta - step, lam)) / (2 * h)
-        assert torch.allclose(jac[:, j], fd, atol=1e-7 * max(1.0, float(fd.abs().max())))
-    fd_lam = (H(theta, lam + h) - H(theta, lam - h)) / (2 * h)
-    assert torch.allclose(d_lam, fd_lam, atol=1e-7 * max(1.0, float(fd_lam.abs().max())))
+        assert close(jac[:, j], (H(theta + step, lam) - H(theta - step, lam)) / (2 * h))
+    assert close(d_lam, (H(theta, lam + h) - H(theta, lam - h)) / (2 * h))
     value, jac_again = H.linearize(theta, lam)
     assert torch.equal(jac_again, jac) and torch.allclose(value, H(theta, lam), atol=1e-14)
 
@@ -180,9 +185,9 @@ def test_adamw_corrector_decays_weights_and_reports_every_iteration():
 
 @pytest.mark.parametrize("method", METHODS)
 def test_smoke_run_of_each_method(method):
-    data = make_data(SHORT_LV)
-    model = NeuralODE([2, 6, 2])
-    settings = TrainingSettings(epochs=6, epochs_per_step=2, lm_initial=2, lm_step=1, lm_final=2, evaluate_every=2)
+    data = make_data(TINY_LV if method == "multiple-shooting" else MICRO_LV)
+    model = NeuralODE([2, 6, 2], rtol=1e-5, atol=1e-7)  # the machinery, not the accuracy, is under test
+    settings = TrainingSettings(epochs=6, epochs_per_step=2, lm_initial=2, lm_step=1, lm_final=1, evaluate_every=2)
     run = train(method, model, data, model.init(seed=0), settings)
     expected = {"homotopy": 12, "vanilla": 6, "multiple-shooting": 6}
     if method in expected:
