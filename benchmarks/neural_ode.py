@@ -30,6 +30,7 @@ from .record import RESULTS, cached  # noqa: E402
 COMMAND = "python -m benchmarks neural-ode"
 DATA_SEED = 0
 DEFAULTS = TrainingSettings()
+FIGURES = "<!-- figures -->"
 
 
 def add_arguments(parser) -> None:
@@ -177,7 +178,7 @@ def assemble(out: Path) -> None:
         "Wall times were measured on a shared 2-core machine with one torch thread "
         "(other jobs running; see the load average per run): compare them as ratios only.", "",
     ]
-    lines += table(records) + ["", "## Every run", ""] + per_run_table(records)
+    lines += table(records) + ["", "## Every run", ""] + per_run_table(records) + ["", FIGURES]
     for system in sorted({r["system"] for r in records}):
         plot_trajectories(system, records, out / f"trajectories_{system}.png")
         plot_curves(system, records, out / f"curves_{system}.png")
