@@ -125,6 +125,34 @@ def per_run_table(records: list[dict]) -> list[str]:
     return lines
 
 
+def first_epoch_at_or_below(record: dict, level: float):
+    """The first evaluated epoch whose interpolation MSE is at most ``level`` (``None``: never)."""
+    return next((h[0] for h in record["history"] if h[2] <= level), None)
+
+
+def homotopy_against_vanilla(records: list[dict]) -> list[str]:
+    """The target of issue 6: homotopy as accurate as vanilla in at most half the epochs."""
+    lines = [
+        "| system | seed | vanilla best interpolation MSE (epoch) | homotopy best (epoch) "
+        "| homotopy first at or below vanilla's best | target met |",
+        "|---|---|---|---|---|---|",
+    ]
+    by_key = {(r["system"], r["method"], r["seed"]): r for r in records}
+    for (system, method, seed), vanilla in sorted(by_key.items()):
+        homotopy = by_key.get((system, "homotopy", seed))
+        if method != "vanilla" or homotopy is None:
+            continue
+        level = vanilla["best"]["interpolation_mse"]
+        first = first_epoch_at_or_below(homotopy, level)
+        met = first is not None and first <= vanilla["epochs_to_best"] / 2
+        lines.append(
+            f"| {system} | {seed} | {level:.2e} ({vanilla['epochs_to_best']}) | "
+            f"{homotopy['best']['interpolation_mse']:.2e} ({homotopy['epochs_to_best']}) | "
+            f"{'never' if first is None else f'epoch {first}'} | {'yes' if met else 'no'} |"
+        )
+    return lines
+
+
 def plot_trajectories(system: str, records: list[dict], path: Path) -> None:
     data = make_data(system, seed=DATA_SEED)
     rows = [r for r in records if r["system"] == system and r["seed"] == min(x["seed"] for x in records
@@ -178,7 +206,9 @@ def assemble(out: Path) -> None:
         "Wall times were measured on a shared 2-core machine with one torch thread "
         "(other jobs running; see the load average per run): compare them as ratios only.", "",
     ]
-    lines += table(records) + ["", "## Every run", ""] + per_run_table(records) + ["", FIGURES]
+    lines += table(records) + ["", "## Every run", ""] + per_run_table(records)
+    lines += ["", "## Homotopy against vanilla (target: as accurate in at most half the epochs)", ""]
+    lines += homotopy_against_vanilla(records) + ["", FIGURES]
     for system in sorted({r["system"] for r in records}):
         plot_trajectories(system, records, out / f"trajectories_{system}.png")
         plot_curves(system, records, out / f"curves_{system}.png")
