@@ -212,18 +212,15 @@ def train(
         raise ValueError(f"theta0 must have shape ({model.num_weights},), got {tuple(theta0.shape)}")
     s = settings
     start = time.perf_counter()
-    if method == "multiple-shooting":
-        problem = MultipleShootingResidual(model, data.t, data.y, s.segments, s.continuity)
+    if method in ("vanilla", "multiple-shooting"):
+        if method == "vanilla":  # the homotopy's residual at lam = 0: the plain trajectory misfit
+            problem, state = SynchronizationResidual(model, data.t, data.y, s.coupling), theta0
+        else:
+            problem = MultipleShootingResidual(model, data.t, data.y, s.segments, s.continuity)
+            state = problem.initial_state(theta0)
         monitor = Monitor(model, data, s.evaluate_every)
         adam = Adam(s.learning_rate, s.weight_decay, observer=monitor)
-        report = adam.correct(problem, problem.initial_state(theta0), torch.tensor(0.0, dtype=theta0.dtype),
-                              iterations=s.epochs, tol=0.0)
-        theta, details = report.theta, {"message": report.message}
-    elif method == "vanilla":
-        problem = SynchronizationResidual(model, data.t, data.y, s.coupling)
-        monitor = Monitor(model, data, s.evaluate_every)
-        adam = Adam(s.learning_rate, s.weight_decay, observer=monitor)
-        report = adam.correct(problem, theta0, torch.tensor(0.0, dtype=theta0.dtype), iterations=s.epochs, tol=0.0)
+        report = adam.correct(problem, state, torch.tensor(0.0, dtype=theta0.dtype), iterations=s.epochs, tol=0.0)
         theta, details = report.theta, {"message": report.message}
     else:
         problem = SynchronizationResidual(model, data.t, data.y, s.coupling)
