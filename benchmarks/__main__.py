@@ -50,6 +50,14 @@ def main(argv=None) -> None:
     burgers.add_argument("--budget", choices=("full", "tiny"), default="full", help="tiny: the smoke budget")
     burgers.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     burgers.add_argument("--out", default=None, help="output folder (default benchmarks/results/burgers)")
+    from .neural_ode import add_arguments as add_neural_ode_arguments
+
+    add_neural_ode_arguments(
+        commands.add_parser(
+            "neural-ode",
+            help="P7: neural ODE training by synchronization homotopy against plain training and multiple shooting",
+        )
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import main as demo
@@ -71,6 +79,10 @@ def main(argv=None) -> None:
         from .burgers import main as burgers_main
 
         burgers_main(args)
+    elif args.command == "neural-ode":
+        from .neural_ode import main as neural_ode_main
+
+        neural_ode_main(args)
     elif args.command == "foundation":
         from .foundation import main as foundation_main
 

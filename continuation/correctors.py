@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Callable, Optional, Protocol, runtime_checkable
 
 import torch
 from torch import Tensor
@@ -129,6 +129,9 @@ class LevenbergMarquardt:
     mu_min, mu_max
         Bounds; when no step with ``mu_rel <= mu_max`` lowers the loss, the
         corrector stops (a least-squares minimum, or a stall).
+    observer
+        ``observer(theta, residual_norm)`` called at every iteration with
+        the state the Jacobian is taken at, for monitoring; ``None``: no call.
 
     Examples
     --------
@@ -141,8 +144,14 @@ class LevenbergMarquardt:
     (True, 2.0)
     """
 
-    def __init__(self, mu: float = 1e-3, mu_min: float = 1e-15, mu_max: float = 1e8):
-        self.mu, self.mu_min, self.mu_max = mu, mu_min, mu_max
+    def __init__(
+        self,
+        mu: float = 1e-3,
+        mu_min: float = 1e-15,
+        mu_max: float = 1e8,
+        observer: Optional[Callable[[Tensor, float], None]] = None,
+    ):
+        self.mu, self.mu_min, self.mu_max, self.observer = mu, mu_min, mu_max, observer
 
     def correct(self, problem, theta, eps, *, iterations, tol, state=None) -> CorrectorResult:
         mu = self.mu if state is None else state
@@ -151,6 +160,8 @@ class LevenbergMarquardt:
         if not math.isfinite(norm):
             return CorrectorResult(theta, 0, norm, False, "non-finite residual", mu)
         for iteration in range(iterations):
+            if self.observer is not None:
+                self.observer(theta, norm)
             if norm <= tol:
                 return CorrectorResult(theta, iteration, norm, True, "converged", mu)
             residual, jacobian = problem.linearize(theta, eps)
@@ -226,6 +237,13 @@ class Adam:
     ----------
     lr
         Learning rate.
+    weight_decay
+        Decoupled weight decay: ``0`` is Adam, a positive value
+        ``torch.optim.AdamW`` with that decay.
+    observer
+        ``observer(theta, residual_norm)`` called at every iteration with
+        the state the gradient is taken at (before the update), for
+        monitoring a training run; ``None``: no call.
 
     Examples
     --------
@@ -238,17 +256,29 @@ class Adam:
     True
     """
 
-    def __init__(self, lr: float = 1e-3):
-        self.lr = lr
+    def __init__(
+        self,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        observer: Optional[Callable[[Tensor, float], None]] = None,
+    ):
+        self.lr, self.weight_decay, self.observer = lr, weight_decay, observer
+
+    def _optimizer(self, parameter: Tensor) -> torch.optim.Optimizer:
+        if self.weight_decay > 0:
+            return torch.optim.AdamW([parameter], lr=self.lr, weight_decay=self.weight_decay)
+        return torch.optim.Adam([parameter], lr=self.lr)
 
     def correct(self, problem, theta, eps, *, iterations, tol, state=None) -> CorrectorResult:
         parameter = theta.detach().clone().requires_grad_(True)
-        optimizer = torch.optim.Adam([parameter], lr=self.lr)
+        optimizer = self._optimizer(parameter)
         loss_fn = _loss(problem, eps)
         for iteration in range(iterations):
             optimizer.zero_grad()
             loss = loss_fn(parameter)
             norm = math.sqrt(2 * float(loss.detach()))
+            if self.observer is not None:
+                self.observer(parameter.detach().clone(), norm)
             if not math.isfinite(norm):
                 return CorrectorResult(parameter.detach(), iteration, norm, False, "non-finite residual")
             if norm <= tol:
@@ -362,6 +392,6 @@ def corrector_from_options(name: str, options) -> Corrector:
     if name in ("gauss-newton", "newton"):
         return CORRECTORS[name](options.rcond)
     if name == "adam":
-        return Adam(options.learning_rate)
+        return Adam(options.learning_rate, options.weight_decay)
     return CORRECTORS[name]()
 

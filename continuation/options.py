@@ -55,6 +55,9 @@ class Options:
         corrector (no step lowers the loss).
     learning_rate
         Learning rate of the ``adam`` corrector.
+    weight_decay
+        Decoupled weight decay of the ``adam`` corrector (``0``: Adam; a
+        positive value: AdamW).
     max_arclength
         Stop an arclength trace after this arclength (``None``: no bound).
     fold_tol
@@ -86,6 +89,7 @@ class Options:
     lm_mu_min: float = 1e-15
     lm_mu_max: float = 1e8
     learning_rate: float = 1e-3
+    weight_decay: float = 0.0
     max_arclength: Optional[float] = None
     fold_tol: float = 1e-10
 
@@ -102,6 +106,10 @@ class Options:
         for name in ["corrector_iterations", "initial_iterations", "final_iterations"]:
             _check_count(name, getattr(self, name), minimum=0)
         _check_count("max_steps", self.max_steps, minimum=1)
+        if isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, (int, float)) or not (
+            math.isfinite(self.weight_decay) and self.weight_decay >= 0
+        ):
+            raise ValueError(f"options.weight_decay must be a finite number >= 0, got {self.weight_decay!r}")
         if not (math.isfinite(self.residual_growth) and self.residual_growth >= 1):
             raise ValueError(
                 f"options.residual_growth must be a finite number >= 1, got {self.residual_growth!r}"
