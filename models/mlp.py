@@ -19,6 +19,23 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
 """Activations by name."""
 
 
+def resolve_activation(activation: Union[str, Callable[[Tensor], Tensor]]) -> Callable[[Tensor], Tensor]:
+    """The activation function named by ``activation`` (a key of :data:`ACTIVATIONS`), or ``activation`` itself.
+
+    Examples
+    --------
+    >>> resolve_activation("tanh") is ACTIVATIONS["tanh"]
+    True
+    """
+    if isinstance(activation, str):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        return ACTIVATIONS[activation]
+    if not callable(activation):
+        raise TypeError(f"activation must be a name or a callable, got {type(activation).__name__}")
+    return activation
+
+
 class MLP:
     """A fully connected network ``R^{widths[0]} -> R^{widths[-1]}`` with a flat weight vector.
 
@@ -59,12 +76,7 @@ class MLP:
         widths = list(widths)
         if len(widths) < 2 or not all(isinstance(w, int) and w >= 1 for w in widths):
             raise ValueError(f"widths must be at least two positive integers, got {widths!r}")
-        if isinstance(activation, str):
-            if activation not in ACTIVATIONS:
-                raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-            activation = ACTIVATIONS[activation]
-        elif not callable(activation):
-            raise TypeError(f"activation must be a name or a callable, got {type(activation).__name__}")
+        activation = resolve_activation(activation)
         self.widths = widths
         self.activation = activation
         self.dtype = dtype

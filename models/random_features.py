@@ -7,7 +7,7 @@ from typing import Callable, Union
 import torch
 from torch import Tensor
 
-from .mlp import ACTIVATIONS
+from .mlp import resolve_activation
 
 __all__ = ["RandomFeatures"]
 
@@ -62,12 +62,7 @@ class RandomFeatures:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if not (isinstance(scale, (int, float)) and 0 < float(scale) < float("inf")):
             raise ValueError(f"scale must be a positive finite number, got {scale!r}")
-        if isinstance(activation, str):
-            if activation not in ACTIVATIONS:
-                raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-            activation = ACTIVATIONS[activation]
-        elif not callable(activation):
-            raise TypeError(f"activation must be a name or a callable, got {type(activation).__name__}")
+        activation = resolve_activation(activation)
         generator = torch.Generator().manual_seed(seed)
         self.inner_weights = (2 * torch.rand(features, d_in, generator=generator, dtype=dtype) - 1) * float(scale)
         self.inner_biases = (2 * torch.rand(features, generator=generator, dtype=dtype) - 1) * float(scale)

@@ -16,12 +16,7 @@ from pde import Poisson1D
 ZERO = torch.tensor(0.0, dtype=torch.float64)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --------------------------------------------------------------------------- truncated SVD
