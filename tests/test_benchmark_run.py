@@ -4,7 +4,6 @@ import json
 import math
 
 import pytest
-import torch
 
 from benchmarks import record
 from benchmarks.__main__ import main
