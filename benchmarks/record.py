@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -12,6 +13,24 @@ from typing import Any, Callable
 import torch
 
 RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def code_version() -> dict[str, Any]:
+    """The git commit of the code and whether tracked files differ from it (``None`` outside a checkout)."""
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True, timeout=30
+        ).stdout.strip()
+
+    try:
+        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+CODE = code_version()
+"""The code a run in this process uses, read once at import (later edits do not change a running benchmark)."""
 
 
 def machine() -> dict[str, Any]:
@@ -25,6 +44,7 @@ def machine() -> dict[str, Any]:
         "torch": torch.__version__,
         # other work on the machine while this ran (1, 5 and 15 minute averages)
         "load_average": list(os.getloadavg()),
+        "code": CODE,
     }
 
 

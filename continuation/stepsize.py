@@ -48,12 +48,15 @@ def effort_factor(
     step, within half of it grows it by 1.5, and otherwise keeps it.
 
     A point accepted without converging (a least-squares floor above
-    ``tol``, or a fixed-budget corrector such as ``adam``) is judged by the
-    ratio ``r = ||H_new|| / max(||H_prev||, tol)`` of its residual to the
-    previous accepted one: ``r <= 1`` (the step cost no accuracy) grows the
-    step by 1.5, ``r > sqrt(residual_growth)`` (it cost much of what
-    acceptance allows) halves it, and anything between keeps it. Without
-    ``previous_norm`` such a point keeps the step.
+    ``tol``, a corrector still on its way, or a fixed-budget corrector such
+    as ``adam``) is judged by how much of the allowed residual growth the
+    step used: ``r = ||H_new|| / max(||H_prev||, tol)`` against
+    ``g = residual_growth``. ``r <= g^(1/4)`` grows the step by 1.5,
+    ``r > g^(1/2)`` halves it, and anything between keeps it. A residual
+    that rises in proportion to the distance travelled (``||H|| ~ c |eps -
+    eps_0|``, the start of a time homotopy) thus costs a number of steps
+    logarithmic in the distance, not linear. Without ``previous_norm`` such
+    a point keeps the step.
 
     Examples
     --------
@@ -63,6 +66,8 @@ def effort_factor(
     >>> floor = CorrectorResult(torch.zeros(1), 8, 2e-4, False, "budget used")
     >>> effort_factor(floor, 8, previous_norm=3e-4, options=Options())
     1.5
+    >>> effort_factor(floor, 8, previous_norm=1e-4, options=Options(residual_growth=10.0))  # r = 2
+    1.0
     >>> effort_factor(floor, 8, previous_norm=2e-5, options=Options(residual_growth=10.0))
     0.5
     """
@@ -75,7 +80,7 @@ def effort_factor(
     if previous_norm is None or options is None:
         return 1.0
     ratio = report.residual_norm / max(previous_norm, options.tol)
-    if ratio <= 1.0:
+    if ratio <= options.residual_growth**0.25:
         return 1.5
     if ratio > math.sqrt(options.residual_growth):
         return 0.5

@@ -230,5 +230,25 @@ def test_steps_grow_on_a_least_squares_floor_above_tol(direction):
     if direction == "floor falls":  # every point beats the last: 1.5x growth, 0.01 -> 0.9 in 10 steps
         assert all(b >= 1.5 * a * (1 - 1e-9) for a, b in zip(steps, steps[1:-1]))
         assert len(steps) <= 10
-    else:  # the floor grows 0.06 -> 0.58 by ratios below sqrt(10): the step is kept
+    else:  # the floor grows 0.06 -> 0.58 by ratios below sqrt(10): the step is never cut
         assert all(b >= a * (1 - 1e-9) for a, b in zip(steps, steps[1:-1]))
+
+
+def test_a_floor_rising_from_zero_costs_logarithmically_many_steps():
+    """The start of a time homotopy: solved exactly at eps = 1, floor |1 - eps| / sqrt(3) after.
+
+    The first step must be tiny (the floor may exceed ``residual_growth * tol`` by
+    no more than the acceptance allows); from there a step that raises the floor by a
+    factor of at most ``residual_growth^(1/4)`` grows by 1.5, so ``|1 - eps|`` grows
+    geometrically and 1 -> 0 takes tens of steps, not ``1 / ds``.
+    """
+    options = Options(tol=1e-6, ds=0.1, ds_max=1.0)
+    result = continuation.trace(floored_path, torch.ones(2, dtype=DT), [1.0, 0.0], options=options)
+    assert result.success, result.message
+    first = next(r for r in result.steps[1:] if r.accepted)
+    assert first.residual_norm <= options.residual_growth * options.tol
+    assert abs(first.deps) < 1e-4
+    assert result.accepted < 40
+    floor = abs(1 - torch.tensor(result.eps[1:], dtype=DT)) / math.sqrt(3)
+    norms = torch.tensor([r.residual_norm for r in result.steps if r.accepted][1:], dtype=DT)
+    torch.testing.assert_close(norms, floor, rtol=1e-9, atol=1e-12)
