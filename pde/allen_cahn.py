@@ -12,7 +12,6 @@ from continuation import PointwiseResidual, StackedResidual
 from models import MLP
 
 from .base import NetworkProblem
-from .calculus import laplacian
 
 __all__ = ["AllenCahn1D", "default_points_1d"]
 
@@ -81,8 +80,7 @@ class AllenCahn1D(NetworkProblem):
 
     def interior_residual(self, theta: Tensor, x: Tensor, eps: Tensor) -> Tensor:
         """``eps^2 u'' + u - u^3`` at one point."""
-        u = self.u(theta, x)
-        u_xx = laplacian(lambda y: self.u(theta, y))(x)
+        u, u_xx = self.u_and_laplacian(theta, x)
         return eps**2 * u_xx + u - u**3
 
     def boundary_residual(self, theta: Tensor, x: Tensor, eps: Tensor) -> Tensor:

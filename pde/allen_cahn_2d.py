@@ -19,7 +19,6 @@ from continuation import PointwiseResidual, StackedResidual
 from models import MLP
 
 from .base import NetworkProblem
-from .calculus import laplacian
 
 __all__ = ["AllenCahn2D", "default_points_2d", "AMPLITUDE"]
 
@@ -212,8 +211,7 @@ class AllenCahn2D(NetworkProblem):
 
     def steady_residual(self, theta: Tensor, x: Tensor, eps) -> Tensor:
         """``eps^2 Lap u + u - u^3 - f_eps`` at one interior point."""
-        u = self.u(theta, x)
-        lap = laplacian(lambda y: self.u(theta, y))(x)
+        u, lap = self.u_and_laplacian(theta, x)
         return eps**2 * lap + u - u**3 - self.forcing(x, eps)
 
     def dirichlet_residual(self, theta: Tensor, x: Tensor, eps) -> Tensor:

@@ -7,6 +7,8 @@ from torch import Tensor
 
 from continuation import ResidualMap
 
+from .calculus import laplacian
+
 __all__ = ["relative_l2", "NetworkProblem"]
 
 
@@ -42,6 +44,19 @@ class NetworkProblem:
     def u(self, theta: Tensor, x: Tensor) -> Tensor:
         """The network at one point ``x`` of shape ``(d,)``, a scalar (pointwise residuals use it)."""
         return self.model.apply(theta, x)[0]
+
+    def u_and_laplacian(self, theta: Tensor, x: Tensor) -> tuple[Tensor, Tensor]:
+        """``u`` and its Laplacian at one point ``x`` of shape ``(d,)``, two scalars.
+
+        By the model's Taylor-mode propagation when it has one
+        (:meth:`models.MLP.apply_with_laplacian`, tanh or sin), else by
+        :func:`pde.calculus.laplacian` of :meth:`u`. Subclasses that change
+        :meth:`u` must override this too.
+        """
+        if getattr(self.model, "supports_laplacian", False):
+            u, lap = self.model.apply_with_laplacian(theta, x)
+            return u[0], lap[0]
+        return self.u(theta, x), laplacian(lambda y: self.u(theta, y))(x)
 
     def predict(self, theta: Tensor, x: Tensor) -> Tensor:
         """The network at the points ``x`` of shape ``(N, d)``, shape ``(N,)``."""

@@ -17,7 +17,6 @@ from continuation import PointwiseResidual, StackedResidual
 from models import MLP
 
 from .base import NetworkProblem
-from .calculus import laplacian
 
 __all__ = ["Helmholtz", "default_points_helmholtz"]
 
@@ -44,8 +43,10 @@ class Helmholtz(NetworkProblem):
     ``n_boundary`` points, each on a random face (a random axis ``i`` set to 0
     or 1, the other coordinates uniform), each block scaled by
     ``1/sqrt(count)``, the boundary block also by ``boundary_weight``. The
-    Laplacian is a sum of ``d`` forward-over-reverse products
-    (:func:`pde.calculus.laplacian`), never a Hessian. The homotopy runs
+    Laplacian never forms a Hessian: an MLP with tanh or sin carries second
+    directional derivatives along the ``d`` axes through its layers
+    (:meth:`models.MLP.apply_with_laplacian`), any other model takes ``d``
+    forward-over-reverse products (:func:`pde.calculus.laplacian`). The homotopy runs
     ``eps`` from 1 down to the target; the boundary data move with ``eps``.
 
     The test set of :meth:`l2re` is ``n_test`` uniform random points drawn
@@ -143,8 +144,8 @@ class Helmholtz(NetworkProblem):
 
     def interior_residual(self, theta: Tensor, x: Tensor, eps: Tensor) -> Tensor:
         """``eps^2 Lap u + u - f_eps`` at one interior point."""
-        lap = laplacian(lambda y: self.u(theta, y))(x)
-        return eps**2 * lap + self.u(theta, x) - self.forcing(x, eps)
+        u, lap = self.u_and_laplacian(theta, x)
+        return eps**2 * lap + u - self.forcing(x, eps)
 
     def boundary_residual(self, theta: Tensor, x: Tensor, eps: Tensor) -> Tensor:
         """``u - u_exact(eps)`` at one boundary point."""

@@ -2,8 +2,14 @@ import math
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models import MLP
+from models.mlp import ACTIVATION_DERIVATIVES
+from pde.calculus import laplacian
+
+DT = torch.float64
 
 
 def test_weight_count_and_xavier_init():
@@ -46,3 +52,40 @@ def test_bad_activation_and_theta_shape():
         MLP([1, 1], activation="relu6")
     with pytest.raises(ValueError, match=r"theta must have shape \(7,\)"):
         MLP([1, 2, 1]).apply(torch.zeros(5, dtype=torch.float64), torch.zeros(1, dtype=torch.float64))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    d=st.integers(1, 4),
+    hidden=st.lists(st.integers(1, 6), min_size=1, max_size=3),
+    activation=st.sampled_from(sorted(ACTIVATION_DERIVATIVES)),
+    seed=st.integers(0, 10_000),
+)
+def test_taylor_mode_laplacian_matches_forward_over_reverse(d, hidden, activation, seed):
+    """``apply_with_laplacian`` against ``pde.calculus.laplacian`` (nested autodiff), point by point and batched."""
+    net = MLP([d, *hidden, 1], activation=activation)
+    generator = torch.Generator().manual_seed(seed)
+    theta = net.init(generator=generator) + 0.1 * torch.randn(net.num_weights, generator=generator, dtype=DT)
+    x = torch.randn(7, d, generator=generator, dtype=DT)
+    expected = torch.stack([laplacian(lambda y: net.apply(theta, y)[0])(point) for point in x])
+    u, lap = net.apply_with_laplacian(theta, x)
+    torch.testing.assert_close(u, net.apply(theta, x), rtol=0, atol=1e-14)
+    torch.testing.assert_close(lap[:, 0], expected, rtol=1e-12, atol=1e-12)
+    u0, lap0 = net.apply_with_laplacian(theta, x[0])
+    torch.testing.assert_close(lap0[0], expected[0], rtol=1e-12, atol=1e-12)
+
+
+def test_taylor_mode_laplacian_of_a_known_network():
+    """One tanh unit ``u = tanh(w . x)``: ``Lap u = -2 |w|^2 tanh (1 - tanh^2)``."""
+    net = MLP([3, 1, 1])
+    w = torch.tensor([0.3, -0.5, 0.2], dtype=DT)
+    theta = torch.cat([w, torch.zeros(1, dtype=DT), torch.ones(1, dtype=DT), torch.zeros(1, dtype=DT)])
+    x = torch.tensor([0.4, 0.1, -0.7], dtype=DT)
+    a = torch.tanh(w @ x)
+    _, lap = net.apply_with_laplacian(theta, x)
+    torch.testing.assert_close(lap[0], -2 * (w @ w) * a * (1 - a * a))
+
+
+def test_taylor_mode_laplacian_names_an_unsupported_activation():
+    with pytest.raises(ValueError, match="apply_with_laplacian needs an activation"):
+        MLP([1, 4, 1], activation="gelu").apply_with_laplacian(MLP([1, 4, 1]).init(seed=0), torch.zeros(1, dtype=DT))

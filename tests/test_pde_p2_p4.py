@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from continuation import ResidualMap
-from pde import AllenCahn2D, Helmholtz, HighFrequencyFit
+from models import MLP
+from pde import AllenCahn2D, Helmholtz, HighFrequencyFit, laplacian
 
 DT = torch.float64
 
@@ -174,3 +175,15 @@ def test_p4_l2re_of_perturbed_fits(eps):
     # an offset delta against a sine of mean square 1/2: L2RE = delta sqrt(2)
     shifted = HighFrequencyFit(model=ExactModel(HighFrequencyFit.exact, offset=1e-3), n_points=10)
     assert shifted.l2re(theta, eps) == pytest.approx(1e-3 * math.sqrt(2.0), rel=1e-3)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "gelu"])
+def test_u_and_laplacian_takes_the_taylor_path_or_falls_back(activation):
+    """Both routes of ``NetworkProblem.u_and_laplacian`` give the nested-autodiff Laplacian (tanh: Taylor mode;
+    gelu: no closed-form derivatives, so ``pde.calculus.laplacian``)."""
+    problem = Helmholtz(3, MLP([3, 6, 6, 1], activation=activation), eps_min=0.5, n_points=10, n_boundary=4)
+    theta = problem.model.init(seed=1)
+    for x in problem.points[:4]:
+        u, lap = problem.u_and_laplacian(theta, x)
+        torch.testing.assert_close(u, problem.u(theta, x))
+        torch.testing.assert_close(lap, laplacian(lambda y: problem.u(theta, y))(x), rtol=1e-12, atol=1e-12)
