@@ -22,6 +22,10 @@ Methods
     The seed's homotopy dynamics: LM at the start value, then
     ``trace(predictor="euler", corrector="none", adaptive=False)`` on a fine
     geometric schedule.
+``deepxde`` (``ac1d`` only)
+    The same problem, points, loss, initial weights and Adam / L-BFGS budget
+    in DeepXDE itself (:mod:`benchmarks.deepxde_baseline`; the ``bench``
+    extra).
 
 Schedules are geometric in ``eps`` from the start to the target; for the time
 homotopy they are geometric in ``s`` from 1 down to a floor, then 0.
@@ -53,9 +57,9 @@ from pde import AllenCahn1D, AllenCahn2D, Helmholtz, HighFrequencyFit, NetworkPr
 
 from . import record
 
-__all__ = ["PROBLEMS", "METHODS", "BUDGETS", "Budget", "ProblemSpec", "schedule", "run", "add_arguments", "main"]
+__all__ = ["PROBLEMS", "METHODS", "methods_for", "BUDGETS", "Budget", "ProblemSpec", "schedule", "run", "add_arguments", "main"]
 
-METHODS = ("ours", "direct-lm", "classical-adam", "strategy2", "strategy1")
+METHODS = ("ours", "direct-lm", "classical-adam", "strategy2", "strategy1", "deepxde")
 """The methods, in table order."""
 
 
@@ -317,13 +321,43 @@ def run_strategy1(
     )
 
 
+def run_deepxde(
+    problem: NetworkProblem, theta0: torch.Tensor, spec: ProblemSpec, eps: float, budget: Budget
+) -> Outcome:
+    """DeepXDE's Adam (lr 1e-3) then L-BFGS at the target, from the same weights and points (P1 only)."""
+    from .deepxde_baseline import run_deepxde as train
+
+    theta, extra = train(problem, theta0, eps, budget.adam, budget.lbfgs)
+    return Outcome(
+        theta, "budget used", f"deepxde {extra['deepxde_version']}",
+        f"deepxde {extra['deepxde_version']}: adam ({budget.adam}, lr 1e-3) then l-bfgs ({budget.lbfgs}) at the "
+        "target, same points and initial weights",
+        extra,
+    )
+
+
 RUNNERS = {
     "ours": run_ours,
     "direct-lm": run_direct_lm,
     "classical-adam": run_classical_adam,
     "strategy2": run_strategy2,
     "strategy1": run_strategy1,
+    "deepxde": run_deepxde,
 }
+
+ONLY_FOR = {"deepxde": ("ac1d",)}
+"""Methods that exist for some problems only."""
+
+
+def methods_for(problem: str) -> list[str]:
+    """The methods that apply to ``problem``, in table order.
+
+    Examples
+    --------
+    >>> methods_for("fit")
+    ['ours', 'direct-lm', 'classical-adam', 'strategy2', 'strategy1']
+    """
+    return [m for m in METHODS if problem in ONLY_FOR.get(m, (problem,))]
 
 
 def _record_name(problem: str, d: Optional[int], eps: float, method: str, seed: int) -> str:
@@ -471,7 +505,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("problem", choices=sorted(PROBLEMS), help="problem of the catalogue")
     parser.add_argument("--eps", type=float, nargs="+", default=None,
                         help="target eps values (default: the catalogue's targets)")
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS), help="methods to run")
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=None,
+                        help="methods to run (default: all that apply to the problem)")
     parser.add_argument("--d", type=int, default=None, help="dimension (helmholtz only; default 2)")
     parser.add_argument("--budget", choices=sorted(BUDGETS), default="full",
                         help="full: the real budget; small: tiny point counts and iterations (smoke test)")
@@ -494,20 +529,24 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     if d is not None and d < 1:
         raise SystemExit(f"--d must be a positive integer, got {d}")
     eps_values = list(args.eps) if args.eps else list(spec.targets)
+    methods = args.methods or methods_for(name)
     for eps in eps_values:
         if not (math.isfinite(eps) and eps > 0) or (not spec.time_homotopy and eps >= spec.start):
             raise SystemExit(f"--eps values must lie in (0, {spec.start}) for {name}, got {eps}")
+    for method in methods:
+        if name not in ONLY_FOR.get(method, (name,)):
+            raise SystemExit(f"--methods {method} applies to {', '.join(ONLY_FOR[method])} only, not {name}")
     budget = BUDGETS[args.budget]
     out = Path(args.out) if args.out else record.RESULTS / name / ("small" if budget.tiny else "")
     command = (
         f"python -m benchmarks run {name} --eps {' '.join(f'{e:g}' for e in eps_values)} "
-        f"--methods {' '.join(args.methods)}" + (f" --d {d}" if d is not None else "")
+        f"--methods {' '.join(methods)}" + (f" --d {d}" if d is not None else "")
         + f" --budget {budget.name} --seed {args.seed} --widths {' '.join(map(str, args.widths))}"
     )
     failures = []
     for eps in eps_values:
         problem = spec.build(eps, d, args.seed, args.widths, budget.tiny)
-        for method in args.methods:
+        for method in methods:
             path = out / _record_name(name, d, eps, method, args.seed)
             try:
                 record.cached(

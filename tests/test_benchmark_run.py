@@ -4,10 +4,12 @@ import json
 import math
 
 import pytest
+import torch
 
 from benchmarks import record
 from benchmarks.__main__ import main
-from benchmarks.run import METHODS, schedule
+from benchmarks.run import methods_for, schedule
+from models import MLP
 
 KEYS = {
     "problem", "method", "eps", "l2re", "loss", "wall_s", "weights", "points", "seed", "budget", "status",
@@ -28,6 +30,9 @@ def results(tmp_path, monkeypatch):
     """
     monkeypatch.setattr(record, "RESULTS", tmp_path / "benchmarks" / "results")
     return tmp_path / "benchmarks" / "results" / "smoke"
+
+
+METHODS = methods_for("ac2d-time")
 
 
 def test_small_budget_run_writes_every_method(results):
@@ -69,3 +74,37 @@ def test_schedules():
     assert max(ratios) == pytest.approx(min(ratios)) and 0.8 <= ratios[0] < 0.82
     time_values = schedule(1.0, 0.0, 0.5, floor=1e-3)
     assert time_values[-1] == 0.0 and time_values[-2] > 1e-3 and len(time_values) == 11
+
+
+def test_deepxde_network_starts_from_our_weights():
+    """The deepxde method copies ``MLP.init`` into DeepXDE's FNN and back without change."""
+    pytest.importorskip("deepxde")
+    from benchmarks.deepxde_baseline import _copy_into, _flatten, _import_deepxde
+
+    dde = _import_deepxde()
+    model = MLP([1, 5, 5, 1])
+    theta = model.init(seed=2)
+    previous = torch.get_default_dtype()
+    try:
+        dde.config.set_default_float("float64")
+        net = dde.nn.FNN(model.widths, "tanh", "Glorot normal")
+    finally:
+        torch.set_default_dtype(previous)
+    _copy_into(net, model, theta)
+    x = torch.linspace(-1, 1, 9, dtype=torch.float64)[:, None]
+    torch.testing.assert_close(net(x).detach(), model.apply(theta, x))
+    torch.testing.assert_close(_flatten(net), theta)
+
+
+def test_deepxde_smoke_run_on_p1(results):
+    pytest.importorskip("deepxde")
+    main(["run", "ac1d", "--eps", "0.1", "--methods", "deepxde", "--budget", "small", "--out", str(results)])
+    data = json.loads((results / "ac1d_eps0.1_deepxde_seed0.json").read_text())
+    assert data["deepxde_version"] and math.isfinite(data["l2re"]) and math.isfinite(data["interface"])
+    # DeepXDE's own loss also has the PDE residual at the two boundary points: close to ours, not equal
+    assert data["deepxde_final_loss"] == pytest.approx(data["loss"], rel=0.5)
+
+
+def test_deepxde_method_is_refused_for_other_problems():
+    with pytest.raises(SystemExit, match="deepxde applies to ac1d only"):
+        main(["run", "fit", "--methods", "deepxde", "--budget", "small", "--out", "unused"])
