@@ -22,7 +22,7 @@ import continuation  # noqa: E402
 from continuation.arclength import output_inner_product  # noqa: E402
 from pde import LAMBDA_CRITICAL, BratuFD, BratuNetwork, bratu_exact  # noqa: E402
 
-from .record import RESULTS, cached  # noqa: E402
+from .record import RESULTS, cached, save_figure  # noqa: E402
 
 COMMAND = "python -m benchmarks bratu"
 FD_OPTIONS = continuation.Options(rcond=1e-12, tol=1e-9, ds_max=0.5)
@@ -107,9 +107,7 @@ def plot(records: dict, path: Path) -> None:
             label=f"fold found: lam = {folds[0]:.6f}")
     ax.set(xlabel="lam", ylabel="u(1/2)", title="Bratu: u'' + lam e^u = 0, round the fold", xlim=(0, 4), ylim=(0, 8))
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def main(args) -> None:

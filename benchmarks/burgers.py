@@ -57,7 +57,7 @@ from models import DeepONet  # noqa: E402
 from pde.burgers import BurgersOperator, InitialData, sample_initial_data, steady_state  # noqa: E402
 from pde.burgers_fd import fd_grid, march_explicit, newton_steady  # noqa: E402
 
-from .record import RESULTS, cached  # noqa: E402
+from .record import RESULTS, cached, save_figure  # noqa: E402
 
 COMMAND = "python -m benchmarks burgers"
 NUS = (0.5, 0.1, 0.05)
@@ -380,10 +380,8 @@ def plot_profiles(out: Path, records: list[dict[str, Any]]) -> Path:
         bottom.set(title="|predicted - u_inf|", xlabel="x", ylim=(1e-10, 10))
         top.legend(fontsize=7)
         bottom.legend(fontsize=7)
-    fig.tight_layout()
     path = out / "profiles.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return path
 
 

@@ -18,7 +18,7 @@ import torch  # noqa: E402
 import continuation  # noqa: E402
 from pde import AllenCahn1D  # noqa: E402
 
-from .record import RESULTS, write_json  # noqa: E402
+from .record import RESULTS, save_figure, write_json  # noqa: E402
 
 EPS_START, EPS_TARGET, SEED = 0.5, 0.01, 0
 
@@ -53,9 +53,7 @@ def plot_path(problem: AllenCahn1D, result: continuation.TraceResult, rows: list
     right.invert_xaxis()
     right.set(xlabel="eps", ylabel="L2RE", title="relative L2 error along the path")
     right.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def main() -> dict:

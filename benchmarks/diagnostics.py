@@ -49,7 +49,7 @@ from continuation.correctors import corrector_from_options  # noqa: E402
 from pde import AllenCahn1D  # noqa: E402
 
 from . import diagnostics_adfd, diagnostics_hessian  # noqa: E402
-from .record import RESULTS, cached  # noqa: E402
+from .record import RESULTS, cached, save_figure  # noqa: E402
 
 COMMAND = "python -m benchmarks diagnostics"
 PARTS = ("init", "warm", "adfd", "hessian")
@@ -181,9 +181,7 @@ def plot(init: dict, warm: dict, path: Path) -> None:
         right.set_xticks(range(len(values)), labels, rotation=30, fontsize=8)
         right.set_yscale("log")
     right.set(ylabel=f"lambda_min(K) at eps = {EPS_TARGET:g}", title="warm starts (seed Table 2)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def write_readme(init: dict, warm: dict, problem: AllenCahn1D, out: Path, sections: Iterable[str] = ()) -> str:

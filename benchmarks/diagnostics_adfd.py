@@ -49,7 +49,7 @@ from continuation import (  # noqa: E402
 from models import MLP, RandomFeatures  # noqa: E402
 from pde import Poisson1D  # noqa: E402
 
-from .record import cached  # noqa: E402
+from .record import cached, save_figure  # noqa: E402
 
 RFM_CUTOFF = 1e-12
 """The seed's cut-off of the random-feature singular values, ``e_A(1e-12)``."""
@@ -241,9 +241,7 @@ def plot_rfm(rfm: dict, path: Path) -> None:
     for ax in axes:
         ax.legend(fontsize=7)
         ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def plot_network(net: dict, path: Path) -> None:
@@ -273,9 +271,7 @@ def plot_network(net: dict, path: Path) -> None:
     for ax in axes:
         ax.legend(fontsize=7)
         ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def readme_lines(rfm: dict, net: dict) -> list[str]:

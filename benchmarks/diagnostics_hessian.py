@@ -43,7 +43,7 @@ from continuation.correctors import corrector_from_options  # noqa: E402
 from models import MLP  # noqa: E402
 from pde import AllenCahn1D  # noqa: E402
 
-from .record import cached  # noqa: E402
+from .record import cached, save_figure  # noqa: E402
 from .run import BUDGETS, PROBLEMS, run_classical_adam  # noqa: E402
 
 EPS, SEED = 0.01, 0
@@ -209,9 +209,7 @@ def plot(classical: dict, runs: dict, path: Path) -> None:
     for ax in axes:
         ax.legend(fontsize=7)
         ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def readme_lines(classical: dict, runs: dict) -> list[str]:

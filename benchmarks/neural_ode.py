@@ -25,7 +25,7 @@ from dynamics.systems import SYSTEMS, make_data  # noqa: E402
 from dynamics.training import METHODS, TrainingSettings, train  # noqa: E402
 from models.neural_ode import NeuralODE  # noqa: E402
 
-from .record import RESULTS, cached  # noqa: E402
+from .record import RESULTS, cached, save_figure  # noqa: E402
 
 COMMAND = "python -m benchmarks neural-ode"
 DATA_SEED = 0
@@ -183,9 +183,7 @@ def plot_trajectories(system: str, records: list[dict], path: Path) -> None:
     axes[-1, 0].set_xlabel("t (grey line: extrapolation starts)")
     axes[0, 0].legend(fontsize=7, ncol=3)
     fig.suptitle(f"{system}: learned trajectories against the data")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def plot_curves(system: str, records: list[dict], path: Path) -> None:
@@ -197,9 +195,7 @@ def plot_curves(system: str, records: list[dict], path: Path) -> None:
     ax.set(xlabel="updates (epochs; LM iterations for homotopy-lm)", ylabel="interpolation MSE",
            title=f"{system}: interpolation error during training")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def assemble(out: Path) -> None:

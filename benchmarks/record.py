@@ -48,6 +48,16 @@ def machine() -> dict[str, Any]:
     }
 
 
+def save_figure(fig, path: Path, dpi: int = 110) -> Path:
+    """Lay out ``fig``, write it to ``path`` and close it (the tail of every benchmark plot)."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path
+
+
 def write_json(path: Path, payload: dict[str, Any]) -> None:
     """Write ``payload`` (with the machine added) as indented JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -490,10 +490,8 @@ def plot_l2re(out: Path, name: str, records: list[dict[str, Any]]) -> Path:
         ax.title.set_fontsize(9)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
     path = out / "l2re.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    record.save_figure(fig, path, dpi=110)
     return path
 
 
