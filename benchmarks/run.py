@@ -110,13 +110,17 @@ class ProblemSpec:
     title: str
     start: float
     targets: tuple[float, ...]
-    build: Callable[[float, int, int, Sequence[int], bool], NetworkProblem]
+    build: Callable[[float, int, int, Sequence[int], bool, Optional[int]], NetworkProblem]
     time_homotopy: bool = False
     metric: Optional[str] = None
 
     def target(self, eps: float) -> float:
         """The homotopy parameter of the target problem: ``eps``, or s = 0."""
         return 0.0 if self.time_homotopy else float(eps)
+
+
+DEFAULT_WIDTHS = (30, 30, 30)
+"""Hidden widths of the benchmark network (1,951 weights in 1D, 1,981 in 2D)."""
 
 
 def _mlp(d_in: int, widths: Sequence[int]) -> MLP:
@@ -126,39 +130,39 @@ def _mlp(d_in: int, widths: Sequence[int]) -> MLP:
 PROBLEMS: dict[str, ProblemSpec] = {
     "ac1d": ProblemSpec(
         "P1 Allen-Cahn 1D, eps homotopy", 0.5, (0.1, 0.05, 0.01),
-        lambda eps, d, seed, widths, tiny: AllenCahn1D(
-            _mlp(1, widths), eps_min=eps, n_points=24 if tiny else None
+        lambda eps, d, seed, widths, tiny, points: AllenCahn1D(
+            _mlp(1, widths), eps_min=eps, n_points=points or (24 if tiny else None)
         ),
         metric="interface",
     ),
     "ac2d": ProblemSpec(
         "P2 Allen-Cahn 2D, eps homotopy", 0.5, (0.1, 0.05, 0.02),
-        lambda eps, d, seed, widths, tiny: AllenCahn2D(
+        lambda eps, d, seed, widths, tiny, points: AllenCahn2D(
             _mlp(2, widths), eps_min=eps, seed=seed,
-            n_points=40 if tiny else None, n_boundary=12 if tiny else None, n_test=101 if tiny else 201,
+            n_points=points or (40 if tiny else None), n_boundary=12 if tiny else None, n_test=101 if tiny else 201,
         ),
         metric="interface_error",
     ),
     "ac2d-time": ProblemSpec(
         "P2 Allen-Cahn 2D, time homotopy (s from 1 to 0 at the target eps)", 1.0, (0.1, 0.05, 0.02),
-        lambda eps, d, seed, widths, tiny: AllenCahn2D(
+        lambda eps, d, seed, widths, tiny, points: AllenCahn2D(
             _mlp(2, widths), homotopy="time", eps=eps, seed=seed,
-            n_points=40 if tiny else None, n_boundary=12 if tiny else None, n_test=101 if tiny else 201,
+            n_points=points or (40 if tiny else None), n_boundary=12 if tiny else None, n_test=101 if tiny else 201,
         ),
         time_homotopy=True,
         metric="interface_error",
     ),
     "helmholtz": ProblemSpec(
         "P3 Helmholtz in d dimensions, eps homotopy", 1.0, (0.5, 0.2, 0.1),
-        lambda eps, d, seed, widths, tiny: Helmholtz(
+        lambda eps, d, seed, widths, tiny, points: Helmholtz(
             d, _mlp(d, widths), eps_min=eps, seed=seed,
-            n_points=40 if tiny else None, n_boundary=12 if tiny else None, n_test=2_000 if tiny else 20_000,
+            n_points=points or (40 if tiny else None), n_boundary=12 if tiny else None, n_test=2_000 if tiny else 20_000,
         ),
     ),
     "fit": ProblemSpec(
         "P4 high-frequency fitting, eps homotopy", 1.0, (0.1, 0.05, 0.02),
-        lambda eps, d, seed, widths, tiny: HighFrequencyFit(
-            _mlp(1, widths), n_points=64 if tiny else 2_000, seed=seed
+        lambda eps, d, seed, widths, tiny, points: HighFrequencyFit(
+            _mlp(1, widths), n_points=points or (64 if tiny else 2_000), seed=seed
         ),
     ),
 }
@@ -360,9 +364,17 @@ def methods_for(problem: str) -> list[str]:
     return [m for m in METHODS if problem in ONLY_FOR.get(m, (problem,))]
 
 
-def _record_name(problem: str, d: Optional[int], eps: float, method: str, seed: int) -> str:
+def _record_name(
+    problem: str, d: Optional[int], eps: float, method: str, seed: int, variant: str = ""
+) -> str:
     dim = f"_d{d}" if d is not None else ""
-    return f"{problem}{dim}_eps{eps:g}_{method}_seed{seed}.json"
+    return f"{problem}{dim}_eps{eps:g}{variant}_{method}_seed{seed}.json"
+
+
+def _variant(widths: Sequence[int], points: Optional[int]) -> str:
+    """The file-name tag of a non-default network or point count ("" for the defaults)."""
+    tag = "" if list(widths) == list(DEFAULT_WIDTHS) else "_w" + "-".join(map(str, widths))
+    return tag + (f"_n{points}" if points is not None else "")
 
 
 def run_one(
@@ -509,7 +521,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget", choices=sorted(BUDGETS), default="full",
                         help="full: the real budget; small: tiny point counts and iterations (smoke test)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the network and the collocation points")
-    parser.add_argument("--widths", type=int, nargs="+", default=[30, 30, 30], help="hidden layer widths")
+    parser.add_argument("--widths", type=int, nargs="+", default=list(DEFAULT_WIDTHS), help="hidden layer widths")
+    parser.add_argument("--points", type=int, default=None,
+                        help="interior collocation points (default: the problem's rule, growing as eps shrinks)")
     parser.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     parser.add_argument(
         "--out", default=None,
@@ -526,6 +540,10 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     d = (args.d if args.d is not None else 2) if name == "helmholtz" else None
     if d is not None and d < 1:
         raise SystemExit(f"--d must be a positive integer, got {d}")
+    if args.points is not None and args.points < 1:
+        raise SystemExit(f"--points must be a positive integer, got {args.points}")
+    if not args.widths or min(args.widths) < 1:
+        raise SystemExit(f"--widths must be positive integers, got {args.widths}")
     eps_values = list(args.eps) if args.eps else list(spec.targets)
     methods = args.methods or methods_for(name)
     for eps in eps_values:
@@ -540,12 +558,13 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         f"python -m benchmarks run {name} --eps {' '.join(f'{e:g}' for e in eps_values)} "
         f"--methods {' '.join(methods)}" + (f" --d {d}" if d is not None else "")
         + f" --budget {budget.name} --seed {args.seed} --widths {' '.join(map(str, args.widths))}"
+        + (f" --points {args.points}" if args.points is not None else "")
     )
     failures = []
     for eps in eps_values:
-        problem = spec.build(eps, d, args.seed, args.widths, budget.tiny)
+        problem = spec.build(eps, d, args.seed, args.widths, budget.tiny, args.points)
         for method in methods:
-            path = out / _record_name(name, d, eps, method, args.seed)
+            path = out / _record_name(name, d, eps, method, args.seed, _variant(args.widths, args.points))
             try:
                 record.cached(
                     path,

@@ -108,3 +108,15 @@ def test_deepxde_smoke_run_on_p1(results):
 def test_deepxde_method_is_refused_for_other_problems():
     with pytest.raises(SystemExit, match="deepxde applies to ac1d only"):
         main(["run", "fit", "--methods", "deepxde", "--budget", "small", "--out", "unused"])
+
+
+def test_network_and_point_count_variants_get_their_own_records(results):
+    main(["run", "fit", "--eps", "0.5", "--methods", "direct-lm", "--budget", "small", "--out", str(results),
+          "--widths", "4", "4", "--points", "9"])
+    (path,) = results.glob("*.json")
+    assert path.name == "fit_eps0.5_w4-4_n9_direct-lm_seed0.json"
+    data = json.loads(path.read_text())
+    assert data["network"] == [1, 4, 4, 1] and data["weights"] == 33 and data["points"] == 9
+    assert "--points 9" in data["command"]
+    with pytest.raises(SystemExit, match="--points must be a positive integer, got 0"):
+        main(["run", "fit", "--points", "0", "--budget", "small", "--out", str(results)])
