@@ -52,7 +52,9 @@ def _flatten(net) -> torch.Tensor:
     ).to(torch.float64)
 
 
-def run_deepxde(problem, theta0: torch.Tensor, eps: float, adam: int, lbfgs: int) -> tuple[torch.Tensor, dict[str, Any]]:
+def run_deepxde(
+    problem, theta0: torch.Tensor, eps: float, adam: int, lbfgs: int
+) -> tuple[torch.Tensor, dict[str, Any]]:
     """Train P1 at ``eps`` with DeepXDE (Adam lr 1e-3 for ``adam`` iterations, then L-BFGS for ``lbfgs``).
 
     Returns the trained weights as our flat vector and details for the record.

@@ -57,7 +57,10 @@ from pde import AllenCahn1D, AllenCahn2D, Helmholtz, HighFrequencyFit, NetworkPr
 
 from . import record
 
-__all__ = ["PROBLEMS", "METHODS", "methods_for", "BUDGETS", "Budget", "ProblemSpec", "schedule", "run", "add_arguments", "main"]
+__all__ = [
+    "PROBLEMS", "METHODS", "methods_for", "BUDGETS", "Budget", "ProblemSpec", "schedule", "run", "add_arguments",
+    "main",
+]
 
 METHODS = ("ours", "direct-lm", "classical-adam", "strategy2", "strategy1", "deepxde")
 """The methods, in table order."""
@@ -156,7 +159,8 @@ PROBLEMS: dict[str, ProblemSpec] = {
         "P3 Helmholtz in d dimensions, eps homotopy", 1.0, (0.5, 0.2, 0.1),
         lambda eps, d, seed, widths, tiny, points: Helmholtz(
             d, _mlp(d, widths), eps_min=eps, seed=seed,
-            n_points=points or (40 if tiny else None), n_boundary=12 if tiny else None, n_test=2_000 if tiny else 20_000,
+            n_points=points or (40 if tiny else None), n_boundary=12 if tiny else None,
+            n_test=2_000 if tiny else 20_000,
         ),
     ),
     "fit": ProblemSpec(
