@@ -130,6 +130,18 @@ def _mlp(d_in: int, widths: Sequence[int]) -> MLP:
     return MLP([d_in, *widths, 1])
 
 
+def _time_homotopy_2d(title: str, homotopy: str) -> ProblemSpec:
+    return ProblemSpec(
+        title, 1.0, (0.1, 0.05, 0.02),
+        lambda eps, d, seed, widths, tiny, points: AllenCahn2D(
+            _mlp(2, widths), homotopy=homotopy, eps=eps, seed=seed,
+            n_points=points or (40 if tiny else None), n_boundary=12 if tiny else None, n_test=101 if tiny else 201,
+        ),
+        time_homotopy=True,
+        metric="interface_error",
+    )
+
+
 PROBLEMS: dict[str, ProblemSpec] = {
     "ac1d": ProblemSpec(
         "P1 Allen-Cahn 1D, eps homotopy", 0.5, (0.1, 0.05, 0.01),
@@ -146,14 +158,12 @@ PROBLEMS: dict[str, ProblemSpec] = {
         ),
         metric="interface_error",
     ),
-    "ac2d-time": ProblemSpec(
-        "P2 Allen-Cahn 2D, time homotopy (s from 1 to 0 at the target eps)", 1.0, (0.1, 0.05, 0.02),
-        lambda eps, d, seed, widths, tiny, points: AllenCahn2D(
-            _mlp(2, widths), homotopy="time", eps=eps, seed=seed,
-            n_points=points or (40 if tiny else None), n_boundary=12 if tiny else None, n_test=101 if tiny else 201,
-        ),
-        time_homotopy=True,
-        metric="interface_error",
+    "ac2d-time": _time_homotopy_2d(
+        "P2 Allen-Cahn 2D, time homotopy as specified (s from 1 to 0 at the target eps)", "time"
+    ),
+    "ac2d-flow": _time_homotopy_2d(
+        "P2 Allen-Cahn 2D, time homotopy along the Allen-Cahn flow (sign of the steady part flipped)",
+        "gradient-flow",
     ),
     "helmholtz": ProblemSpec(
         "P3 Helmholtz in d dimensions, eps homotopy", 1.0, (0.5, 0.2, 0.1),

@@ -25,7 +25,7 @@ __all__ = ["AllenCahn2D", "default_points_2d", "AMPLITUDE"]
 AMPLITUDE = 0.25
 """The amplitude ``a`` of the interface ``y = a sin(pi x)``."""
 
-HOMOTOPIES = ("eps", "time")
+HOMOTOPIES = ("eps", "time", "gradient-flow")
 
 
 def default_points_2d(eps: float) -> int:
@@ -62,7 +62,16 @@ class AllenCahn2D(NetworkProblem):
       ``(1 - s)(eps^2 Lap u + u - u^3 - f) + s (u - u0)`` inside, ``u0 = y``,
       and the same convex combination ``(1 - s)(u - u_exact) + s (u - u0)`` on
       the boundary, so that ``s = 1`` is solved exactly by ``u = u0`` and
-      ``s = 0`` is the steady problem; trace ``s`` from 1 down to 0.
+      ``s = 0`` is the steady problem; trace ``s`` from 1 down to 0. This is
+      the formula of the spec (P2). Dividing by ``s``, it is an implicit Euler
+      step ``u - u0 = -dt R(u)`` with ``dt = (1 - s) / s`` for the *reversed*
+      flow ``u_t = -R(u)``, ``R`` the steady residual: since ``R`` is minus
+      the variation of the Allen-Cahn energy, that flow climbs the energy.
+    * ``homotopy="gradient-flow"``: the same, with the sign of the steady part
+      flipped inside, ``s (u - u0) - (1 - s)(eps^2 Lap u + u - u^3 - f)``: the
+      implicit Euler step ``u - u0 = dt R(u)`` of the Allen-Cahn flow
+      ``u_t = R(u)`` itself, which descends the energy. Both end at ``R = 0``
+      at ``s = 0``; they may end at different solutions of it.
 
     Collocation count: the default interior count is :func:`default_points_2d`
     of the smallest ``eps`` to be solved (``eps_min``, or ``eps`` for the time
@@ -80,7 +89,7 @@ class AllenCahn2D(NetworkProblem):
     n_points
         Interior collocation points (default :func:`default_points_2d`).
     homotopy
-        ``"eps"`` or ``"time"``.
+        ``"eps"``, ``"time"`` or ``"gradient-flow"``.
     eps
         The target ``eps`` of the time homotopy (default ``eps_min``); unused
         by the eps homotopy.
@@ -125,7 +134,7 @@ class AllenCahn2D(NetworkProblem):
             raise ValueError(f"eps must be a positive number or None, got {eps!r}")
         self.homotopy = homotopy
         self.eps = float(eps if eps is not None else eps_min)
-        smallest = self.eps if homotopy == "time" else eps_min
+        smallest = eps_min if homotopy == "eps" else self.eps
         self.model = model if model is not None else MLP([2, 30, 30, 30, 1])
         n_points = n_points if n_points is not None else default_points_2d(smallest)
         n_boundary = n_boundary if n_boundary is not None else max(200, n_points // 5)
@@ -223,7 +232,8 @@ class AllenCahn2D(NetworkProblem):
         if self.homotopy == "eps":
             return self.steady_residual(theta, x, parameter)
         s = parameter
-        return (1 - s) * self.steady_residual(theta, x, self.eps) + s * (
+        sign = -1.0 if self.homotopy == "gradient-flow" else 1.0
+        return sign * (1 - s) * self.steady_residual(theta, x, self.eps) + s * (
             self.u(theta, x) - self.initial_state(x)
         )
 

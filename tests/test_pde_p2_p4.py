@@ -67,10 +67,11 @@ def test_p2_default_points_grow_as_eps_shrinks():
     assert bool((problem.points.abs() < 1).all())
 
 
-def test_p2_time_homotopy_ends():
+@pytest.mark.parametrize("homotopy", ["time", "gradient-flow"])
+def test_p2_time_homotopy_ends(homotopy):
     """s = 1 is solved by u0 = y, s = 0 by the steady solution; between them neither is."""
     eps = 0.05
-    kwargs = dict(homotopy="time", eps=eps, n_points=300, n_boundary=40)
+    kwargs = dict(homotopy=homotopy, eps=eps, n_points=300, n_boundary=40)
     steady = AllenCahn2D(model=ExactModel(AllenCahn2D.exact), **kwargs)
     initial = AllenCahn2D(model=ExactModel(lambda x, e: AllenCahn2D.initial_state(x)), **kwargs)
     assert float(value(steady, eps, 0.0)[0].abs().max()) < 1e-12
@@ -86,6 +87,22 @@ def test_p2_time_and_eps_homotopies_agree_at_s_zero():
     a = AllenCahn2D(eps_min=0.1, n_points=30, n_boundary=8, n_test=3)
     b = AllenCahn2D(homotopy="time", eps=0.1, n_points=30, n_boundary=8, n_test=3)
     torch.testing.assert_close(a.residual_map(theta, eps), b.residual_map(theta, torch.tensor(0.0, dtype=DT)))
+
+
+def test_p2_gradient_flow_is_an_implicit_euler_step_of_the_allen_cahn_flow():
+    """Inside, ``H_flow(s) = s (u - u0) - (1 - s) R(u)``: ``(u - u0) / dt = R(u)`` with ``dt = (1 - s) / s``;
+    the specified form has ``+ (1 - s) R(u)`` (the reversed flow). On the boundary the two coincide."""
+    kwargs = dict(eps=0.1, n_points=30, n_boundary=8, n_test=3)
+    flow, spec = AllenCahn2D(homotopy="gradient-flow", **kwargs), AllenCahn2D(homotopy="time", **kwargs)
+    theta = flow.model.init(seed=3)
+    s = 0.3
+    steady = torch.stack([flow.steady_residual(theta, x, 0.1) for x in flow.points]) / math.sqrt(30)
+    step = torch.stack([flow.u(theta, x) - flow.initial_state(x) for x in flow.points]) / math.sqrt(30)
+    h_flow = flow.residual_map(theta, torch.tensor(s, dtype=DT))
+    h_spec = spec.residual_map(theta, torch.tensor(s, dtype=DT))
+    torch.testing.assert_close(h_flow[:30], s * step - (1 - s) * steady)
+    torch.testing.assert_close(h_spec[:30], s * step + (1 - s) * steady)
+    torch.testing.assert_close(h_flow[30:], h_spec[30:])
 
 
 @pytest.mark.parametrize("delta", [1e-3, 1e-2])
