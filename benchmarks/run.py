@@ -34,7 +34,9 @@ Output: one JSON per (problem, d, eps, method, seed) under
 ``benchmarks/results/<problem>/`` (``.../<problem>/small/`` with ``--budget
 small``), written by :func:`benchmarks.record.cached` and skipped when it
 exists (``--force`` reruns); then ``README.md`` (a table of every JSON in the
-folder) and ``l2re.png`` (L2RE against eps per method).
+folder) and ``l2re.png`` (L2RE against eps per method). ``--jobs N`` runs N
+configurations at once, each in a fresh process with one torch thread (the
+records are the same as in a serial run; the wall times then share the cores).
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import time
 import traceback
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
@@ -539,10 +543,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--points", type=int, default=None,
                         help="interior collocation points (default: the problem's rule, growing as eps shrinks)")
     parser.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="configurations run at once, each in its own process with one torch thread")
     parser.add_argument(
         "--out", default=None,
         help="output folder (default benchmarks/results/<problem>, .../<problem>/small for --budget small)",
     )
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One row of a table: what :func:`run_configuration` runs and where its JSON goes."""
+
+    problem: str
+    eps: float
+    method: str
+    seed: int
+    d: Optional[int]
+    budget: str
+    widths: tuple[int, ...]
+    points: Optional[int]
+    command: str
+    path: Path
+    force: bool
+
+
+def run_configuration(configuration: Configuration) -> bool:
+    """Run one configuration (or skip it when its JSON exists); ``False`` if it failed (nothing written)."""
+    c = configuration
+    torch.set_num_threads(1)
+    spec, budget = PROBLEMS[c.problem], BUDGETS[c.budget]
+    try:
+        problem = spec.build(c.eps, c.d, c.seed, c.widths, budget.tiny, c.points)
+        record.cached(
+            c.path,
+            lambda: run_one(c.problem, spec, problem, c.eps, c.method, c.seed, c.d, budget, c.widths, c.command),
+            force=c.force,
+        )
+    except Exception:  # one failing method must not lose the others
+        traceback.print_exc()
+        return False
+    return True
 
 
 def run(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -556,6 +597,8 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         raise SystemExit(f"--d must be a positive integer, got {d}")
     if args.points is not None and args.points < 1:
         raise SystemExit(f"--points must be a positive integer, got {args.points}")
+    if args.jobs < 1:
+        raise SystemExit(f"--jobs must be a positive integer, got {args.jobs}")
     if not args.widths or min(args.widths) < 1:
         raise SystemExit(f"--widths must be positive integers, got {args.widths}")
     eps_values = list(args.eps) if args.eps else list(spec.targets)
@@ -574,20 +617,19 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         + f" --budget {budget.name} --seed {args.seed} --widths {' '.join(map(str, args.widths))}"
         + (f" --points {args.points}" if args.points is not None else "")
     )
-    failures = []
-    for eps in eps_values:
-        problem = spec.build(eps, d, args.seed, args.widths, budget.tiny, args.points)
-        for method in methods:
-            path = out / _record_name(name, d, eps, method, args.seed, _variant(args.widths, args.points))
-            try:
-                record.cached(
-                    path,
-                    lambda: run_one(name, spec, problem, eps, method, args.seed, d, budget, args.widths, command),
-                    force=args.force,
-                )
-            except Exception:  # one failing method must not lose the others; nothing is written for it
-                traceback.print_exc()
-                failures.append(f"{method} at eps = {eps:g}")
+    configurations = [
+        Configuration(name, eps, method, args.seed, d, budget.name, tuple(args.widths), args.points, command,
+                      out / _record_name(name, d, eps, method, args.seed, _variant(args.widths, args.points)),
+                      args.force)
+        for eps in eps_values for method in methods
+    ]
+    if args.jobs == 1:
+        outcomes = [run_configuration(c) for c in configurations]
+    else:  # fresh interpreters (spawn), one torch thread each
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
+            outcomes = list(pool.map(run_configuration, configurations))
+    failures = [f"{c.method} at eps = {c.eps:g}" for c, ok in zip(configurations, outcomes) if not ok]
     records = load_records(out) if out.exists() else []
     if records:
         print(write_table(out, name, records))

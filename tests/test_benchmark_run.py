@@ -120,3 +120,13 @@ def test_network_and_point_count_variants_get_their_own_records(results):
     assert "--points 9" in data["command"]
     with pytest.raises(SystemExit, match="--points must be a positive integer, got 0"):
         main(["run", "fit", "--points", "0", "--budget", "small", "--out", str(results)])
+
+
+def test_parallel_jobs_give_the_same_records(results, tmp_path):
+    argv = ["run", "fit", "--eps", "0.5", "--methods", "ours", "direct-lm", "--budget", "small"]
+    main(argv + ["--out", str(results)])
+    main(argv + ["--out", str(tmp_path / "parallel"), "--jobs", "2"])
+    for method in ("ours", "direct-lm"):
+        name = f"fit_eps0.5_{method}_seed0.json"
+        serial, parallel = (json.loads((folder / name).read_text()) for folder in (results, tmp_path / "parallel"))
+        assert serial["l2re"] == parallel["l2re"] and serial["loss"] == parallel["loss"]
