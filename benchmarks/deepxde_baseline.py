@@ -59,9 +59,9 @@ def run_deepxde(
 
     Returns the trained weights as our flat vector and details for the record.
     """
-    dde = _import_deepxde()
-    dde.config.set_default_float("float64")
     previous_dtype = torch.get_default_dtype()
+    dde = _import_deepxde()
+    dde.config.set_default_float("float64")  # sets torch's default dtype, restored below
     try:
         model = problem.model
         if model.activation is not torch.tanh:

@@ -99,6 +99,7 @@ def test_deepxde_network_starts_from_our_weights():
 def test_deepxde_smoke_run_on_p1(results):
     pytest.importorskip("deepxde")
     main(["run", "ac1d", "--eps", "0.1", "--methods", "deepxde", "--budget", "small", "--out", str(results)])
+    assert torch.get_default_dtype() == torch.float32  # DeepXDE's float64 setting does not leak out
     data = json.loads((results / "ac1d_eps0.1_deepxde_seed0.json").read_text())
     assert data["deepxde_version"] and math.isfinite(data["l2re"]) and math.isfinite(data["interface"])
     # DeepXDE's own loss also has the PDE residual at the two boundary points: close to ours, not equal
