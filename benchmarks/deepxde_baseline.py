@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["run_deepxde", "deepxde_version"]
+__all__ = ["run_deepxde"]
 
 
 def _import_deepxde():
@@ -32,11 +32,6 @@ def _import_deepxde():
     if dde.backend.backend_name != "pytorch":
         raise RuntimeError(f"the deepxde method needs DeepXDE's pytorch backend, got {dde.backend.backend_name!r}")
     return dde
-
-
-def deepxde_version() -> str:
-    """The installed DeepXDE version (raises a clear error when it is missing)."""
-    return _import_deepxde().__version__
 
 
 def _copy_into(net, model, theta: torch.Tensor) -> None:
