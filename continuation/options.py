@@ -33,6 +33,14 @@ class Options:
         ``||H||`` is at most ``residual_growth`` times the residual at the
         previous accepted point (or ``tol``, if larger); otherwise it is
         rejected and retried with half the step.
+    step_growth_ratio
+        A point accepted without converging grows the next step (x1.5) if
+        ``||H||`` rose by at most this factor over the previous accepted
+        point. ``1`` (default) grows it only when ``||H||`` did not rise;
+        ``residual_growth**0.25`` suits a residual that rises in proportion
+        to the distance travelled (the start of a time homotopy), at some
+        risk for weakly pinned solutions (P1 at eps = 0.01: L2RE 3.8e-3
+        against 2.9e-6 with the default).
     ds
         First step in ``eps`` (absolute). ``None``: a tenth of the distance
         from ``eps_path[0]`` to ``eps_path[1]``.
@@ -78,6 +86,7 @@ class Options:
     initial_iterations: int = 200
     final_iterations: int = 60
     residual_growth: float = 10.0
+    step_growth_ratio: float = 1.0
     ds: Optional[float] = None
     ds_min: float = 1e-6
     ds_max: float = 0.1
@@ -113,6 +122,12 @@ class Options:
         if not (math.isfinite(self.residual_growth) and self.residual_growth >= 1):
             raise ValueError(
                 f"options.residual_growth must be a finite number >= 1, got {self.residual_growth!r}"
+            )
+        if isinstance(self.step_growth_ratio, bool) or not isinstance(self.step_growth_ratio, (int, float)) or not (
+            math.isfinite(self.step_growth_ratio) and self.step_growth_ratio >= 1
+        ):
+            raise ValueError(
+                f"options.step_growth_ratio must be a finite number >= 1, got {self.step_growth_ratio!r}"
             )
         if not (math.isfinite(self.growth_max) and self.growth_max >= 1):
             raise ValueError(f"options.growth_max must be a finite number >= 1, got {self.growth_max!r}")

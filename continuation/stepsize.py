@@ -49,14 +49,14 @@ def effort_factor(
 
     A point accepted without converging (a least-squares floor above
     ``tol``, a corrector still on its way, or a fixed-budget corrector such
-    as ``adam``) is judged by how much of the allowed residual growth the
-    step used: ``r = ||H_new|| / max(||H_prev||, tol)`` against
-    ``g = residual_growth``. ``r <= g^(1/4)`` grows the step by 1.5,
-    ``r > g^(1/2)`` halves it, and anything between keeps it. A residual
-    that rises in proportion to the distance travelled (``||H|| ~ c |eps -
-    eps_0|``, the start of a time homotopy) thus costs a number of steps
-    logarithmic in the distance, not linear. Without ``previous_norm`` such
-    a point keeps the step.
+    as ``adam``) is judged by how much its residual rose:
+    ``r = ||H_new|| / max(||H_prev||, tol)``. ``r <= options.step_growth_ratio``
+    (default 1: no rise) grows the step by 1.5, ``r > sqrt(residual_growth)``
+    halves it, and anything between keeps it. With ``step_growth_ratio =
+    residual_growth**0.25`` a residual that rises in proportion to the
+    distance travelled (``||H|| ~ c |eps - eps_0|``, the start of a time
+    homotopy) costs a number of steps logarithmic in the distance, not
+    linear. Without ``previous_norm`` such a point keeps the step.
 
     Examples
     --------
@@ -80,7 +80,7 @@ def effort_factor(
     if previous_norm is None or options is None:
         return 1.0
     ratio = report.residual_norm / max(previous_norm, options.tol)
-    if ratio <= options.residual_growth**0.25:
+    if ratio <= options.step_growth_ratio:
         return 1.5
     if ratio > math.sqrt(options.residual_growth):
         return 0.5

@@ -238,12 +238,15 @@ def test_a_floor_rising_from_zero_costs_logarithmically_many_steps():
     """The start of a time homotopy: solved exactly at eps = 1, floor |1 - eps| / sqrt(3) after.
 
     The first step must be tiny (the floor may exceed ``residual_growth * tol`` by
-    no more than the acceptance allows); from there a step that raises the floor by a
-    factor of at most ``residual_growth^(1/4)`` grows by 1.5, so ``|1 - eps|`` grows
+    no more than the acceptance allows); from there, with ``step_growth_ratio =
+    residual_growth^(1/4)``, a step that raises the floor by at most that factor grows by 1.5, so ``|1 - eps|`` grows
     geometrically and 1 -> 0 takes tens of steps, not ``1 / ds``.
     """
-    options = Options(tol=1e-6, ds=0.1, ds_max=1.0)
+    options = Options(tol=1e-6, ds=0.1, ds_max=1.0, step_growth_ratio=10**0.25)
     result = continuation.trace(floored_path, torch.ones(2, dtype=DT), [1.0, 0.0], options=options)
+    crawl = continuation.trace(floored_path, torch.ones(2, dtype=DT), [1.0, 0.0], options=options.replace(
+        step_growth_ratio=1.0, max_steps=100))
+    assert crawl.status == Status.MAX_STEPS  # the default keeps the step while the floor rises
     assert result.success, result.message
     first = next(r for r in result.steps[1:] if r.accepted)
     assert first.residual_norm <= options.residual_growth * options.tol
