@@ -1,4 +1,4 @@
-"""Command line of the benchmarks: ``python -m benchmarks {demo,foundation,run,bratu,diagnostics} ...``."""
+"""Command line of the benchmarks: ``python -m benchmarks {demo,foundation,run,bratu,diagnostics,burgers,neural-ode,step-cost} ...``."""
 
 from __future__ import annotations
 
@@ -58,6 +58,16 @@ def main(argv=None) -> None:
             help="P7: neural ODE training by synchronization homotopy against plain training and multiple shooting",
         )
     )
+    step_cost = commands.add_parser(
+        "step-cost", help="P3: the cost of one continuation step (predictor, Jacobian, LM solve) against d"
+    )
+    step_cost.add_argument("--d", type=int, nargs="+", default=[2, 10, 100], help="dimensions")
+    step_cost.add_argument("--eps", type=float, nargs="+", default=[0.5], help="eps of the problem measured")
+    step_cost.add_argument("--repeats", type=int, default=3, help="calls per piece (the median is kept)")
+    step_cost.add_argument("--budget", choices=("full", "small"), default="full",
+                           help="small: the smoke-test point counts of `run --budget small`")
+    step_cost.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
+    step_cost.add_argument("--out", default=None, help="output folder (default benchmarks/results/step-cost)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import main as demo
@@ -83,6 +93,10 @@ def main(argv=None) -> None:
         from .neural_ode import main as neural_ode_main
 
         neural_ode_main(args)
+    elif args.command == "step-cost":
+        from .step_cost import main as step_cost_main
+
+        step_cost_main(args)
     elif args.command == "foundation":
         from .foundation import main as foundation_main
 

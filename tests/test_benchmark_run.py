@@ -131,3 +131,19 @@ def test_parallel_jobs_give_the_same_records(results, tmp_path):
         name = f"fit_eps0.5_{method}_seed0.json"
         serial, parallel = (json.loads((folder / name).read_text()) for folder in (results, tmp_path / "parallel"))
         assert serial["l2re"] == parallel["l2re"] and serial["loss"] == parallel["loss"]
+
+
+def test_step_cost_measures_every_piece_of_a_step(results):
+    main(["step-cost", "--d", "2", "3", "--repeats", "1", "--budget", "small", "--out", str(results)])
+    for d in (2, 3):
+        data = json.loads((results / f"helmholtz_d{d}_eps0.5.json").read_text())
+        weights = d * 30 + 30 + 2 * (30 * 30 + 30) + 31
+        assert data["weights"] == weights and data["jacobian_shape"] == [40 + 12, weights]
+        seconds = data["seconds"]
+        assert set(seconds) == {"residual", "linearize", "predictor", "damped_solve"}
+        assert all(value > 0 for value in seconds.values())
+        iteration = seconds["linearize"] + seconds["damped_solve"] + seconds["residual"]
+        assert data["step_estimate_s"] == pytest.approx(seconds["predictor"] + data["corrector_iterations"] * iteration)
+    assert "| 3 | 0.5 |" in (results / "README.md").read_text()
+    with pytest.raises(SystemExit, match="--repeats"):
+        main(["step-cost", "--repeats", "0", "--out", str(results)])

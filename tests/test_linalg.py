@@ -1,6 +1,7 @@
 """The truncated pseudo-inverse against numpy, the damped solve against a dense solve."""
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
@@ -41,3 +42,12 @@ def test_damped_step_matches_dense_normal_equations(shape, seed, mu):
     expected = -np.linalg.solve(j.T @ j + mu * np.eye(shape[1]), j.T @ r)
     got = DampedLeastSquares(torch.from_numpy(j), torch.from_numpy(r)).step(mu).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9)
+
+
+def test_pinv_solve_refuses_non_finite_matrices_and_maps_zero_to_zero():
+    a = torch.ones(3, 2, dtype=torch.float64)
+    a[1, 0] = float("nan")
+    with pytest.raises(torch.linalg.LinAlgError, match="non-finite"):
+        pinv_solve(a, torch.ones(3, dtype=torch.float64), 1e-4)
+    zero = pinv_solve(torch.zeros(3, 2, dtype=torch.float64), torch.ones(3, dtype=torch.float64), 1e-4)
+    assert torch.equal(zero, torch.zeros(2, dtype=torch.float64))

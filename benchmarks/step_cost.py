@@ -1,0 +1,143 @@
+"""P3 cost of one continuation step as the dimension grows (the d = 100 stretch of the suite).
+
+For the Helmholtz problem of ``python -m benchmarks run helmholtz`` (same
+network, point counts and seed) in each dimension ``d``, the wall time of the
+pieces a step of ``ours`` is made of, each the median of ``--repeats`` calls
+at the network's initial weights:
+
+* ``residual``: one evaluation of ``H(theta, eps)`` (a corrector's trial step);
+* ``linearize``: ``H`` and its Jacobian ``J`` (vmap over the pointwise residual,
+  Taylor-mode Laplacian);
+* ``predictor``: the Euler tangent ``-J^+ dH/deps`` (Jacobian, ``dH/deps``,
+  truncated SVD);
+* ``damped_solve``: one Levenberg-Marquardt solve from ``J`` (Gram matrix and
+  Cholesky factor);
+
+and ``step_estimate_s`` = predictor + ``corrector_iterations`` x (linearize +
+damped solve + residual), the cost of a step that uses the default corrector
+budget. One JSON per (d, eps) under ``benchmarks/results/step-cost/``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from continuation import EulerPredictor, Options
+from continuation.linalg import DampedLeastSquares
+
+from .record import RESULTS, cached
+from .run import DEFAULT_WIDTHS, PROBLEMS
+
+COMMAND = "python -m benchmarks step-cost"
+
+
+def median_time(call: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``call()`` over ``repeats`` calls, in seconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure(d: int, eps: float, repeats: int, seed: int = 0, tiny: bool = False) -> dict:
+    """The cost of the pieces of one step of ``ours`` on P3 in dimension ``d`` at ``eps``.
+
+    ``tiny`` uses the smoke-test point counts of ``python -m benchmarks run --budget small``.
+    """
+    problem = PROBLEMS["helmholtz"].build(eps, d, seed, DEFAULT_WIDTHS, tiny, None)
+    residual_map = problem.residual_map
+    theta = problem.model.init(seed=seed)
+    eps_t = torch.tensor(eps, dtype=theta.dtype)
+    options = Options()
+    predictor = EulerPredictor(options.rcond)
+    residual, jacobian = residual_map.linearize(theta, eps_t)
+
+    def damped_solve() -> torch.Tensor:
+        solver = DampedLeastSquares(jacobian, residual)
+        return solver.step(options.lm_mu * solver.scale)
+
+    pieces = {
+        "residual": median_time(lambda: residual_map(theta, eps_t), repeats),
+        "linearize": median_time(lambda: residual_map.linearize(theta, eps_t), repeats),
+        "predictor": median_time(lambda: predictor.velocity(residual_map, theta, eps_t, None), repeats),
+        "damped_solve": median_time(damped_solve, repeats),
+    }
+    iteration = pieces["linearize"] + pieces["damped_solve"] + pieces["residual"]
+    return {
+        "problem": f"P3 helmholtz d={d}",
+        "method": "ours (cost of one step)",
+        "d": d,
+        "eps": eps,
+        "weights": problem.model.num_weights,
+        "network": problem.model.widths,
+        "points": problem.points.shape[0],
+        "boundary_points": problem.boundary_points.shape[0],
+        "jacobian_shape": list(jacobian.shape),
+        "seed": seed,
+        "repeats": repeats,
+        "seconds": pieces,
+        "corrector_iterations": options.corrector_iterations,
+        "lm_iteration_s": iteration,
+        "step_estimate_s": pieces["predictor"] + options.corrector_iterations * iteration,
+        "command": f"{COMMAND} --d {d} --eps {eps:g} --repeats {repeats}",
+    }
+
+
+def write_table(out: Path, records: list[dict]) -> str:
+    """``README.md`` of the step-cost folder: one row per record, sorted by ``d``."""
+    lines = [
+        "# P3: cost of one continuation step against the dimension",
+        "",
+        f"Made by `{COMMAND}` (one JSON per row; medians of repeated calls at the initial weights, one torch "
+        "thread). A step of `ours` is one predictor and up to `corrector_iterations` LM iterations "
+        "(linearize + damped solve + trial residual).",
+        "",
+        "| d | eps | weights | points (interior + boundary) | residual s | linearize s | predictor s "
+        "| damped solve s | LM iteration s | step (8 LM iterations) s | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(records, key=lambda r: (r["d"], -r["eps"])):
+        s = r["seconds"]
+        lines.append(
+            f"| {r['d']} | {r['eps']:g} | {r['weights']:,} | {r['points']:,} + {r['boundary_points']:,} "
+            f"| {s['residual']:.3g} | {s['linearize']:.3g} | {s['predictor']:.3g} | {s['damped_solve']:.3g} "
+            f"| {r['lm_iteration_s']:.3g} | {r['step_estimate_s']:.3g} | {r['machine']['load_average'][0]:.1f} |"
+        )
+    text = "\n".join(lines) + "\n"
+    (out / "README.md").write_text(text)
+    return text
+
+
+def check_arguments(args) -> None:
+    """Refuse bad arguments before any work, naming the argument and the value."""
+    if any(d < 1 for d in args.d):
+        raise SystemExit(f"--d: dimensions must be positive integers, got {args.d}")
+    if any(not 0.0 < eps <= 1.0 for eps in args.eps):
+        raise SystemExit(f"--eps: values must lie in (0, 1] (the homotopy starts at 1), got {args.eps}")
+    if args.repeats < 1:
+        raise SystemExit(f"--repeats: must be at least 1, got {args.repeats}")
+
+
+def main(args) -> list[dict]:
+    check_arguments(args)
+    torch.set_num_threads(1)
+    tiny = args.budget == "small"
+    out = Path(args.out) if args.out else RESULTS / "step-cost" / ("small" if tiny else "")
+    records = [
+        cached(
+            out / f"helmholtz_d{d}_eps{eps:g}.json",
+            lambda d=d, eps=eps: {**measure(d, eps, args.repeats, tiny=tiny), "budget": args.budget},
+            args.force,
+        )
+        for d in args.d
+        for eps in args.eps
+    ]
+    print(write_table(out, records))
+    return records
