@@ -18,7 +18,7 @@ from models import MLP
 
 from .base import NetworkProblem
 
-__all__ = ["Helmholtz", "default_points_helmholtz"]
+__all__ = ["Helmholtz", "default_points_helmholtz", "resonance_gap"]
 
 
 def default_points_helmholtz(eps: float) -> int:
@@ -33,6 +33,53 @@ def default_points_helmholtz(eps: float) -> int:
     (2000, 4000)
     """
     return max(2000, math.ceil(200.0 / eps - 1e-9))
+
+
+def resonance_gap(d: int, eps: float) -> tuple[float, int]:
+    """Distance of ``eps^2 Lap + 1`` (Dirichlet, on ``(0, 1)^d``) from a singular operator.
+
+    The eigenfunctions ``prod_i sin(k_i pi x_i)``, ``k_i >= 1``, have the
+    eigenvalues ``1 - eps^2 pi^2 |k|^2``. The smallest of their moduli, the
+    *gap*, bounds the solution by the data: ``||u|| <= ||f|| / gap`` for zero
+    boundary values. An interior residual of size ``r`` can therefore move
+    the solution by ``r / gap``: near resonance a small loss does not mean a
+    small error.
+
+    Parameters
+    ----------
+    d
+        Dimension.
+    eps
+        The homotopy parameter, ``> 0``.
+
+    Returns
+    -------
+    gap, m
+        The gap and the squared wavenumber ``m = |k|^2`` (a sum of ``d``
+        squares of positive integers) where it is attained.
+
+    Examples
+    --------
+    At ``eps = 0.1`` the mode ``k = (1, 3)`` of the square nearly resonates:
+
+    >>> gap, m = resonance_gap(2, 0.1)
+    >>> round(gap, 4), m
+    (0.013, 10)
+    >>> round(resonance_gap(2, 0.5)[0], 2)
+    3.93
+    """
+    if not isinstance(d, int) or d < 1:
+        raise ValueError(f"d must be a positive integer, got {d!r}")
+    if not (math.isfinite(eps) and eps > 0):
+        raise ValueError(f"eps must be a positive number, got {eps!r}")
+    scale = (eps * math.pi) ** 2
+    # the eigenvalues decrease in m: the gap lies at m <= the first representable m beyond 1 / scale
+    bound = max(d, math.ceil(1.0 / scale)) + 2 * math.isqrt(max(d, math.ceil(1.0 / scale))) + 2
+    reachable = {0}
+    for _ in range(d):
+        reachable = {m + k * k for m in reachable for k in range(1, math.isqrt(bound) + 1) if m + k * k <= bound}
+    m = min(reachable, key=lambda m: abs(1.0 - scale * m))
+    return abs(1.0 - scale * m), m
 
 
 class Helmholtz(NetworkProblem):

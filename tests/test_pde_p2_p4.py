@@ -5,14 +5,18 @@ The stand-in model evaluates the problem's own ``exact`` with ``theta[0]`` as
 same residual code the networks use.
 """
 
+import itertools
 import math
 
+import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from continuation import ResidualMap
 from models import MLP
-from pde import AllenCahn2D, Helmholtz, HighFrequencyFit, laplacian
+from pde import AllenCahn2D, Helmholtz, HighFrequencyFit, laplacian, resonance_gap
 
 DT = torch.float64
 
@@ -165,6 +169,29 @@ def test_p3_l2re_of_perturbed_solutions(d):
 
 
 # ---- P4: high-frequency fitting -------------------------------------------------------------------
+
+
+@given(d=st.integers(1, 3), eps=st.floats(0.05, 1.0))
+@settings(max_examples=40, deadline=None)
+def test_p3_resonance_gap_is_the_smallest_eigenvalue_modulus(d, eps):
+    # brute force over every wavenumber vector k in {1..K}^d, K beyond the resonance
+    K = math.ceil(1.0 / (eps * math.pi)) + 3
+    moduli = [
+        (abs(1.0 - (eps * math.pi) ** 2 * sum(k * k for k in ks)), sum(k * k for k in ks))
+        for ks in itertools.product(range(1, K + 1), repeat=d)
+    ]
+    gap, m = resonance_gap(d, eps)
+    assert gap == pytest.approx(min(moduli)[0], rel=1e-12)
+    assert abs(1.0 - (eps * math.pi) ** 2 * m) == pytest.approx(gap, rel=1e-12)
+
+
+def test_p3_resonance_gap_against_a_finite_difference_operator():
+    # eps^2 u'' + u on (0, 1) with zero Dirichlet data, second-order differences on 400 cells
+    n, eps = 400, 0.1
+    h = 1.0 / n
+    second = (np.diag(-2.0 * np.ones(n - 1)) + np.diag(np.ones(n - 2), 1) + np.diag(np.ones(n - 2), -1)) / h**2
+    smallest = np.abs(np.linalg.eigvalsh(eps**2 * second + np.eye(n - 1))).min()
+    assert smallest == pytest.approx(resonance_gap(1, eps)[0], rel=1e-3)
 
 
 @pytest.mark.parametrize("eps", [1.0, 0.1, 0.02])
