@@ -17,14 +17,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def code_version() -> dict[str, Any]:
-    """The git commit of the code and whether tracked files differ from it (``None`` outside a checkout)."""
+    """The git commit of the code and whether tracked files differ from it (``None`` outside a checkout).
+
+    Result files (``benchmarks/results``) do not count: a benchmark that has
+    just rewritten a table does not make the code of the next one dirty.
+    """
     def git(*args: str) -> str:
         return subprocess.run(
             ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True, timeout=30
         ).stdout.strip()
 
     try:
-        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!benchmarks/results")
+        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(changed)}
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
 
