@@ -37,6 +37,12 @@ exists (``--force`` reruns); then ``README.md`` (a table of every JSON in the
 folder) and ``l2re.png`` (L2RE against eps per method). ``--jobs N`` runs N
 configurations at once, each in a fresh process with one torch thread (the
 records are the same as in a serial run; the wall times then share the cores).
+
+Long traces span sessions: ``ours`` saves its last accepted point every
+:data:`CHECKPOINT_SECONDS` to ``<record>.checkpoint.pt`` next to the JSON it
+will write, and the same command resumes from that file (commit it to carry
+a run over to another session); the record's wall time and counters are
+totals over the pieces.
 """
 
 from __future__ import annotations
@@ -231,6 +237,8 @@ class Outcome:
     message: str
     detail: str
     extra: dict[str, Any]
+    earlier_wall_s: float = 0.0
+    """Wall time spent by earlier processes on a resumed run (added to the record's ``wall_s``)."""
 
 
 def _trace_extra(result: continuation.TraceResult, options: Options, path: Sequence[float]) -> dict[str, Any]:
@@ -249,22 +257,103 @@ def _trace_theta(result: continuation.TraceResult, fallback: torch.Tensor) -> to
     return result.theta if len(result.thetas) else fallback
 
 
+CHECKPOINT_SECONDS = 600.0
+"""``ours`` saves its point on the path this often (wall seconds), so that a stopped run resumes there."""
+
+
+@dataclass
+class TraceProgress:
+    """Where a checkpointed trace stands: the last accepted point and the totals of the pieces so far."""
+
+    theta: torch.Tensor
+    eps: float
+    ds: Optional[float] = None
+    pieces: int = 0
+    wall_s: float = 0.0
+    accepted: int = 0
+    rejected: int = 0
+    corrector_iterations: int = 0
+    jacobian_evaluations: int = 0
+
+    def extend(self, result: continuation.TraceResult, wall_s: float) -> "TraceProgress":
+        """The progress after one more piece (``result``, which took ``wall_s`` seconds).
+
+        A resumed piece starts by accepting the saved point again: that point is not counted twice.
+        """
+        last = [r for r in result.steps if r.accepted and r.step > 0]
+        return TraceProgress(
+            _trace_theta(result, self.theta), result.eps[-1] if result.eps else self.eps,
+            abs(last[-1].deps) if last else self.ds, self.pieces + 1, self.wall_s + wall_s,
+            self.accepted + result.accepted - (1 if self.pieces else 0), self.rejected + result.rejected,
+            self.corrector_iterations + result.corrector_iterations,
+            self.jacobian_evaluations + result.jacobian_evaluations,
+        )
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(asdict(self), path)
+
+    @classmethod
+    def load(cls, path: Path) -> "TraceProgress":
+        return cls(**torch.load(path, weights_only=True))
+
+
 def run_ours(
-    problem: NetworkProblem, theta0: torch.Tensor, spec: ProblemSpec, eps: float, budget: Budget
+    problem: NetworkProblem, theta0: torch.Tensor, spec: ProblemSpec, eps: float, budget: Budget,
+    checkpoint: Optional[Path] = None,
 ) -> Outcome:
-    """``trace`` with its defaults from the start value to the target (``small``: a few large steps)."""
+    """``trace`` with its defaults from the start value to the target (``small``: a few large steps).
+
+    With ``checkpoint``, the trace runs in pieces of about :data:`CHECKPOINT_SECONDS`
+    (the callback stops it), and after each piece its last accepted point is
+    saved there; a run that finds the file resumes from it. A resumed piece
+    starts at the saved point without correcting it again
+    (``initial_iterations=0``), with the last accepted step as its first
+    ``ds`` and what is left of ``max_steps``; the file is removed when the
+    trace ends. Counters and wall time are totals over the pieces.
+    """
     start, target = spec.start, spec.target(eps)
     options = budget.ours.replace(**(spec.ours_changes or {}))
     if budget.tiny:  # large steps and few attempts: seconds, not minutes
         span = abs(start - target)
         options = options.replace(ds=span / 2, ds_max=span)
-    result = continuation.trace(problem.residual_map, theta0, [start, target], options=options)
+    resumed = checkpoint is not None and checkpoint.exists()
+    progress = TraceProgress.load(checkpoint) if resumed else TraceProgress(theta0, start)
+    earlier_wall = progress.wall_s
+    while True:
+        piece_options = options
+        if progress.pieces:
+            piece_options = options.replace(
+                initial_iterations=0, ds=progress.ds or options.ds,
+                max_steps=max(1, options.max_steps - progress.accepted - progress.rejected),
+            )
+        clock = time.perf_counter()
+        deadline = clock + CHECKPOINT_SECONDS
+        stop = None if checkpoint is None else (lambda record, theta: time.perf_counter() > deadline)
+        result = continuation.trace(
+            problem.residual_map, progress.theta, [progress.eps, target], options=piece_options, callback=stop
+        )
+        progress = progress.extend(result, time.perf_counter() - clock)
+        if result.status is not continuation.Status.STOPPED_BY_CALLBACK:
+            break
+        progress.save(checkpoint)
+    if checkpoint is not None and checkpoint.exists():
+        checkpoint.unlink()
+    extra = _trace_extra(result, options, [start, target])
+    extra.update(
+        accepted_steps=progress.accepted, rejected_steps=progress.rejected,
+        corrector_iterations=progress.corrector_iterations, jacobian_evaluations=progress.jacobian_evaluations,
+    )
+    if checkpoint is not None:
+        extra.update(pieces=progress.pieces, resumed_from_checkpoint=resumed)
     return Outcome(
-        _trace_theta(result, theta0), result.status.value, result.message,
+        progress.theta, result.status.value,
+        result.message if progress.pieces == 1
+        else f"{result.message}; {progress.pieces} pieces, {progress.accepted} accepted steps in all",
         "trace: euler predictor, lm corrector, adaptive, "
         + ("small-budget options (see options)" if budget.tiny else "default options")
         + (f", except {spec.ours_changes}" if spec.ours_changes else ""),
-        _trace_extra(result, options, [start, target]),
+        extra, earlier_wall_s=earlier_wall,
     )
 
 
@@ -402,13 +491,17 @@ def _variant(widths: Sequence[int], points: Optional[int]) -> str:
 
 def run_one(
     name: str, spec: ProblemSpec, problem: NetworkProblem, eps: float, method: str, seed: int,
-    d: Optional[int], budget: Budget, widths: Sequence[int], command: str,
+    d: Optional[int], budget: Budget, widths: Sequence[int], command: str, checkpoint: Optional[Path] = None,
 ) -> dict[str, Any]:
-    """Run ``method`` on ``problem`` at ``eps`` and return its JSON record (without the machine)."""
+    """Run ``method`` on ``problem`` at ``eps`` and return its JSON record (without the machine).
+
+    ``checkpoint`` is where ``ours`` keeps its point on the path between pieces (see :func:`run_ours`).
+    """
     theta0 = problem.model.init(seed=seed)
     clock = time.perf_counter()
-    outcome = RUNNERS[method](problem, theta0, spec, eps, budget)
-    wall = time.perf_counter() - clock
+    resumable = {"checkpoint": checkpoint} if method == "ours" and checkpoint is not None else {}
+    outcome = RUNNERS[method](problem, theta0, spec, eps, budget, **resumable)
+    wall = time.perf_counter() - clock + outcome.earlier_wall_s
     target = spec.target(eps)
     record_: dict[str, Any] = {
         "problem": name,
@@ -578,11 +671,16 @@ def run_configuration(configuration: Configuration) -> bool:
     c = configuration
     torch.set_num_threads(1)
     spec, budget = PROBLEMS[c.problem], BUDGETS[c.budget]
+    checkpoint = c.path.with_name(c.path.stem + ".checkpoint.pt")
+    if c.force and checkpoint.exists():
+        checkpoint.unlink()
     try:
         problem = spec.build(c.eps, c.d, c.seed, c.widths, budget.tiny, c.points)
         record.cached(
             c.path,
-            lambda: run_one(c.problem, spec, problem, c.eps, c.method, c.seed, c.d, budget, c.widths, c.command),
+            lambda: run_one(
+                c.problem, spec, problem, c.eps, c.method, c.seed, c.d, budget, c.widths, c.command, checkpoint
+            ),
             force=c.force,
         )
     except Exception:  # one failing method must not lose the others

@@ -147,3 +147,35 @@ def test_step_cost_measures_every_piece_of_a_step(results):
     assert "| 3 | 0.5 |" in (results / "README.md").read_text()
     with pytest.raises(SystemExit, match="--repeats"):
         main(["step-cost", "--repeats", "0", "--out", str(results)])
+
+
+def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatch):
+    from benchmarks import run as run_module
+
+    argv = ["run", "ac1d", "--eps", "0.1", "--methods", "ours", "--budget", "small", "--out", str(results)]
+    path = results / "ac1d_eps0.1_ours_seed0.json"
+    checkpoint = results / "ac1d_eps0.1_ours_seed0.checkpoint.pt"
+
+    # every accepted point ends a piece; the first save stops the process as a session end would
+    monkeypatch.setattr(run_module, "CHECKPOINT_SECONDS", 0.0)
+    save = run_module.TraceProgress.save
+
+    def save_then_stop(progress, where):
+        save(progress, where)
+        raise RuntimeError("session over")
+
+    monkeypatch.setattr(run_module.TraceProgress, "save", save_then_stop)
+    with pytest.raises(SystemExit, match="ours at eps = 0.1"):
+        main(argv)
+    assert checkpoint.exists() and not path.exists()
+    saved = run_module.TraceProgress.load(checkpoint)
+    assert saved.pieces == 1 and 0.1 < saved.eps < 0.5 and saved.accepted >= 1 and saved.wall_s > 0
+
+    monkeypatch.setattr(run_module.TraceProgress, "save", save)
+    main(argv)
+    data = json.loads(path.read_text())
+    assert not checkpoint.exists()
+    assert data["status"] == "success" and data["reached_parameter"] == 0.1
+    assert data["resumed_from_checkpoint"] and data["pieces"] >= 2
+    assert data["accepted_steps"] >= saved.accepted + 1 and data["wall_s"] >= saved.wall_s
+    assert math.isfinite(data["l2re"])
