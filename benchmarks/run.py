@@ -532,6 +532,7 @@ def run_one(
             outcome.theta
         )
     record_.update(outcome.extra)
+    record_["theta"] = outcome.theta.tolist()  # the final weights: the scores can be recomputed from the record
     return record_
 
 

@@ -178,4 +178,8 @@ def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatc
     assert data["status"] == "success" and data["reached_parameter"] == 0.1
     assert data["resumed_from_checkpoint"] and data["pieces"] >= 2
     assert data["accepted_steps"] >= saved.accepted + 1 and data["wall_s"] >= saved.wall_s
-    assert math.isfinite(data["l2re"])
+    # the record's weights reproduce its scores
+    problem = run_module.PROBLEMS["ac1d"].build(0.1, None, 0, run_module.DEFAULT_WIDTHS, True, None)
+    theta = torch.tensor(data["theta"], dtype=torch.float64)
+    assert problem.l2re(theta, 0.1) == pytest.approx(data["l2re"], rel=1e-12)
+    assert problem.loss(theta, 0.1) == pytest.approx(data["loss"], rel=1e-12)
