@@ -63,7 +63,7 @@ import torch
 import continuation
 from continuation import LBFGS, Adam, LevenbergMarquardt, Options
 from models import MLP
-from pde import AllenCahn1D, AllenCahn2D, Helmholtz, HighFrequencyFit, NetworkProblem
+from pde import AllenCahn1D, AllenCahn2D, Helmholtz, HighFrequencyFit, NetworkProblem, resonance_gap
 
 from . import record
 
@@ -128,6 +128,8 @@ class ProblemSpec:
     metric: Optional[str] = None
     ours_changes: Optional[dict[str, Any]] = None
     """Options of ``ours`` that differ from the library default for this problem (recorded in each JSON)."""
+    extra_metrics: Optional[Callable[[Any, torch.Tensor, float], dict[str, Any]]] = None
+    """``(problem, theta, eps) -> dict``: further scores of the final weights, added to each record."""
 
     def target(self, eps: float) -> float:
         """The homotopy parameter of the target problem: ``eps``, or s = 0."""
@@ -186,6 +188,10 @@ PROBLEMS: dict[str, ProblemSpec] = {
             n_points=points or (40 if tiny else None), n_boundary=12 if tiny else None,
             n_test=2_000 if tiny else 20_000,
         ),
+        extra_metrics=lambda problem, theta, eps: {
+            "resonance_gap": resonance_gap(problem.d, eps)[0],
+            "resonant_error_share": problem.resonant_error_share(theta, eps),
+        },
     ),
     "fit": ProblemSpec(
         "P4 high-frequency fitting, eps homotopy", 1.0, (0.1, 0.05, 0.02),
@@ -531,6 +537,8 @@ def run_one(
         record_[spec.metric] = getattr(problem, "interface" if spec.metric == "interface" else spec.metric)(
             outcome.theta
         )
+    if spec.extra_metrics is not None:
+        record_.update(spec.extra_metrics(problem, outcome.theta, eps))
     record_.update(outcome.extra)
     record_["theta"] = outcome.theta.tolist()  # the final weights: the scores can be recomputed from the record
     return record_

@@ -183,3 +183,10 @@ def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatc
     theta = torch.tensor(data["theta"], dtype=torch.float64)
     assert problem.l2re(theta, 0.1) == pytest.approx(data["l2re"], rel=1e-12)
     assert problem.loss(theta, 0.1) == pytest.approx(data["loss"], rel=1e-12)
+
+
+def test_helmholtz_records_carry_the_resonance_gap_and_the_resonant_error_share(results):
+    main(["run", "helmholtz", "--eps", "0.1", "--methods", "ours", "--budget", "small", "--out", str(results)])
+    data = json.loads((results / "helmholtz_d2_eps0.1_ours_seed0.json").read_text())
+    assert data["resonance_gap"] == pytest.approx(abs(1 - 10 * (0.1 * math.pi) ** 2))
+    assert 0.0 <= data["resonant_error_share"] <= 1.0

@@ -194,6 +194,31 @@ def test_p3_resonance_gap_against_a_finite_difference_operator():
     assert smallest == pytest.approx(resonance_gap(1, eps)[0], rel=1e-3)
 
 
+def _mode(k):
+    return lambda x: torch.sin(math.pi * x * torch.tensor(k, dtype=DT)).prod(dim=-1)
+
+
+@pytest.mark.parametrize(
+    "d, errors, expected, rel",
+    [
+        (2, [((1, 3), 0.01), ((2, 2), 0.01)], 0.5, 0.05),  # half the error energy in the (1, 3) mode
+        (2, [((3, 1), 0.02)], 1.0, 0.02),
+        (2, [((2, 2), 0.02)], 0.0, None),
+        (10, [((1,) * 10, 0.01)], 1.0, 0.1),  # the lowest mode resonates in d = 10 (Monte Carlo in 10-D)
+    ],
+)
+def test_p3_resonant_error_share_of_known_errors(d, errors, expected, rel):
+    def field(x, eps):
+        return Helmholtz.exact(x, eps) + sum(size * _mode(k)(x) for k, size in errors)
+
+    problem = Helmholtz(d, model=ExactModel(field), n_points=10, n_boundary=4, n_test=40_000)
+    share = problem.resonant_error_share(torch.tensor([0.1], dtype=DT), 0.1)
+    if rel is None:
+        assert share < 2e-3
+    else:
+        assert share == pytest.approx(expected, rel=rel)
+
+
 @pytest.mark.parametrize("eps", [1.0, 0.1, 0.02])
 def test_p4_exact_fit_has_zero_residual(eps):
     problem = HighFrequencyFit(model=ExactModel(HighFrequencyFit.exact), n_points=500)
