@@ -6,6 +6,10 @@ runs each (system, method, seed) not yet on disk and writes its JSON under
 runs in pieces), then assembles ``README.md`` (a table over all JSON files
 present), ``trajectories_<system>.png`` and ``curves_<system>.png`` from
 whatever is on disk. ``--assemble`` only rebuilds the table and plots.
+A run longer than a session continues where it stopped: the Adam methods
+save their progress to ``<system>-<method>-seed<k>.checkpoint.pt`` (the
+homotopy after each coupling value, the others every 100 epochs) and the
+same command resumes from it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import dataclasses
 import json
 import statistics
 from pathlib import Path
+from typing import Optional
 
 import matplotlib
 
@@ -56,13 +61,20 @@ def budget_of(method: str, settings: TrainingSettings) -> int:
     return settings.epochs
 
 
-def run_one(system: str, method: str, seed: int, settings: TrainingSettings = DEFAULTS) -> dict:
-    """Train one (system, method, seed) and return its record."""
+def run_one(
+    system: str, method: str, seed: int, settings: TrainingSettings = DEFAULTS, checkpoint: Optional[Path] = None
+) -> dict:
+    """Train one (system, method, seed) and return its record.
+
+    With ``checkpoint`` the Adam methods save their progress there and resume from it
+    (:func:`dynamics.training.train`): a run longer than a session is carried over by
+    committing that file.
+    """
     torch.set_num_threads(1)
     spec = SYSTEMS[system]
     data = make_data(spec, seed=DATA_SEED)
     model = NeuralODE(list(spec.widths), activation="gelu")
-    run = train(method, model, data, model.init(seed=seed), settings)
+    run = train(method, model, data, model.init(seed=seed), settings, checkpoint=checkpoint)
     best, final = run.monitor.best, run.monitor.history[-1]
     budget = budget_of(method, settings)
     return {
@@ -235,6 +247,10 @@ def main(args) -> None:
         for system in args.system:
             for method in args.method:
                 for seed in args.seed:
-                    cached(out / f"{system}-{method}-seed{seed}.json",
-                           lambda: run_one(system, method, seed, settings), force=args.force)
+                    name = f"{system}-{method}-seed{seed}"
+                    checkpoint = out / f"{name}.checkpoint.pt"
+                    if args.force and checkpoint.exists():
+                        checkpoint.unlink()
+                    cached(out / f"{name}.json",
+                           lambda: run_one(system, method, seed, settings, checkpoint), force=args.force)
     assemble(out)

@@ -13,6 +13,7 @@ converged and why it stopped.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Protocol, runtime_checkable
@@ -230,8 +231,11 @@ class GaussNewton:
 class Adam:
     """``torch.optim.Adam`` on the loss ``||H||^2 / 2`` for a fixed budget.
 
-    A fresh optimiser at every call: the seed's Strategy 2 re-solves each
-    problem of the path from the previous weights.
+    A fresh optimiser at every call (the seed's Strategy 2 re-solves each
+    problem of the path from the previous weights), unless ``keep_state``:
+    then the optimiser's state (moments and step count) is returned as the
+    result's ``state`` and taken back from the ``state`` argument, so that
+    several calls continue one run (a long training in resumable pieces).
 
     Parameters
     ----------
@@ -244,6 +248,8 @@ class Adam:
         ``observer(theta, residual_norm)`` called at every iteration with
         the state the gradient is taken at (before the update), for
         monitoring a training run; ``None``: no call.
+    keep_state
+        Hand the optimiser's state from call to call (see above).
 
     Examples
     --------
@@ -254,6 +260,15 @@ class Adam:
     ...                           torch.tensor(1.0, dtype=torch.float64), iterations=500, tol=1e-3)
     >>> r.converged
     True
+
+    Two calls of 20 iterations with ``keep_state`` are one call of 40:
+
+    >>> adam, one = Adam(lr=0.05, keep_state=True), torch.tensor(1.0, dtype=torch.float64)
+    >>> half = adam.correct(H, torch.zeros(1, dtype=torch.float64), one, iterations=20, tol=0.0)
+    >>> two = adam.correct(H, half.theta, one, iterations=20, tol=0.0, state=half.state)
+    >>> whole = adam.correct(H, torch.zeros(1, dtype=torch.float64), one, iterations=40, tol=0.0)
+    >>> torch.equal(two.theta, whole.theta), two.state["state"][0]["step"].item()
+    (True, 40.0)
     """
 
     def __init__(
@@ -261,8 +276,10 @@ class Adam:
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         observer: Optional[Callable[[Tensor, float], None]] = None,
+        keep_state: bool = False,
     ):
         self.lr, self.weight_decay, self.observer = lr, weight_decay, observer
+        self.keep_state = keep_state
 
     def _optimizer(self, parameter: Tensor) -> torch.optim.Optimizer:
         if self.weight_decay > 0:
@@ -272,6 +289,13 @@ class Adam:
     def correct(self, problem, theta, eps, *, iterations, tol, state=None) -> CorrectorResult:
         parameter = theta.detach().clone().requires_grad_(True)
         optimizer = self._optimizer(parameter)
+        if self.keep_state and state is not None:
+            optimizer.load_state_dict(state)
+
+        def result(theta: Tensor, used: int, norm: float, converged: bool, message: str) -> CorrectorResult:
+            kept = copy.deepcopy(optimizer.state_dict()) if self.keep_state else None
+            return CorrectorResult(theta, used, norm, converged, message, kept)
+
         loss_fn = _loss(problem, eps)
         for iteration in range(iterations):
             optimizer.zero_grad()
@@ -280,15 +304,15 @@ class Adam:
             if self.observer is not None:
                 self.observer(parameter.detach().clone(), norm)
             if not math.isfinite(norm):
-                return CorrectorResult(parameter.detach(), iteration, norm, False, "non-finite residual")
+                return result(parameter.detach(), iteration, norm, False, "non-finite residual")
             if norm <= tol:
-                return CorrectorResult(parameter.detach(), iteration, norm, True, "converged")
+                return result(parameter.detach(), iteration, norm, True, "converged")
             loss.backward()
             optimizer.step()
         theta = parameter.detach()
         norm = _norm(problem(theta, eps))
         converged = norm <= tol
-        return CorrectorResult(theta, iterations, norm, converged, "converged" if converged else "budget used")
+        return result(theta, iterations, norm, converged, "converged" if converged else "budget used")
 
 
 class LBFGS:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional
 
 import torch
@@ -38,7 +39,7 @@ from .shooting import MultipleShootingResidual
 from .synchronization import SynchronizationResidual, synchronization_schedule
 from .systems import TrajectoryData
 
-__all__ = ["Evaluation", "Monitor", "TrainingSettings", "TrainingRun", "METHODS", "train"]
+__all__ = ["Checkpoint", "Evaluation", "Monitor", "TrainingSettings", "TrainingRun", "METHODS", "train"]
 
 METHODS = ("homotopy", "homotopy-lm", "vanilla", "multiple-shooting")
 """The training methods :func:`train` knows."""
@@ -110,6 +111,22 @@ class Monitor:
             self.evaluate(theta, self.updates)
         self.updates += 1
 
+    def state_dict(self) -> dict:
+        """The monitor as plain data (for a checkpoint)."""
+        return {
+            "updates": self.updates,
+            "history": [[e.epoch, e.train_mse, e.interpolation_mse, e.extrapolation_mse] for e in self.history],
+            "best": None if self.best is None else self.history.index(self.best),
+            "best_theta": self.best_theta,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from :meth:`state_dict`."""
+        self.updates = state["updates"]
+        self.history = [Evaluation(int(e[0]), *map(float, e[1:])) for e in state["history"]]
+        self.best = None if state["best"] is None else self.history[state["best"]]
+        self.best_theta = state["best_theta"]
+
     def finish(self, theta: Tensor) -> Evaluation:
         """Evaluate the state after the last update."""
         if self.history and self.history[-1].epoch == self.updates:
@@ -180,14 +197,53 @@ class TrainingRun:
     details: dict = field(default_factory=dict)
 
 
+class Checkpoint:
+    """Where a resumable training run keeps its progress (a ``torch.save`` file).
+
+    Parameters
+    ----------
+    path
+        The file; ``None`` disables checkpoints (every method then runs in one piece).
+    epochs
+        The Adam methods without a schedule (``vanilla``, ``multiple-shooting``)
+        save every ``epochs`` epochs; ``homotopy`` saves after each value of
+        its schedule. ``homotopy-lm`` runs in one piece.
+    """
+
+    def __init__(self, path: Optional[Path], epochs: int = 100):
+        if not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        self.path, self.epochs = path, epochs
+        self.saved: Optional[dict] = torch.load(path, weights_only=True) if path is not None and path.exists() else None
+
+    def save(self, **progress) -> None:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(progress, self.path)
+
+    def remove(self) -> None:
+        if self.path is not None and self.path.exists():
+            self.path.unlink()
+
+
 def train(
     method: str,
     model: NeuralODE,
     data: TrajectoryData,
     theta0: Tensor,
     settings: TrainingSettings = TrainingSettings(),
+    checkpoint: Optional[Path] = None,
+    checkpoint_epochs: int = 100,
 ) -> TrainingRun:
     """Train ``model`` on ``data`` from ``theta0`` with ``method`` (one of :data:`METHODS`).
+
+    With ``checkpoint`` (a file path) the Adam methods save their progress as
+    they go (see :class:`Checkpoint`) and a call that finds the file resumes
+    from it; the result is the same as an uninterrupted run (AdamW's moments
+    and the monitor are saved too; a resumed ``homotopy`` starts its next
+    schedule value with the full budget, as the trace would). The file is
+    removed at the end; ``details["pieces"]`` counts the processes the run
+    took and the wall time is their total.
 
     Returns
     -------
@@ -210,8 +266,19 @@ def train(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if theta0.shape != (model.num_weights,):
         raise ValueError(f"theta0 must have shape ({model.num_weights},), got {tuple(theta0.shape)}")
+    store = Checkpoint(checkpoint if method != "homotopy-lm" else None, checkpoint_epochs)
+    saved = store.saved
+    if saved is not None and saved["method"] != method:
+        raise ValueError(f"checkpoint {checkpoint} belongs to method {saved['method']!r}, not {method!r}")
     s = settings
     start = time.perf_counter()
+    earlier_wall = saved["wall_s"] if saved else 0.0
+    pieces = (saved["pieces"] if saved else 0) + 1
+
+    def progress(**fields) -> dict:
+        return dict(method=method, monitor=monitor.state_dict(), pieces=pieces,
+                    wall_s=earlier_wall + time.perf_counter() - start, **fields)
+
     if method in ("vanilla", "multiple-shooting"):
         if method == "vanilla":  # the homotopy's residual at lam = 0: the plain trajectory misfit
             problem, state = SynchronizationResidual(model, data.t, data.y, s.coupling), theta0
@@ -219,9 +286,21 @@ def train(
             problem = MultipleShootingResidual(model, data.t, data.y, s.segments, s.continuity)
             state = problem.initial_state(theta0)
         monitor = Monitor(model, data, s.evaluate_every)
-        adam = Adam(s.learning_rate, s.weight_decay, observer=monitor)
-        report = adam.correct(problem, state, torch.tensor(0.0, dtype=theta0.dtype), iterations=s.epochs, tol=0.0)
-        theta, details = report.theta, {"message": report.message}
+        adam = Adam(s.learning_rate, s.weight_decay, observer=monitor, keep_state=True)
+        done, moments, message = 0, None, "budget used"
+        if saved:
+            monitor.load_state_dict(saved["monitor"])
+            state, moments, done = saved["state"], saved["optimizer"], saved["epochs_done"]
+        lam = torch.tensor(0.0, dtype=theta0.dtype)
+        while done < s.epochs:
+            chunk = min(s.epochs - done, store.epochs if store.path is not None else s.epochs)
+            report = adam.correct(problem, state, lam, iterations=chunk, tol=0.0, state=moments)
+            state, moments, done, message = report.theta, report.state, done + report.iterations, report.message
+            if report.iterations < chunk:  # non-finite loss: the run cannot go on
+                break
+            if done < s.epochs:
+                store.save(**progress(state=state, optimizer=moments, epochs_done=done))
+        theta, details = state, {"message": message}
     else:
         problem = SynchronizationResidual(model, data.t, data.y, s.coupling)
         schedule = synchronization_schedule(s.schedule_steps, s.schedule_decay)
@@ -235,16 +314,33 @@ def train(
             corrector, predictor = LevenbergMarquardt(observer=monitor), "euler"
             budgets = dict(initial_iterations=s.lm_initial, corrector_iterations=s.lm_step,
                            final_iterations=s.lm_final, rcond=s.lm_rcond)
-        result = continuation.trace(
-            problem, theta0, schedule, predictor=predictor, corrector=corrector, adaptive=False,
-            options=Options(tol=1e-12, **budgets),
-        )
-        theta = result.theta
-        details = {
-            "schedule": schedule, "status": result.status.value, "message": result.message,
-            "corrector_iterations_per_step": [r.iterations for r in result.steps],
-            "residual_norm_per_step": [r.residual_norm for r in result.steps],
-            "jacobian_evaluations": result.jacobian_evaluations,
-        }
+        options = Options(tol=1e-12, **budgets)
+        at, theta, jacobians = 0, theta0, 0  # theta is corrected at schedule[at]
+        per_step: dict[str, list] = {"corrector_iterations_per_step": [], "residual_norm_per_step": []}
+        if saved:
+            monitor.load_state_dict(saved["monitor"])
+            theta, at, per_step, jacobians = saved["state"], saved["at"], saved["per_step"], saved["jacobians"]
+        resumed = saved is not None
+        while True:
+            # a resumed piece starts at a corrected point: it takes it as it is (0 iterations)
+            result = continuation.trace(
+                problem, theta, schedule[at:], predictor=predictor, corrector=corrector, adaptive=False,
+                options=options.replace(initial_iterations=0) if resumed else options,
+                callback=(lambda record, theta: True) if store.path is not None else None,
+            )
+            steps = result.steps[1:] if resumed else result.steps
+            per_step["corrector_iterations_per_step"] += [r.iterations for r in steps]
+            per_step["residual_norm_per_step"] += [r.residual_norm for r in steps]
+            theta, at, jacobians = result.theta, at + result.accepted - 1, jacobians + result.jacobian_evaluations
+            if result.status is not continuation.Status.STOPPED_BY_CALLBACK:
+                break
+            store.save(**progress(state=theta, at=at, per_step=per_step, jacobians=jacobians))
+            resumed = True
+        details = {"schedule": schedule, "status": result.status.value, "message": result.message, **per_step,
+                   "jacobian_evaluations": jacobians}
     monitor.finish(theta)
-    return TrainingRun(method, monitor, theta.detach(), time.perf_counter() - start, monitor.updates, details)
+    store.remove()
+    if store.path is not None:
+        details["pieces"] = pieces
+    return TrainingRun(method, monitor, theta.detach(), earlier_wall + time.perf_counter() - start, monitor.updates,
+                       details)

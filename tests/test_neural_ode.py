@@ -202,6 +202,41 @@ def test_smoke_run_of_each_method(method):
     assert math.isfinite(best.interpolation_mse) and math.isfinite(best.extrapolation_mse)
 
 
+@pytest.mark.parametrize("method", ["homotopy", "vanilla", "multiple-shooting"])
+def test_an_interrupted_run_resumes_to_the_same_result(method, tmp_path, monkeypatch):
+    from dynamics import training
+
+    data = make_data(TINY_LV if method == "multiple-shooting" else MICRO_LV)
+    model = NeuralODE([2, 6, 2], rtol=1e-5, atol=1e-7)
+    settings = TrainingSettings(epochs=6, epochs_per_step=2, evaluate_every=2)
+    whole = train(method, model, data, model.init(seed=0), settings)
+
+    path = tmp_path / "run.checkpoint.pt"
+    save = training.Checkpoint.save
+    saves = []
+
+    def save_then_stop(store, **progress):  # the second save ends the session
+        save(store, **progress)
+        saves.append(progress)
+        if len(saves) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(training.Checkpoint, "save", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        train(method, model, data, model.init(seed=0), settings, checkpoint=path, checkpoint_epochs=2)
+    assert path.exists() and saves[-1]["pieces"] == 1
+    monkeypatch.setattr(training.Checkpoint, "save", save)
+    resumed = train(method, model, data, model.init(seed=0), settings, checkpoint=path, checkpoint_epochs=2)
+
+    assert not path.exists() and resumed.details["pieces"] == 2
+    assert torch.equal(resumed.theta, whole.theta)
+    assert resumed.updates == whole.updates
+    assert resumed.monitor.history == whole.monitor.history and resumed.monitor.best == whole.monitor.best
+    if method == "homotopy":
+        assert resumed.details["corrector_iterations_per_step"] == whole.details["corrector_iterations_per_step"]
+        assert resumed.details["residual_norm_per_step"] == whole.details["residual_norm_per_step"]
+
+
 def test_bad_inputs_are_rejected_with_their_names():
     with pytest.raises(ValueError, match="system"):
         make_data("van-der-pol")
