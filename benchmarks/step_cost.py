@@ -12,6 +12,10 @@ at the network's initial weights:
   truncated SVD);
 * ``damped_solve``: one Levenberg-Marquardt solve from ``J`` (Gram matrix and
   Cholesky factor);
+* ``pinv_gelsd`` and ``pinv_svd``: the predictor's truncated pseudo-inverse
+  solve alone, by LAPACK's ``gelsd`` (the engine's choice on the CPU) and by
+  an explicit SVD, on the same ``J`` (their ratio is the speed-up of the
+  engine's choice);
 
 and ``step_estimate_s`` = predictor + ``corrector_iterations`` x (linearize +
 damped solve + residual), the cost of a step that uses the default corrector
@@ -28,7 +32,7 @@ from typing import Callable
 import torch
 
 from continuation import EulerPredictor, Options
-from continuation.linalg import DampedLeastSquares
+from continuation.linalg import DampedLeastSquares, pinv_solve
 
 from .record import RESULTS, cached
 from .run import DEFAULT_WIDTHS, PROBLEMS
@@ -58,6 +62,7 @@ def measure(d: int, eps: float, repeats: int, seed: int = 0, tiny: bool = False)
     options = Options()
     predictor = EulerPredictor(options.rcond)
     residual, jacobian = residual_map.linearize(theta, eps_t)
+    velocity_rhs = residual_map.eps_derivative(theta, eps_t)
 
     def damped_solve() -> torch.Tensor:
         solver = DampedLeastSquares(jacobian, residual)
@@ -68,8 +73,12 @@ def measure(d: int, eps: float, repeats: int, seed: int = 0, tiny: bool = False)
         "linearize": median_time(lambda: residual_map.linearize(theta, eps_t), repeats),
         "predictor": median_time(lambda: predictor.velocity(residual_map, theta, eps_t, None), repeats),
         "damped_solve": median_time(damped_solve, repeats),
+        "pinv_gelsd": median_time(lambda: pinv_solve(jacobian, velocity_rhs, options.rcond, "gelsd"), repeats),
+        "pinv_svd": median_time(lambda: pinv_solve(jacobian, velocity_rhs, options.rcond, "svd"), repeats),
     }
     iteration = pieces["linearize"] + pieces["damped_solve"] + pieces["residual"]
+    gelsd = pinv_solve(jacobian, velocity_rhs, options.rcond, "gelsd")
+    svd = pinv_solve(jacobian, velocity_rhs, options.rcond, "svd")
     return {
         "problem": f"P3 helmholtz d={d}",
         "method": "ours (cost of one step)",
@@ -86,6 +95,8 @@ def measure(d: int, eps: float, repeats: int, seed: int = 0, tiny: bool = False)
         "corrector_iterations": options.corrector_iterations,
         "lm_iteration_s": iteration,
         "step_estimate_s": pieces["predictor"] + options.corrector_iterations * iteration,
+        "svd_over_gelsd": pieces["pinv_svd"] / pieces["pinv_gelsd"],
+        "gelsd_svd_difference": float(torch.linalg.vector_norm(gelsd - svd) / torch.linalg.vector_norm(svd)),
         "command": f"{COMMAND} --d {d} --eps {eps:g} --repeats {repeats}",
     }
 
@@ -97,18 +108,21 @@ def write_table(out: Path, records: list[dict]) -> str:
         "",
         f"Made by `{COMMAND}` (one JSON per row; medians of repeated calls at the initial weights, one torch "
         "thread). A step of `ours` is one predictor and up to `corrector_iterations` LM iterations "
-        "(linearize + damped solve + trial residual).",
+        "(linearize + damped solve + trial residual). Last columns: the predictor's truncated pseudo-inverse "
+        "solve by an explicit SVD and by LAPACK's gelsd (the engine's choice), same matrix, same run.",
         "",
         "| d | eps | weights | points (interior + boundary) | residual s | linearize s | predictor s "
-        "| damped solve s | LM iteration s | step (8 LM iterations) s | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| damped solve s | LM iteration s | step (8 LM iterations) s | pinv: SVD / gelsd | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(records, key=lambda r: (r["d"], -r["eps"])):
         s = r["seconds"]
         lines.append(
             f"| {r['d']} | {r['eps']:g} | {r['weights']:,} | {r['points']:,} + {r['boundary_points']:,} "
             f"| {s['residual']:.3g} | {s['linearize']:.3g} | {s['predictor']:.3g} | {s['damped_solve']:.3g} "
-            f"| {r['lm_iteration_s']:.3g} | {r['step_estimate_s']:.3g} | {r['machine']['load_average'][0]:.1f} |"
+            f"| {r['lm_iteration_s']:.3g} | {r['step_estimate_s']:.3g} "
+            f"| {s['pinv_svd']:.3g} / {s['pinv_gelsd']:.3g} s ({r['svd_over_gelsd']:.1f}x) "
+            f"| {r['machine']['load_average'][0]:.1f} |"
         )
     text = "\n".join(lines) + "\n"
     (out / "README.md").write_text(text)

@@ -10,15 +10,15 @@ from torch import Tensor
 __all__ = ["pinv_solve", "DampedLeastSquares"]
 
 
-def pinv_solve(matrix: Tensor, rhs: Tensor, rcond: float) -> Tensor:
+def pinv_solve(matrix: Tensor, rhs: Tensor, rcond: float, method: str = "auto") -> Tensor:
     """``A^+ b`` with a truncated SVD: singular values below ``rcond * s_max`` are dropped.
 
     This is the truncation rule of :func:`numpy.linalg.pinv` with the same
     ``rcond``. On the CPU the solve is LAPACK's ``gelsd`` (through
     :func:`torch.linalg.lstsq`), which applies the same rule without forming
-    the singular vectors: about 1.6 times faster than an explicit
-    :func:`torch.linalg.svd` for the 2,500 x 1,981 Jacobians of the benchmarks.
-    Other devices use the explicit SVD.
+    the singular vectors: faster than an explicit :func:`torch.linalg.svd`
+    (``python -m benchmarks step-cost`` measures both). Other devices use the
+    explicit SVD.
 
     Parameters
     ----------
@@ -28,6 +28,9 @@ def pinv_solve(matrix: Tensor, rhs: Tensor, rcond: float) -> Tensor:
         ``b``, shape ``(M,)``.
     rcond
         Relative cut-off of the singular values.
+    method
+        ``"auto"`` (``gelsd`` on the CPU, else ``"svd"``), ``"gelsd"`` or
+        ``"svd"`` (an explicit SVD).
 
     Examples
     --------
@@ -36,11 +39,13 @@ def pinv_solve(matrix: Tensor, rhs: Tensor, rcond: float) -> Tensor:
     >>> pinv_solve(A, torch.tensor([1.0, 1.0], dtype=torch.float64), rcond=1e-8)
     tensor([1., 0.], dtype=torch.float64)
     """
+    if method not in ("auto", "gelsd", "svd"):
+        raise ValueError(f"method must be 'auto', 'gelsd' or 'svd', got {method!r}")
     if not bool(torch.isfinite(matrix).all()):
         raise torch.linalg.LinAlgError("pinv_solve: the matrix has non-finite entries")
     if matrix.numel() == 0 or int(torch.count_nonzero(matrix)) == 0:
         return torch.zeros(matrix.shape[1], dtype=matrix.dtype, device=matrix.device)
-    if matrix.device.type == "cpu":
+    if method == "gelsd" or (method == "auto" and matrix.device.type == "cpu"):
         return torch.linalg.lstsq(matrix, rhs[:, None], rcond=rcond, driver="gelsd").solution[:, 0]
     u, s, vh = torch.linalg.svd(matrix, full_matrices=False)
     keep = s > rcond * s[0]

@@ -140,7 +140,8 @@ def test_step_cost_measures_every_piece_of_a_step(results):
         weights = d * 30 + 30 + 2 * (30 * 30 + 30) + 31
         assert data["weights"] == weights and data["jacobian_shape"] == [40 + 12, weights]
         seconds = data["seconds"]
-        assert set(seconds) == {"residual", "linearize", "predictor", "damped_solve"}
+        assert set(seconds) == {"residual", "linearize", "predictor", "damped_solve", "pinv_gelsd", "pinv_svd"}
+        assert data["gelsd_svd_difference"] < 1e-8
         assert all(value > 0 for value in seconds.values())
         iteration = seconds["linearize"] + seconds["damped_solve"] + seconds["residual"]
         assert data["step_estimate_s"] == pytest.approx(seconds["predictor"] + data["corrector_iterations"] * iteration)

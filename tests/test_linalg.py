@@ -12,8 +12,9 @@ shapes = st.tuples(st.integers(1, 12), st.integers(1, 12))
 
 
 @given(shape=shapes, rank=st.integers(1, 12), seed=st.integers(0, 2**31 - 1),
-       rcond=st.sampled_from([3e-12, 3e-8, 3e-4, 3e-2]))  # no ties with the spectrum
-def test_pinv_solve_matches_numpy_pinv(shape, rank, seed, rcond):
+       rcond=st.sampled_from([3e-12, 3e-8, 3e-4, 3e-2]),  # no ties with the spectrum
+       method=st.sampled_from(["auto", "gelsd", "svd"]))
+def test_pinv_solve_matches_numpy_pinv(shape, rank, seed, rcond, method):
     rng = np.random.default_rng(seed)
     m, p = shape
     rank = min(rank, m, p)
@@ -25,7 +26,7 @@ def test_pinv_solve_matches_numpy_pinv(shape, rank, seed, rcond):
     a = (u[:, : len(s)] * s) @ v[:, : len(s)].T
     b = rng.standard_normal(m)
     expected = np.linalg.pinv(a, rcond=rcond) @ b
-    got = pinv_solve(torch.from_numpy(a), torch.from_numpy(b), rcond).numpy()
+    got = pinv_solve(torch.from_numpy(a), torch.from_numpy(b), rcond, method).numpy()
     # perturbation bound of a truncated least-squares solve: relative error ~ kappa * u, kappa the
     # condition number of the kept part (1e10 here at most: two pinvs then agree to ~1e-6 only)
     kept = s[s > rcond * s[0]]
@@ -51,3 +52,5 @@ def test_pinv_solve_refuses_non_finite_matrices_and_maps_zero_to_zero():
         pinv_solve(a, torch.ones(3, dtype=torch.float64), 1e-4)
     zero = pinv_solve(torch.zeros(3, 2, dtype=torch.float64), torch.ones(3, dtype=torch.float64), 1e-4)
     assert torch.equal(zero, torch.zeros(2, dtype=torch.float64))
+    with pytest.raises(ValueError, match="method must be"):
+        pinv_solve(torch.eye(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64), 1e-4, "qr")
