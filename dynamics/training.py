@@ -321,6 +321,13 @@ def train(
             monitor.load_state_dict(saved["monitor"])
             theta, at, per_step, jacobians = saved["state"], saved["at"], saved["per_step"], saved["jacobians"]
         resumed = saved is not None
+        if store.path is not None and not resumed:  # the first value's correction is a piece of its own
+            first = corrector.correct(problem, theta, torch.tensor(schedule[0], dtype=theta0.dtype),
+                                      iterations=options.initial_iterations, tol=options.tol)
+            per_step["corrector_iterations_per_step"].append(first.iterations)
+            per_step["residual_norm_per_step"].append(first.residual_norm)
+            theta, resumed = first.theta, True
+            store.save(**progress(state=theta, at=at, per_step=per_step, jacobians=jacobians))
         while True:
             # a resumed piece starts at a corrected point: it takes it as it is (0 iterations)
             result = continuation.trace(
