@@ -1,4 +1,7 @@
-"""Command line of the benchmarks: ``python -m benchmarks {demo,foundation,run,bratu,diagnostics,burgers,neural-ode,step-cost} ...``."""
+"""Command line of the benchmarks.
+
+``python -m benchmarks {demo,foundation,run,bratu,diagnostics,burgers,neural-ode,step-cost} ...``
+"""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ from .poisson_1d import Poisson1D
 __all__ = [
     "LAMBDA_CRITICAL", "BratuFD", "BratuNetwork", "bratu_exact", "bratu_parameter",
    "AllenCahn1D", "default_points_1d", "NetworkProblem", "relative_l2", "gradient", "laplacian",
-    "AllenCahn2D", "default_points_2d", "Helmholtz", "default_points_helmholtz", "resonance_gap", "HighFrequencyFit",
-    "Poisson1D",
+    "AllenCahn2D", "default_points_2d", "Helmholtz", "default_points_helmholtz", "resonance_gap",
+    "HighFrequencyFit", "Poisson1D",
     "BurgersOperator", "InitialData", "boundary_value", "sample_initial_data", "steady_state",
     "FDResult", "fd_grid", "fd_residual", "march_explicit", "newton_steady",
 ]

@@ -211,12 +211,11 @@ class Helmholtz(NetworkProblem):
 
         Examples
         --------
-        >>> import math, torch
         >>> problem = Helmholtz(2, n_points=10, n_boundary=4, n_test=20_000)
         >>> problem.resonant_error_share(problem.model.init(seed=0), 0.1) < 0.2
         True
         """
-        gap, m = resonance_gap(self.d, eps)
+        _, m = resonance_gap(self.d, eps)
         with torch.no_grad():
             x = self.test_points
             error = self.predict(theta, x) - self.exact(x, eps)
