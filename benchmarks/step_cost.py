@@ -9,7 +9,7 @@ at the network's initial weights:
 * ``linearize``: ``H`` and its Jacobian ``J`` (vmap over the pointwise residual,
   Taylor-mode Laplacian);
 * ``predictor``: the Euler tangent ``-J^+ dH/deps`` (Jacobian, ``dH/deps``,
-  truncated SVD);
+  truncated pseudo-inverse);
 * ``damped_solve``: one Levenberg-Marquardt solve from ``J`` (Gram matrix and
   Cholesky factor);
 * ``pinv_gelsd`` and ``pinv_svd``: the predictor's truncated pseudo-inverse
@@ -140,6 +140,7 @@ def check_arguments(args) -> None:
 
 
 def main(args) -> list[dict]:
+    """``python -m benchmarks step-cost``: measure each (d, eps) not on disk, then write the table."""
     check_arguments(args)
     torch.set_num_threads(1)
     tiny = args.budget == "small"
