@@ -54,7 +54,7 @@ import multiprocessing
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
@@ -254,9 +254,15 @@ def _trace_extra(result: continuation.TraceResult, options: Options, path: Seque
         "corrector_iterations": result.corrector_iterations,
         "jacobian_evaluations": result.jacobian_evaluations,
         "reached_parameter": result.eps[-1] if result.eps else None,
+        "path": _accepted_path(result.steps),
         "schedule": [float(v) for v in path],
         "options": asdict(options),
     }
+
+
+def _accepted_path(steps: Sequence[continuation.StepRecord]) -> list[list[float]]:
+    """``[eps, ||H||]`` of the accepted points of a trace, in order."""
+    return [[float(r.eps), float(r.residual_norm)] for r in steps if r.accepted]
 
 
 def _trace_theta(result: continuation.TraceResult, fallback: torch.Tensor) -> torch.Tensor:
@@ -280,6 +286,8 @@ class TraceProgress:
     rejected: int = 0
     corrector_iterations: int = 0
     jacobian_evaluations: int = 0
+    path: list[list[float]] = field(default_factory=list)
+    """``[eps, ||H||]`` of every accepted point so far."""
 
     def extend(self, result: continuation.TraceResult, wall_s: float) -> "TraceProgress":
         """The progress after one more piece (``result``, which took ``wall_s`` seconds).
@@ -293,6 +301,7 @@ class TraceProgress:
             self.accepted + result.accepted - (1 if self.pieces else 0), self.rejected + result.rejected,
             self.corrector_iterations + result.corrector_iterations,
             self.jacobian_evaluations + result.jacobian_evaluations,
+            self.path + _accepted_path(result.steps[1:] if self.pieces else result.steps),
         )
 
     def save(self, path: Path) -> None:
@@ -349,6 +358,7 @@ def run_ours(
     extra.update(
         accepted_steps=progress.accepted, rejected_steps=progress.rejected,
         corrector_iterations=progress.corrector_iterations, jacobian_evaluations=progress.jacobian_evaluations,
+        path=progress.path,
     )
     if checkpoint is not None:
         extra.update(pieces=progress.pieces, resumed_from_checkpoint=resumed)

@@ -179,6 +179,10 @@ def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatc
     assert data["status"] == "success" and data["reached_parameter"] == 0.1
     assert data["resumed_from_checkpoint"] and data["pieces"] >= 2
     assert data["accepted_steps"] >= saved.accepted + 1 and data["wall_s"] >= saved.wall_s
+    # one [eps, ||H||] per accepted point, from 0.5 down to the target, across the pieces
+    assert len(data["path"]) == data["accepted_steps"]
+    assert data["path"][0][0] == 0.5 and data["path"][-1][0] == 0.1
+    assert all(a[0] > b[0] for a, b in zip(data["path"], data["path"][1:]))
     # the record's weights reproduce its scores
     problem = run_module.PROBLEMS["ac1d"].build(0.1, None, 0, run_module.DEFAULT_WIDTHS, True, None)
     theta = torch.tensor(data["theta"], dtype=torch.float64)
