@@ -306,7 +306,8 @@ class TraceProgress:
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(asdict(self), path)
+        # a clone: the last accepted point is a view into the whole path, which torch.save would write
+        torch.save({**asdict(self), "theta": self.theta.clone()}, path)
 
     @classmethod
     def load(cls, path: Path) -> "TraceProgress":

@@ -219,7 +219,8 @@ class Checkpoint:
     def save(self, **progress) -> None:
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            torch.save(progress, self.path)
+            # clones: a tensor that is a view would be written with its whole storage
+            torch.save({k: v.clone() if isinstance(v, Tensor) else v for k, v in progress.items()}, self.path)
 
     def remove(self) -> None:
         if self.path is not None and self.path.exists():
