@@ -305,12 +305,14 @@ class TraceProgress:
         )
 
     def save(self, path: Path) -> None:
+        """Write the progress to ``path`` (``torch.save``)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         # a clone: the last accepted point is a view into the whole path, which torch.save would write
         torch.save({**asdict(self), "theta": self.theta.clone()}, path)
 
     @classmethod
     def load(cls, path: Path) -> "TraceProgress":
+        """The progress saved at ``path``."""
         return cls(**torch.load(path, weights_only=True))
 
 

@@ -217,12 +217,14 @@ class Checkpoint:
         self.saved: Optional[dict] = torch.load(path, weights_only=True) if path is not None and path.exists() else None
 
     def save(self, **progress) -> None:
+        """Write ``progress`` (keyword fields) to the file; nothing without a path."""
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # clones: a tensor that is a view would be written with its whole storage
             torch.save({k: v.clone() if isinstance(v, Tensor) else v for k, v in progress.items()}, self.path)
 
     def remove(self) -> None:
+        """Delete the file (the run has ended)."""
         if self.path is not None and self.path.exists():
             self.path.unlink()
 
