@@ -115,20 +115,12 @@ class Options:
         for name in ["corrector_iterations", "initial_iterations", "final_iterations"]:
             _check_count(name, getattr(self, name), minimum=0)
         _check_count("max_steps", self.max_steps, minimum=1)
-        if isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, (int, float)) or not (
-            math.isfinite(self.weight_decay) and self.weight_decay >= 0
-        ):
-            raise ValueError(f"options.weight_decay must be a finite number >= 0, got {self.weight_decay!r}")
+        _check_at_least("weight_decay", self.weight_decay, 0)
         if not (math.isfinite(self.residual_growth) and self.residual_growth >= 1):
             raise ValueError(
                 f"options.residual_growth must be a finite number >= 1, got {self.residual_growth!r}"
             )
-        if isinstance(self.step_growth_ratio, bool) or not isinstance(self.step_growth_ratio, (int, float)) or not (
-            math.isfinite(self.step_growth_ratio) and self.step_growth_ratio >= 1
-        ):
-            raise ValueError(
-                f"options.step_growth_ratio must be a finite number >= 1, got {self.step_growth_ratio!r}"
-            )
+        _check_at_least("step_growth_ratio", self.step_growth_ratio, 1)
         if not (math.isfinite(self.growth_max) and self.growth_max >= 1):
             raise ValueError(f"options.growth_max must be a finite number >= 1, got {self.growth_max!r}")
         if self.ds_min > self.ds_max:
@@ -154,6 +146,13 @@ def _check_positive(name: str, value: object) -> None:
         math.isfinite(value) and value > 0
     ):
         raise ValueError(f"options.{name} must be a positive finite number, got {value!r}")
+
+
+def _check_at_least(name: str, value: object, minimum: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+        math.isfinite(value) and value >= minimum
+    ):
+        raise ValueError(f"options.{name} must be a finite number >= {minimum:g}, got {value!r}")
 
 
 def _check_count(name: str, value: object, minimum: int) -> None:
