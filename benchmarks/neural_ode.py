@@ -30,7 +30,7 @@ from dynamics.systems import SYSTEMS, make_data  # noqa: E402
 from dynamics.training import METHODS, TrainingSettings, train  # noqa: E402
 from models.neural_ode import NeuralODE  # noqa: E402
 
-from .record import RESULTS, cached, save_figure  # noqa: E402
+from .record import RESULTS, cached, checkpoint_path, save_figure  # noqa: E402
 
 COMMAND = "python -m benchmarks neural-ode"
 DATA_SEED = 0
@@ -247,10 +247,7 @@ def main(args) -> None:
         for system in args.system:
             for method in args.method:
                 for seed in args.seed:
-                    name = f"{system}-{method}-seed{seed}"
-                    checkpoint = out / f"{name}.checkpoint.pt"
-                    if args.force and checkpoint.exists():
-                        checkpoint.unlink()
-                    cached(out / f"{name}.json",
-                           lambda: run_one(system, method, seed, settings, checkpoint), force=args.force)
+                    path = out / f"{system}-{method}-seed{seed}.json"
+                    checkpoint = checkpoint_path(path, args.force)
+                    cached(path, lambda: run_one(system, method, seed, settings, checkpoint), force=args.force)
     assemble(out)

@@ -70,6 +70,17 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
     path.write_text(json.dumps(payload, indent=2, default=float) + "\n")
 
 
+def checkpoint_path(record_path: Path, force: bool = False) -> Path:
+    """Where the run of the record at ``record_path`` keeps its checkpoint; removed first when ``force``.
+
+    ``--force`` reruns a configuration from the start, so its old checkpoint must not be resumed.
+    """
+    checkpoint = record_path.with_name(record_path.stem + ".checkpoint.pt")
+    if force and checkpoint.exists():
+        checkpoint.unlink()
+    return checkpoint
+
+
 def cached(path: Path, compute: Callable[[], dict[str, Any]], force: bool = False) -> dict[str, Any]:
     """The record at ``path`` if it exists, else ``compute()`` written there.
 

@@ -693,9 +693,7 @@ def run_configuration(configuration: Configuration) -> bool:
     c = configuration
     torch.set_num_threads(1)
     spec, budget = PROBLEMS[c.problem], BUDGETS[c.budget]
-    checkpoint = c.path.with_name(c.path.stem + ".checkpoint.pt")
-    if c.force and checkpoint.exists():
-        checkpoint.unlink()
+    checkpoint = record.checkpoint_path(c.path, c.force)
     try:
         problem = spec.build(c.eps, c.d, c.seed, c.widths, budget.tiny, c.points)
         record.cached(
