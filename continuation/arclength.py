@@ -31,7 +31,7 @@ from torch.func import grad
 from .correctors import CorrectorResult
 from .linalg import pinv_solve
 from .residual import ResidualMap
-from .result import Event, Status, StepRecord, TraceResult, stack_thetas
+from .result import Event, Status, StepRecord, TraceResult, residual_note, stack_thetas
 from .stepsize import lipschitz_estimate, next_step
 from .trace import Setup, _error, evaluate_diagnostics, initial_correction, judge
 
@@ -210,20 +210,23 @@ def trace_arclength(setup: Setup, *, progress: bool = False) -> TraceResult:
         z_new = report.theta if report is not None else z + ds * tangent
         eps_new = float(z_new[-1])
         arc = arclengths[-1] + ds
+        beyond = accepted and not low <= eps_new <= high
+        if beyond:  # not a point of the path: the trace lands on the boundary from it
+            accepted, reason = False, f"beyond the range [{low:g}, {high:g}], landing on its boundary ({reason})"
         row = StepRecord(
             len(records), eps_new, eps_new - float(z[-1]), report.iterations if report else 0,
             report.residual_norm if report else math.nan, accepted, reason, time.perf_counter() - start,
             ds=ds, tangent_eps=float(new_tangent[-1]) if new_tangent is not None else None, arclength=arc,
         )
         records.append(row)
-        if not accepted:
+        if not accepted and not beyond:
             ds /= 2
             if ds < options.ds_min:
                 status = Status.STEP_TOO_SMALL
                 message = f"arclength step fell below ds_min = {options.ds_min:g} near eps = {float(z[-1]):g} ({reason})"
                 break
             continue
-        if not low <= eps_new <= high:
+        if beyond:
             landing = _land(setup, z, z_new, low if eps_new < low else high, corrector_state, len(records))
             records.append(landing[1])
             if landing[0] is not None:
@@ -251,9 +254,11 @@ def trace_arclength(setup: Setup, *, progress: bool = False) -> TraceResult:
             status, message = Status.MAX_ARCLENGTH, f"reached max_arclength = {options.max_arclength:g}"
             break
     states = torch.stack(path_z)
+    if events:
+        message += f"; {len(events)} fold(s) at eps = " + ", ".join(f"{e.eps:.10g}" for e in events)
+    message += residual_note([r.residual_norm for r in records if r.accepted], options.tol)
     return TraceResult(
-        [float(e) for e in states[:, -1]], stack_thetas(list(states[:, :-1])), records, status,
-        message + (f"; {len(events)} fold(s) at eps = " + ", ".join(f"{e.eps:.10g}" for e in events) if events else ""),
+        [float(e) for e in states[:, -1]], stack_thetas(list(states[:, :-1])), records, status, message,
         events=events, jacobian_evaluations=problem.jacobians, wall_time=time.perf_counter() - clock,
         diagnostics=diagnostics,
     )

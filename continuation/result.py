@@ -150,6 +150,11 @@ class TraceResult:
         return self.thetas[-1]
 
     @property
+    def residual_norms(self) -> list[float]:
+        """``||H||`` at each accepted point, aligned with :attr:`eps`."""
+        return [s.residual_norm for s in self.steps if s.accepted]
+
+    @property
     def accepted(self) -> int:
         """Number of accepted points, the initial one included."""
         return sum(1 for s in self.steps if s.accepted)
@@ -202,6 +207,28 @@ class TraceResult:
             f"TraceResult(status={self.status.value}, accepted={self.accepted}, "
             f"rejected={self.rejected}, eps={span}, wall_time={self.wall_time:.2f}s)"
         )
+
+
+def residual_note(residual_norms: list[float], tol: float) -> str:
+    """A clause for a trace's message when its last point was not corrected to ``tol`` (else ``""``).
+
+    A trace that reaches its last ``eps`` with a residual far above the
+    tolerance may have left the path; the status alone does not say so.
+
+    Examples
+    --------
+    >>> residual_note([1e-9, 1e-6], tol=1e-5)
+    ''
+    >>> residual_note([1e-9, 3e-4, 2e-2], tol=1e-5)
+    '; the last point was not corrected to tol = 1e-05: ||H|| = 2.000e-02, 2e+03 times the smallest on the path'
+    """
+    if not residual_norms or not residual_norms[-1] > tol:
+        return ""
+    growth = residual_norms[-1] / max(min(residual_norms), tol)
+    return (
+        f"; the last point was not corrected to tol = {tol:g}: ||H|| = {residual_norms[-1]:.3e}, "
+        f"{growth:.3g} times the smallest on the path"
+    )
 
 
 def _optional(value: Optional[float], width: int) -> str:

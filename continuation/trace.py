@@ -15,7 +15,7 @@ from .correctors import CORRECTORS, Corrector, CorrectorResult, corrector_from_o
 from .options import Options
 from .predictors import PREDICTORS, EulerPredictor, Predictor
 from .residual import ResidualMap, as_residual_map
-from .result import Status, StepRecord, TraceResult, stack_thetas
+from .result import Status, StepRecord, TraceResult, residual_note, stack_thetas
 from .stepsize import lipschitz_estimate, next_step
 
 __all__ = ["trace", "METHODS"]
@@ -405,6 +405,7 @@ def _trace_natural(setup: Setup, *, progress: bool) -> TraceResult:
                 break
     finally:
         bar.close()
+    message += residual_note([r.residual_norm for r in records if r.accepted], options.tol)
     return TraceResult(
         path_eps, stack_thetas(path_theta), records, status, message,
         jacobian_evaluations=problem.jacobians, wall_time=time.perf_counter() - clock,

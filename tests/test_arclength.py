@@ -48,6 +48,16 @@ def test_every_fold_of_an_s_curve_is_found_once_and_located(a, c, increasing):
         assert abs(abs(float(event.theta[0]) - c) - math.sqrt(a / 3)) < 1e-4
 
 
+def test_the_step_beyond_the_range_is_not_counted_as_a_point_of_the_path():
+    result = continuation.trace(s_curve(1.0, 0.0), torch.tensor([real_root(1.0, 0.0, -2.0, True)], dtype=DT),
+                                [-2.0, 2.0], method="arclength", options=Options(tol=1e-12))
+    assert result.status is Status.LEFT_RANGE
+    assert result.accepted == len(result.eps) == len(result.residual_norms)
+    beyond = result.steps[-2]
+    assert not beyond.accepted and beyond.eps > 2.0 and "beyond the range" in beyond.reason
+    assert result.steps[-1].accepted and result.eps[-1] == 2.0
+
+
 def test_arclength_table_has_tangent_and_arclength():
     result = continuation.trace(s_curve(1.0, 0.0), torch.tensor([real_root(1.0, 0.0, -2.0, True)], dtype=DT),
                                 [-2.0, 2.0], method="arclength", options=Options(tol=1e-12))

@@ -147,6 +147,28 @@ def test_result_counters_and_table():
     assert summary["status"] == "success" and summary["eps"] == result.eps
 
 
+@given(eps_lists, st.booleans())
+def test_residual_norms_are_those_of_the_accepted_points(eps_path, adaptive):
+    result = continuation.trace(
+        sqrt_path, theta_near(math.sqrt(eps_path[0]) + 0.1), eps_path, adaptive=adaptive, options=TIGHT
+    )
+    assert len(result.residual_norms) == len(result.eps) == result.accepted
+    for norm, eps, theta in zip(result.residual_norms, result.eps, result.thetas):
+        assert norm == pytest.approx(float(sqrt_path(theta, torch.tensor(eps, dtype=DT)).norm()), abs=1e-15)
+    assert "not corrected" not in result.message  # every point converged to tol
+
+
+def test_a_trace_that_ends_off_tolerance_says_so():
+    """A fixed schedule with no corrector iterations reaches the end, far from the path."""
+    options = Options(tol=1e-10, corrector_iterations=0, final_iterations=0)
+    result = continuation.trace(
+        sqrt_path, theta_near(1.0), [1.0, 0.5, 0.25], adaptive=False, predictor="none", options=options
+    )
+    assert result.status is Status.SUCCESS  # every listed eps was reached ...
+    assert result.residual_norms == pytest.approx([0.0, 0.5, 0.75])  # ... with theta left at 1
+    assert "not corrected to tol = 1e-10: ||H|| = 7.500e-01" in result.message
+
+
 def test_max_steps_ends_with_a_status():
     result = continuation.trace(sqrt_path, theta_near(1.0), [1.0, 0.1], options=Options(max_steps=2, ds=0.01))
     assert result.status is Status.MAX_STEPS
