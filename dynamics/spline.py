@@ -66,7 +66,8 @@ class CubicSpline:
                 (second[1:] - second[:-1]) / (6 * h),
             ]
         )  # (4, N - 1, n)
-        self._by_interval = self.coefficients.permute(1, 0, 2).contiguous()  # (N - 1, 4, n)
+        # per interval the four coefficient vectors (a, b, c, e), for the solver's one-time calls
+        self._pieces = [tuple(piece.unbind(0)) for piece in self.coefficients.permute(1, 0, 2)]
         self._knot_list = knots.tolist()
 
     def _at_one_time(self, time: Tensor) -> Tensor:
@@ -78,9 +79,9 @@ class CubicSpline:
         """
         position = float(time.detach())
         interval = min(max(bisect.bisect_right(self._knot_list, position) - 1, 0), len(self._knot_list) - 2)
-        a, b, c, e = self._by_interval[interval]
+        a, b, c, e = self._pieces[interval]
         s = time - self._knot_list[interval]
-        return a + s * (b + s * (c + s * e))
+        return torch.addcmul(a, s, torch.addcmul(b, s, torch.addcmul(c, s, e)))  # Horner, fused
 
     @staticmethod
     def _second_derivatives(h: Tensor, slopes: Tensor) -> Tensor:

@@ -70,6 +70,13 @@ def batched_jacobians(outputs: Tensor, inputs: tuple[Tensor, ...]) -> tuple[Tens
     )
 
 
+def _is_zero_constant(value: Tensor | float) -> bool:
+    """``value == 0`` with no autograd graph hanging on it."""
+    if isinstance(value, Tensor):
+        return not value.requires_grad and value.numel() == 1 and float(value) == 0.0
+    return value == 0
+
+
 class SynchronizationResidual(ResidualMap):
     """``H(theta, lam)``: the coupled trajectory minus the data at the observation times.
 
@@ -127,6 +134,8 @@ class SynchronizationResidual(ResidualMap):
         def rhs(t: Tensor, u: Tensor) -> Tensor:
             return field(u) - strength * (u - self.spline(t))
 
+        if _is_zero_constant(strength):  # lam = 0 and no derivative in lam wanted: the plain model
+            return self.model.solve(lambda _, u: field(u), theta, self.y[0], self.t)
         return self.model.solve(rhs, theta, self.y[0], self.t)
 
     def __call__(self, theta: Tensor, eps: Tensor) -> Tensor:
