@@ -116,13 +116,8 @@ class Options:
             _check_count(name, getattr(self, name), minimum=0)
         _check_count("max_steps", self.max_steps, minimum=1)
         _check_at_least("weight_decay", self.weight_decay, 0)
-        if not (math.isfinite(self.residual_growth) and self.residual_growth >= 1):
-            raise ValueError(
-                f"options.residual_growth must be a finite number >= 1, got {self.residual_growth!r}"
-            )
-        _check_at_least("step_growth_ratio", self.step_growth_ratio, 1)
-        if not (math.isfinite(self.growth_max) and self.growth_max >= 1):
-            raise ValueError(f"options.growth_max must be a finite number >= 1, got {self.growth_max!r}")
+        for name in ["residual_growth", "step_growth_ratio", "growth_max"]:
+            _check_at_least(name, getattr(self, name), 1)
         if self.ds_min > self.ds_max:
             raise ValueError(
                 f"options.ds_min must not exceed options.ds_max, got ds_min={self.ds_min!r}, "

@@ -9,6 +9,7 @@ BAD_VALUES = [
     ("lipschitz_c", 0), ("rcond", 0.0), ("rcond", 1.5), ("lm_mu", -1.0), ("learning_rate", 0.0),
     ("corrector_iterations", -1), ("corrector_iterations", 2.5), ("initial_iterations", True),
     ("final_iterations", -3), ("max_steps", 0), ("residual_growth", 0.5), ("growth_max", 0.9),
+    ("residual_growth", True), ("growth_max", "2"), ("step_growth_ratio", math.inf),
     ("ds", 0.0), ("max_arclength", -1.0), ("fold_tol", 0.0),
 ]
 
