@@ -254,15 +254,15 @@ def _trace_extra(result: continuation.TraceResult, options: Options, path: Seque
         "corrector_iterations": result.corrector_iterations,
         "jacobian_evaluations": result.jacobian_evaluations,
         "reached_parameter": result.eps[-1] if result.eps else None,
-        "path": _accepted_path(result.steps),
+        "path": _accepted_path(result),
         "schedule": [float(v) for v in path],
         "options": asdict(options),
     }
 
 
-def _accepted_path(steps: Sequence[continuation.StepRecord]) -> list[list[float]]:
-    """``[eps, ||H||]`` of the accepted points of a trace, in order."""
-    return [[float(r.eps), float(r.residual_norm)] for r in steps if r.accepted]
+def _accepted_path(result: continuation.TraceResult, start: int = 0) -> list[list[float]]:
+    """``[eps, ||H||]`` of the accepted points of a trace from index ``start``, in order."""
+    return [[float(e), float(r)] for e, r in zip(result.eps[start:], result.residual_norms[start:])]
 
 
 def _trace_theta(result: continuation.TraceResult, fallback: torch.Tensor) -> torch.Tensor:
@@ -301,7 +301,7 @@ class TraceProgress:
             self.accepted + result.accepted - (1 if self.pieces else 0), self.rejected + result.rejected,
             self.corrector_iterations + result.corrector_iterations,
             self.jacobian_evaluations + result.jacobian_evaluations,
-            self.path + _accepted_path(result.steps[1:] if self.pieces else result.steps),
+            self.path + _accepted_path(result, start=1 if self.pieces else 0),
         )
 
     def save(self, path: Path) -> None:
