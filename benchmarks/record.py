@@ -67,7 +67,19 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
     """Write ``payload`` (with the machine added) as indented JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {**payload, "machine": machine()}
-    path.write_text(json.dumps(payload, indent=2, default=float) + "\n")
+    text = json.dumps(payload, indent=2, default=float) + "\n"
+    replace_atomically(path, lambda partial: partial.write_text(text))
+
+
+def replace_atomically(path: Path, write: Callable[[Path], Any]) -> None:
+    """``write`` a file aside, then rename it to ``path``.
+
+    A run stopped while writing (the end of a session) leaves the previous file whole, and a
+    process reading ``path`` meanwhile (another run assembling a table) never sees half a file.
+    """
+    partial = path.with_name(path.name + ".partial")
+    write(partial)
+    os.replace(partial, path)
 
 
 def checkpoint_path(record_path: Path, force: bool = False) -> Path:

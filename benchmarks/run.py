@@ -308,7 +308,8 @@ class TraceProgress:
         """Write the progress to ``path`` (``torch.save``)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         # a clone: the last accepted point is a view into the whole path, which torch.save would write
-        torch.save({**asdict(self), "theta": self.theta.clone()}, path)
+        progress = {**asdict(self), "theta": self.theta.clone()}
+        record.replace_atomically(path, lambda partial: torch.save(progress, partial))
 
     @classmethod
     def load(cls, path: Path) -> "TraceProgress":

@@ -23,6 +23,7 @@ noise-free truth, as the seed's figures do.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,8 +221,11 @@ class Checkpoint:
         """Write ``progress`` (keyword fields) to the file; nothing without a path."""
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            # clones: a tensor that is a view would be written with its whole storage
-            torch.save({k: v.clone() if isinstance(v, Tensor) else v for k, v in progress.items()}, self.path)
+            # clones: a tensor that is a view would be written with its whole storage; written
+            # aside, then renamed, so that a run stopped while saving leaves the previous file whole
+            partial = self.path.with_name(self.path.name + ".partial")
+            torch.save({k: v.clone() if isinstance(v, Tensor) else v for k, v in progress.items()}, partial)
+            os.replace(partial, self.path)
 
     def remove(self) -> None:
         """Delete the file (the run has ended)."""

@@ -195,3 +195,18 @@ def test_helmholtz_records_carry_the_resonance_gap_and_the_resonant_error_share(
     data = json.loads((results / "helmholtz_d2_eps0.1_ours_seed0.json").read_text())
     assert data["resonance_gap"] == pytest.approx(abs(1 - 10 * (0.1 * math.pi) ** 2))
     assert 0.0 <= data["resonant_error_share"] <= 1.0
+
+
+def test_a_write_that_fails_leaves_the_previous_file_whole(tmp_path):
+    path = tmp_path / "row.json"
+    record.write_json(path, {"l2re": 1.0})
+
+    def interrupted(partial):
+        partial.write_text('{"l2re": ')
+        raise KeyboardInterrupt  # the end of a session, halfway through a write
+
+    with pytest.raises(KeyboardInterrupt):
+        record.replace_atomically(path, interrupted)
+    assert json.loads(path.read_text())["l2re"] == 1.0
+    record.write_json(path, {"l2re": 2.0})
+    assert json.loads(path.read_text())["l2re"] == 2.0 and sorted(p.name for p in tmp_path.iterdir()) == ["row.json"]
