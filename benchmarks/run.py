@@ -42,7 +42,9 @@ Long traces span sessions: ``ours`` saves its last accepted point every
 :data:`CHECKPOINT_SECONDS` to ``<record>.checkpoint.pt`` next to the JSON it
 will write, and the same command resumes from that file (commit it to carry
 a run over to another session); the record's wall time and counters are
-totals over the pieces.
+totals over the pieces. ``--max-wall-s T`` gives ``ours`` a wall-time budget
+over all its pieces: when it is spent the run ends at its last accepted point
+and the record says where (status ``wall_budget``, ``reached_parameter``).
 """
 
 from __future__ import annotations
@@ -319,7 +321,7 @@ class TraceProgress:
 
 def run_ours(
     problem: NetworkProblem, theta0: torch.Tensor, spec: ProblemSpec, eps: float, budget: Budget,
-    checkpoint: Optional[Path] = None,
+    checkpoint: Optional[Path] = None, max_wall_s: Optional[float] = None,
 ) -> Outcome:
     """``trace`` with its defaults from the start value to the target (``small``: a few large steps).
 
@@ -330,6 +332,10 @@ def run_ours(
     (``initial_iterations=0``), with the last accepted step as its first
     ``ds`` and what is left of ``max_steps``; the file is removed when the
     trace ends. Counters and wall time are totals over the pieces.
+
+    With ``max_wall_s`` the run also ends when its wall time (over all pieces)
+    reaches that budget: the outcome has the status ``"wall_budget"`` and the
+    weights of the last accepted point, wherever on the path it is.
     """
     start, target = spec.start, spec.target(eps)
     options = budget.ours.replace(**(spec.ours_changes or {}))
@@ -339,6 +345,7 @@ def run_ours(
     resumed = checkpoint is not None and checkpoint.exists()
     progress = TraceProgress.load(checkpoint) if resumed else TraceProgress(theta0, start)
     earlier_wall = progress.wall_s
+    budget_spent = False
     while True:
         piece_options = options
         if progress.pieces:
@@ -347,15 +354,21 @@ def run_ours(
                 max_steps=max(1, options.max_steps - progress.accepted - progress.rejected),
             )
         clock = time.perf_counter()
-        deadline = clock + CHECKPOINT_SECONDS
-        stop = None if checkpoint is None else (lambda record, theta: time.perf_counter() > deadline)
+        seconds = CHECKPOINT_SECONDS if max_wall_s is None else min(CHECKPOINT_SECONDS, max_wall_s - progress.wall_s)
+        deadline = clock + seconds
+        pieces = checkpoint is not None or max_wall_s is not None
+        stop = (lambda record, theta: time.perf_counter() > deadline) if pieces else None
         result = continuation.trace(
             problem.residual_map, progress.theta, [progress.eps, target], options=piece_options, callback=stop
         )
         progress = progress.extend(result, time.perf_counter() - clock)
         if result.status is not continuation.Status.STOPPED_BY_CALLBACK:
             break
-        progress.save(checkpoint)
+        if max_wall_s is not None and progress.wall_s >= max_wall_s:
+            budget_spent = True
+            break
+        if checkpoint is not None:
+            progress.save(checkpoint)
     if checkpoint is not None and checkpoint.exists():
         checkpoint.unlink()
     extra = _trace_extra(result, options, [start, target])
@@ -366,10 +379,17 @@ def run_ours(
     )
     if checkpoint is not None:
         extra.update(pieces=progress.pieces, resumed_from_checkpoint=resumed)
+    if max_wall_s is not None:
+        extra.update(max_wall_s=max_wall_s)
+    if budget_spent:
+        status = "wall_budget"
+        message = f"wall-time budget of {max_wall_s:g} s spent at eps = {progress.eps:g}"
+    else:
+        status, message = result.status.value, result.message
     return Outcome(
-        progress.theta, result.status.value,
-        result.message if progress.pieces == 1
-        else f"{result.message}; {progress.pieces} pieces, {progress.accepted} accepted steps in all",
+        progress.theta, status,
+        message if progress.pieces == 1
+        else f"{message}; {progress.pieces} pieces, {progress.accepted} accepted steps in all",
         "trace: euler predictor, lm corrector, adaptive, "
         + ("small-budget options (see options)" if budget.tiny else "default options")
         + (f", except {spec.ours_changes}" if spec.ours_changes else ""),
@@ -512,14 +532,16 @@ def _variant(widths: Sequence[int], points: Optional[int]) -> str:
 def run_one(
     name: str, spec: ProblemSpec, problem: NetworkProblem, eps: float, method: str, seed: int,
     d: Optional[int], budget: Budget, widths: Sequence[int], command: str, checkpoint: Optional[Path] = None,
+    max_wall_s: Optional[float] = None,
 ) -> dict[str, Any]:
     """Run ``method`` on ``problem`` at ``eps`` and return its JSON record (without the machine).
 
-    ``checkpoint`` is where ``ours`` keeps its point on the path between pieces (see :func:`run_ours`).
+    ``checkpoint`` is where ``ours`` keeps its point on the path between pieces, ``max_wall_s``
+    its wall-time budget (see :func:`run_ours`); the other methods have fixed budgets.
     """
     theta0 = problem.model.init(seed=seed)
     clock = time.perf_counter()
-    resumable = {"checkpoint": checkpoint} if method == "ours" and checkpoint is not None else {}
+    resumable = {"checkpoint": checkpoint, "max_wall_s": max_wall_s} if method == "ours" else {}
     outcome = RUNNERS[method](problem, theta0, spec, eps, budget, **resumable)
     wall = time.perf_counter() - clock + outcome.earlier_wall_s
     target = spec.target(eps)
@@ -664,6 +686,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--points", type=int, default=None,
                         help="interior collocation points (default: the problem's rule, growing as eps shrinks)")
     parser.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
+    parser.add_argument("--max-wall-s", type=float, default=None,
+                        help="wall-time budget of ours, over all its pieces: when spent, the run ends at the "
+                             "last accepted point and its record says so (status wall_budget)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="configurations run at once, each in its own process with one torch thread")
     parser.add_argument(
@@ -687,6 +712,7 @@ class Configuration:
     command: str
     path: Path
     force: bool
+    max_wall_s: Optional[float] = None
 
 
 def run_configuration(configuration: Configuration) -> bool:
@@ -700,7 +726,8 @@ def run_configuration(configuration: Configuration) -> bool:
         record.cached(
             c.path,
             lambda: run_one(
-                c.problem, spec, problem, c.eps, c.method, c.seed, c.d, budget, c.widths, c.command, checkpoint
+                c.problem, spec, problem, c.eps, c.method, c.seed, c.d, budget, c.widths, c.command, checkpoint,
+                c.max_wall_s,
             ),
             force=c.force,
         )
@@ -723,6 +750,8 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         raise SystemExit(f"--points must be a positive integer, got {args.points}")
     if args.jobs < 1:
         raise SystemExit(f"--jobs must be a positive integer, got {args.jobs}")
+    if args.max_wall_s is not None and not (math.isfinite(args.max_wall_s) and args.max_wall_s > 0):
+        raise SystemExit(f"--max-wall-s must be a positive number of seconds, got {args.max_wall_s}")
     if not args.widths or min(args.widths) < 1:
         raise SystemExit(f"--widths must be positive integers, got {args.widths}")
     eps_values = list(args.eps) if args.eps else list(spec.targets)
@@ -740,11 +769,12 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         f"--methods {' '.join(methods)}" + (f" --d {d}" if d is not None else "")
         + f" --budget {budget.name} --seed {args.seed} --widths {' '.join(map(str, args.widths))}"
         + (f" --points {args.points}" if args.points is not None else "")
+        + (f" --max-wall-s {args.max_wall_s:g}" if args.max_wall_s is not None else "")
     )
     configurations = [
         Configuration(name, eps, method, args.seed, d, budget.name, tuple(args.widths), args.points, command,
                       out / _record_name(name, d, eps, method, args.seed, _variant(args.widths, args.points)),
-                      args.force)
+                      args.force, args.max_wall_s)
         for eps in eps_values for method in methods
     ]
     if args.jobs == 1:

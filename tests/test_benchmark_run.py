@@ -190,6 +190,20 @@ def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatc
     assert problem.loss(theta, 0.1) == pytest.approx(data["loss"], rel=1e-12)
 
 
+def test_a_spent_wall_time_budget_ends_ours_where_it_stands(results):
+    """A budget spent by the first accepted step: the record has that point, and says so."""
+    main(["run", "ac1d", "--eps", "0.1", "--methods", "ours", "--budget", "small", "--out", str(results),
+          "--max-wall-s", "1e-9"])
+    data = json.loads((results / "ac1d_eps0.1_ours_seed0.json").read_text())
+    assert data["status"] == "wall_budget" and "wall-time budget of 1e-09 s spent" in data["message"]
+    assert 0.1 < data["reached_parameter"] < 0.5 and data["max_wall_s"] == 1e-9
+    assert data["accepted_steps"] == len(data["path"]) == 2  # the start and one step
+    assert "--max-wall-s 1e-09" in data["command"]
+    assert not (results / "ac1d_eps0.1_ours_seed0.checkpoint.pt").exists()
+    with pytest.raises(SystemExit, match="--max-wall-s must be a positive number of seconds, got -1.0"):
+        main(["run", "ac1d", "--methods", "ours", "--budget", "small", "--out", str(results), "--max-wall-s", "-1"])
+
+
 def test_helmholtz_records_carry_the_resonance_gap_and_the_resonant_error_share(results):
     main(["run", "helmholtz", "--eps", "0.1", "--methods", "ours", "--budget", "small", "--out", str(results)])
     data = json.loads((results / "helmholtz_d2_eps0.1_ours_seed0.json").read_text())
