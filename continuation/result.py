@@ -221,14 +221,14 @@ def residual_note(residual_norms: list[float], tol: float) -> str:
     ''
     >>> residual_note([1e-9, 3e-4, 2e-2], tol=1e-5)
     '; the last point was not corrected to tol = 1e-05: ||H|| = 2.000e-02, 2e+03 times the smallest on the path'
+    >>> residual_note([3e-2, 2e-2], tol=1e-5)  # a floor, not a growth
+    '; the last point was not corrected to tol = 1e-05: ||H|| = 2.000e-02'
     """
     if not residual_norms or not residual_norms[-1] > tol:
         return ""
+    note = f"; the last point was not corrected to tol = {tol:g}: ||H|| = {residual_norms[-1]:.3e}"
     growth = residual_norms[-1] / max(min(residual_norms), tol)
-    return (
-        f"; the last point was not corrected to tol = {tol:g}: ||H|| = {residual_norms[-1]:.3e}, "
-        f"{growth:.3g} times the smallest on the path"
-    )
+    return note + (f", {growth:.3g} times the smallest on the path" if growth >= 2 else "")
 
 
 def _optional(value: Optional[float], width: int) -> str:
