@@ -131,11 +131,12 @@ class SynchronizationResidual(ResidualMap):
         strength = lam * self.coupling
         field = self.model.bind(theta) if self.field is None else (lambda u: self.field(theta, u))
 
+        if _is_zero_constant(strength):  # lam = 0 and no derivative in lam wanted: the plain model
+            return self.model.solve(lambda _, u: field(u), theta, self.y[0], self.t)
+
         def rhs(t: Tensor, u: Tensor) -> Tensor:
             return field(u) - strength * (u - self.spline(t))
 
-        if _is_zero_constant(strength):  # lam = 0 and no derivative in lam wanted: the plain model
-            return self.model.solve(lambda _, u: field(u), theta, self.y[0], self.t)
         return self.model.solve(rhs, theta, self.y[0], self.t)
 
     def __call__(self, theta: Tensor, eps: Tensor) -> Tensor:
