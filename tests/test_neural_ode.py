@@ -109,6 +109,9 @@ def test_uncoupled_residual_is_the_plain_trajectory_misfit():
     H = SynchronizationResidual(model, data.t, data.y)
     plain = (model.trajectory(theta, data.y[0], data.t) - data.y).reshape(-1) / math.sqrt(data.y.numel())
     assert torch.allclose(H(theta, torch.tensor(0.0, dtype=F64)), plain, atol=1e-12)
+    # lam = 0 with a derivative in lam asked for keeps the coupling term (times zero): the same values
+    lam = torch.tensor(0.0, dtype=F64, requires_grad=True)
+    assert torch.equal(H(theta, lam).detach(), H(theta, torch.tensor(0.0, dtype=F64)))
 
 
 def test_jacobians_match_finite_differences():
