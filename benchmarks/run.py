@@ -356,8 +356,8 @@ def run_ours(
         clock = time.perf_counter()
         seconds = CHECKPOINT_SECONDS if max_wall_s is None else min(CHECKPOINT_SECONDS, max_wall_s - progress.wall_s)
         deadline = clock + seconds
-        pieces = checkpoint is not None or max_wall_s is not None
-        stop = (lambda record, theta: time.perf_counter() > deadline) if pieces else None
+        in_pieces = checkpoint is not None or max_wall_s is not None
+        stop = (lambda record, theta: time.perf_counter() > deadline) if in_pieces else None
         result = continuation.trace(
             problem.residual_map, progress.theta, [progress.eps, target], options=piece_options, callback=stop
         )
