@@ -290,6 +290,8 @@ class TraceProgress:
     jacobian_evaluations: int = 0
     path: list[list[float]] = field(default_factory=list)
     """``[eps, ||H||]`` of every accepted point so far."""
+    corrector_state: Any = None
+    """The corrector's state at the last accepted point (LM's damping)."""
 
     def extend(self, result: continuation.TraceResult, wall_s: float) -> "TraceProgress":
         """The progress after one more piece (``result``, which took ``wall_s`` seconds).
@@ -304,6 +306,7 @@ class TraceProgress:
             self.corrector_iterations + result.corrector_iterations,
             self.jacobian_evaluations + result.jacobian_evaluations,
             self.path + _accepted_path(result, start=1 if self.pieces else 0),
+            result.corrector_state if result.eps else self.corrector_state,
         )
 
     def save(self, path: Path) -> None:
@@ -330,7 +333,8 @@ def run_ours(
     saved there; a run that finds the file resumes from it. A resumed piece
     starts at the saved point without correcting it again
     (``initial_iterations=0``), with the last accepted step as its first
-    ``ds`` and what is left of ``max_steps``; the file is removed when the
+    ``ds``, the corrector's state there (LM's damping) and what is left of
+    ``max_steps``; the file is removed when the
     trace ends. Counters and wall time are totals over the pieces.
 
     With ``max_wall_s`` the run also ends when its wall time (over all pieces)
@@ -359,7 +363,8 @@ def run_ours(
         in_pieces = checkpoint is not None or max_wall_s is not None
         stop = (lambda record, theta: time.perf_counter() > deadline) if in_pieces else None
         result = continuation.trace(
-            problem.residual_map, progress.theta, [progress.eps, target], options=piece_options, callback=stop
+            problem.residual_map, progress.theta, [progress.eps, target], options=piece_options, callback=stop,
+            corrector_state=progress.corrector_state,
         )
         progress = progress.extend(result, time.perf_counter() - clock)
         if result.status is not continuation.Status.STOPPED_BY_CALLBACK:

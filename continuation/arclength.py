@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import torch
 from torch import Tensor
@@ -227,13 +227,16 @@ def trace_arclength(setup: Setup, *, progress: bool = False) -> TraceResult:
                 break
             continue
         if beyond:
-            landing = _land(setup, z, z_new, low if eps_new < low else high, corrector_state, len(records))
-            records.append(landing[1])
-            if landing[0] is not None:
-                path_z.append(landing[0])
+            landed, landing, landing_state = _land(
+                setup, z, z_new, low if eps_new < low else high, corrector_state, len(records)
+            )
+            records.append(landing)
+            if landed is not None:
+                path_z.append(landed)
+                corrector_state = landing_state
                 arclengths.append(arc)
                 if setup.diagnostics:
-                    diagnostics.append(evaluate_diagnostics(setup, landing[0][:-1], float(landing[0][-1])))
+                    diagnostics.append(evaluate_diagnostics(setup, landed[:-1], float(landed[-1])))
             status = Status.LEFT_RANGE
             message = f"left the range [{low:g}, {high:g}] of eps after arclength {arc:.4g}"
             break
@@ -260,7 +263,7 @@ def trace_arclength(setup: Setup, *, progress: bool = False) -> TraceResult:
     return TraceResult(
         [float(e) for e in states[:, -1]], stack_thetas(list(states[:, :-1])), records, status, message,
         events=events, jacobian_evaluations=problem.jacobians, wall_time=time.perf_counter() - clock,
-        diagnostics=diagnostics,
+        diagnostics=diagnostics, corrector_state=corrector_state,
     )
 
 
@@ -270,8 +273,9 @@ def _with_arc(record: StepRecord, ds, tangent_eps, arclength) -> StepRecord:
 
 def _land(
     setup: Setup, z: Tensor, z_new: Tensor, boundary: float, state, step: int
-) -> tuple[Optional[Tensor], StepRecord]:
-    """Correct at ``eps = boundary`` from the chord between ``z`` and ``z_new``."""
+) -> tuple[Optional[Tensor], StepRecord, Any]:
+    """Correct at ``eps = boundary`` from the chord between ``z`` and ``z_new``: the landed
+    point (``None`` if the correction failed), its record and the corrector's state."""
     start = time.perf_counter()
     fraction = (boundary - float(z[-1])) / float(z_new[-1] - z[-1])
     guess = z[:-1] + fraction * (z_new[:-1] - z[:-1])
@@ -288,8 +292,8 @@ def _land(
     record = StepRecord(step, boundary, boundary - float(z[-1]), iterations, norm, accepted, reason,
                         time.perf_counter() - start)
     if not accepted:
-        return None, record
-    return torch.cat([report.theta, setup.eps_tensor(boundary)[None]]), record
+        return None, record, state
+    return torch.cat([report.theta, setup.eps_tensor(boundary)[None]]), record, report.state
 
 
 def _locate_fold(setup: Setup, z: Tensor, tangent: Tensor, ds: float, index: int, correct_along, tangent_at) -> Event:

@@ -124,6 +124,10 @@ class TraceResult:
     diagnostics
         Per accepted point, the values of the functions in the
         ``diagnostics`` argument of :func:`~continuation.trace`.
+    corrector_state
+        The corrector's state at the last accepted point (``None`` when no
+        point was accepted or the corrector keeps none); pass it as
+        ``corrector_state`` to a trace that resumes from :attr:`theta`.
     """
 
     eps: list[float]
@@ -135,6 +139,7 @@ class TraceResult:
     jacobian_evaluations: int = 0
     wall_time: float = 0.0
     diagnostics: list[dict[str, Any]] = field(default_factory=list)
+    corrector_state: Any = None
 
     @property
     def success(self) -> bool:

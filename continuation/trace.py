@@ -41,6 +41,7 @@ def trace(
     progress: bool = False,
     diagnostics: Optional[Mapping[str, Diagnostic]] = None,
     inner_product: Optional[Callable[[Tensor, Tensor], Tensor]] = None,
+    corrector_state: Any = None,
 ) -> TraceResult:
     """Follow the solution path of ``H(theta, eps) = 0`` along ``eps_path``.
 
@@ -91,6 +92,11 @@ def trace(
     inner_product
         Arclength only: ``inner_product(a, b)`` of two state directions
         (default Euclidean).
+    corrector_state
+        The corrector's state to start from (Levenberg-Marquardt's damping,
+        AdamW's moments with ``keep_state``): ``result.corrector_state`` of an
+        earlier trace that this one resumes from its last point. ``None``:
+        the corrector's own start.
 
     Returns
     -------
@@ -114,7 +120,7 @@ def trace(
     """
     setup = _check_inputs(
         residual, theta0, eps_path, method, predictor, corrector, adaptive, options, callback,
-        diagnostics, inner_product,
+        diagnostics, inner_product, corrector_state,
     )
     if method == "arclength":
         from .arclength import trace_arclength
@@ -137,6 +143,7 @@ class Setup:
     callback: Optional[Callback]
     diagnostics: Mapping[str, Diagnostic] = field(default_factory=dict)
     inner_product: Optional[Callable[[Tensor, Tensor], Tensor]] = None
+    corrector_state: Any = None
 
     def eps_tensor(self, value: float) -> Tensor:
         return torch.tensor(value, dtype=self.theta0.dtype)
@@ -166,7 +173,7 @@ class CountingResidual(ResidualMap):
 
 def _check_inputs(
     residual, theta0, eps_path, method, predictor, corrector, adaptive, options, callback,
-    diagnostics, inner_product,
+    diagnostics, inner_product, corrector_state,
 ) -> Setup:
     """Every input check of :func:`trace`, done once before any work."""
     if options is None:
@@ -212,7 +219,7 @@ def _check_inputs(
         raise ValueError(f"{where} is not finite (NaN or Inf entries)")
     return Setup(
         CountingResidual(problem), theta0, eps_values, predictor, corrector, adaptive, options,
-        callback, diagnostics, inner_product,
+        callback, diagnostics, inner_product, corrector_state,
     )
 
 
@@ -255,7 +262,7 @@ def initial_correction(setup: Setup) -> tuple[Optional[CorrectorResult], StepRec
     try:
         report = setup.corrector.correct(
             setup.problem, setup.theta0, setup.eps_tensor(eps0),
-            iterations=setup.options.initial_iterations, tol=setup.options.tol,
+            iterations=setup.options.initial_iterations, tol=setup.options.tol, state=setup.corrector_state,
         )
     except Exception as exc:  # a failing trace returns a status, it does not raise
         record = StepRecord(0, eps0, 0.0, 0, math.nan, False, _error(exc), time.perf_counter() - start)
@@ -409,5 +416,5 @@ def _trace_natural(setup: Setup, *, progress: bool) -> TraceResult:
     return TraceResult(
         path_eps, stack_thetas(path_theta), records, status, message,
         jacobian_evaluations=problem.jacobians, wall_time=time.perf_counter() - clock,
-        diagnostics=diagnostics,
+        diagnostics=diagnostics, corrector_state=corrector_state,
     )

@@ -207,8 +207,8 @@ class Checkpoint:
         The file; ``None`` disables checkpoints (every method then runs in one piece).
     epochs
         The Adam methods without a schedule (``vanilla``, ``multiple-shooting``)
-        save every ``epochs`` epochs; ``homotopy`` saves after each value of
-        its schedule. ``homotopy-lm`` runs in one piece.
+        save every ``epochs`` epochs; ``homotopy`` and ``homotopy-lm`` save
+        after each value of their schedule.
     """
 
     def __init__(self, path: Optional[Path], epochs: int = 100):
@@ -244,11 +244,12 @@ def train(
 ) -> TrainingRun:
     """Train ``model`` on ``data`` from ``theta0`` with ``method`` (one of :data:`METHODS`).
 
-    With ``checkpoint`` (a file path) the Adam methods save their progress as
-    they go (see :class:`Checkpoint`) and a call that finds the file resumes
-    from it; the result is the same as an uninterrupted run (AdamW's moments
-    and the monitor are saved too; a resumed ``homotopy`` starts its next
-    schedule value with the full budget, as the trace would). The file is
+    With ``checkpoint`` (a file path) every method saves its progress as it
+    goes (see :class:`Checkpoint`) and a call that finds the file resumes
+    from it; the result is the same as an uninterrupted run (AdamW's moments,
+    Levenberg-Marquardt's damping and the monitor are saved too; a resumed
+    homotopy starts its next schedule value with the full budget, as the
+    trace would). The file is
     removed at the end; ``details["pieces"]`` counts the processes the run
     took and the wall time is their total.
 
@@ -273,7 +274,7 @@ def train(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if theta0.shape != (model.num_weights,):
         raise ValueError(f"theta0 must have shape ({model.num_weights},), got {tuple(theta0.shape)}")
-    store = Checkpoint(checkpoint if method != "homotopy-lm" else None, checkpoint_epochs)
+    store = Checkpoint(checkpoint, checkpoint_epochs)
     saved = store.saved
     if saved is not None and saved["method"] != method:
         raise ValueError(f"checkpoint {checkpoint} belongs to method {saved['method']!r}, not {method!r}")
@@ -322,33 +323,38 @@ def train(
             budgets = dict(initial_iterations=s.lm_initial, corrector_iterations=s.lm_step,
                            final_iterations=s.lm_final, rcond=s.lm_rcond)
         options = Options(tol=1e-12, **budgets)
-        at, theta, jacobians = 0, theta0, 0  # theta is corrected at schedule[at]
+        at, theta, jacobians, corrector_state = 0, theta0, 0, None  # theta is corrected at schedule[at]
         per_step: dict[str, list] = {"corrector_iterations_per_step": [], "residual_norm_per_step": []}
         if saved:
             monitor.load_state_dict(saved["monitor"])
             theta, at, per_step, jacobians = saved["state"], saved["at"], saved["per_step"], saved["jacobians"]
+            corrector_state = saved["corrector_state"]
         resumed = saved is not None
         if store.path is not None and not resumed:  # the first value's correction is a piece of its own
             first = corrector.correct(problem, theta, torch.tensor(schedule[0], dtype=theta0.dtype),
                                       iterations=options.initial_iterations, tol=options.tol)
             per_step["corrector_iterations_per_step"].append(first.iterations)
             per_step["residual_norm_per_step"].append(first.residual_norm)
-            theta, resumed = first.theta, True
-            store.save(**progress(state=theta, at=at, per_step=per_step, jacobians=jacobians))
+            theta, corrector_state, resumed = first.theta, first.state, True
+            store.save(**progress(state=theta, at=at, per_step=per_step, jacobians=jacobians,
+                                  corrector_state=corrector_state))
         while True:
             # a resumed piece starts at a corrected point: it takes it as it is (0 iterations)
             result = continuation.trace(
                 problem, theta, schedule[at:], predictor=predictor, corrector=corrector, adaptive=False,
                 options=options.replace(initial_iterations=0) if resumed else options,
                 callback=(lambda record, theta: True) if store.path is not None else None,
+                corrector_state=corrector_state,
             )
             steps = result.steps[1:] if resumed else result.steps
             per_step["corrector_iterations_per_step"] += [r.iterations for r in steps]
             per_step["residual_norm_per_step"] += [r.residual_norm for r in steps]
             theta, at, jacobians = result.theta, at + result.accepted - 1, jacobians + result.jacobian_evaluations
+            corrector_state = result.corrector_state  # LM's damping: a resumed piece goes on with it
             if result.status is not continuation.Status.STOPPED_BY_CALLBACK:
                 break
-            store.save(**progress(state=theta, at=at, per_step=per_step, jacobians=jacobians))
+            store.save(**progress(state=theta, at=at, per_step=per_step, jacobians=jacobians,
+                                  corrector_state=corrector_state))
             resumed = True
         details = {"schedule": schedule, "status": result.status.value, "message": result.message, **per_step,
                    "jacobian_evaluations": jacobians}

@@ -171,6 +171,7 @@ def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatc
     assert checkpoint.exists() and not path.exists()
     saved = run_module.TraceProgress.load(checkpoint)
     assert saved.pieces == 1 and 0.1 < saved.eps < 0.5 and saved.accepted >= 1 and saved.wall_s > 0
+    assert isinstance(saved.corrector_state, float) and saved.corrector_state > 0  # LM's damping, carried over
 
     monkeypatch.setattr(run_module.TraceProgress, "save", save)
     main(argv)

@@ -277,3 +277,28 @@ def test_a_floor_rising_from_zero_costs_logarithmically_many_steps():
     floor = abs(1 - torch.tensor(result.eps[1:], dtype=DT)) / math.sqrt(3)
     norms = torch.tensor([r.residual_norm for r in result.steps if r.accepted][1:], dtype=DT)
     torch.testing.assert_close(norms, floor, rtol=1e-9, atol=1e-12)
+
+
+def test_a_trace_resumed_with_its_corrector_state_continues_as_one_trace():
+    rng = np.random.default_rng(3)
+    a, b, y = (torch.from_numpy(v) for v in (rng.standard_normal((8, 4)), rng.standard_normal((4, 4)),
+                                             rng.standard_normal(8)))
+
+    def misfit(theta, eps):  # 8 residuals, 4 unknowns: LM runs its budget and its damping moves
+        return a @ torch.tanh(b @ theta) - eps * y
+
+    path, theta0 = [1.0, 0.8, 0.6, 0.4, 0.2], torch.from_numpy(rng.standard_normal(4))
+    options = Options(tol=1e-300, corrector_iterations=3, initial_iterations=3, final_iterations=3)
+    whole = continuation.trace(misfit, theta0, path, adaptive=False, options=options)
+    first = continuation.trace(misfit, theta0, path, adaptive=False, options=options,
+                               callback=lambda record, theta: record.eps == 0.6)
+    assert first.status is Status.STOPPED_BY_CALLBACK and isinstance(first.corrector_state, float)
+
+    def resume(state):
+        return continuation.trace(misfit, first.theta, path[2:], adaptive=False, corrector_state=state,
+                                  options=options.replace(initial_iterations=0))
+
+    resumed, restarted = resume(first.corrector_state), resume(None)
+    assert torch.equal(resumed.thetas, whole.thetas[2:])
+    assert resumed.corrector_state == whole.corrector_state
+    assert not torch.equal(restarted.theta, whole.theta)  # the damping matters: without it the path differs
