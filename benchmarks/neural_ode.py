@@ -66,7 +66,7 @@ def run_one(
 ) -> dict:
     """Train one (system, method, seed) and return its record.
 
-    With ``checkpoint`` the Adam methods save their progress there and resume from it
+    With ``checkpoint`` every method saves its progress there and resumes from it
     (:func:`dynamics.training.train`): a run longer than a session is carried over by
     committing that file.
     """

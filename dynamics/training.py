@@ -88,10 +88,7 @@ class Monitor:
         """The uncoupled trajectory of the weights in ``theta`` on the dense grid (NaN if the solver fails)."""
         weights = theta[: self.num_weights].detach()
         with torch.no_grad():
-            try:
-                return self.model.trajectory(weights, self.data.y[0], self.data.t_dense)
-            except AssertionError:  # torchdiffeq's "underflow in dt": the field blew up
-                return torch.full_like(self.data.y_dense, math.nan)
+            return self.model.trajectory(weights, self.data.y[0], self.data.t_dense)
 
     def evaluate(self, theta: Tensor, epoch: int) -> Evaluation:
         """Record the errors of ``theta`` after ``epoch`` updates."""
@@ -329,16 +326,20 @@ def train(
             monitor.load_state_dict(saved["monitor"])
             theta, at, per_step, jacobians = saved["state"], saved["at"], saved["per_step"], saved["jacobians"]
             corrector_state = saved["corrector_state"]
-        resumed = saved is not None
+        resumed, status, message = saved is not None, None, ""
         if store.path is not None and not resumed:  # the first value's correction is a piece of its own
             first = corrector.correct(problem, theta, torch.tensor(schedule[0], dtype=theta0.dtype),
                                       iterations=options.initial_iterations, tol=options.tol)
             per_step["corrector_iterations_per_step"].append(first.iterations)
             per_step["residual_norm_per_step"].append(first.residual_norm)
-            theta, corrector_state, resumed = first.theta, first.state, True
-            store.save(**progress(state=theta, at=at, per_step=per_step, jacobians=jacobians,
-                                  corrector_state=corrector_state))
-        while True:
+            if math.isfinite(first.residual_norm):
+                theta, corrector_state, resumed = first.theta, first.state, True
+                store.save(**progress(state=theta, at=at, per_step=per_step, jacobians=jacobians,
+                                      corrector_state=corrector_state))
+            else:  # as the trace ends when its initial correction fails: at theta0
+                status = continuation.Status.INITIAL_CORRECTION_FAILED.value
+                message = f"the initial correction at lam = {schedule[0]:g} failed: {first.message}"
+        while status is None:
             # a resumed piece starts at a corrected point: it takes it as it is (0 iterations)
             result = continuation.trace(
                 problem, theta, schedule[at:], predictor=predictor, corrector=corrector, adaptive=False,
@@ -349,14 +350,17 @@ def train(
             steps = result.steps[1:] if resumed else result.steps
             per_step["corrector_iterations_per_step"] += [r.iterations for r in steps]
             per_step["residual_norm_per_step"] += [r.residual_norm for r in steps]
-            theta, at, jacobians = result.theta, at + result.accepted - 1, jacobians + result.jacobian_evaluations
-            corrector_state = result.corrector_state  # LM's damping: a resumed piece goes on with it
+            jacobians += result.jacobian_evaluations
+            if result.eps:  # a trace that accepted no point leaves theta where it was
+                # LM's damping goes on to the next piece with the point
+                theta, at, corrector_state = result.theta, at + result.accepted - 1, result.corrector_state
             if result.status is not continuation.Status.STOPPED_BY_CALLBACK:
+                status, message = result.status.value, result.message
                 break
             store.save(**progress(state=theta, at=at, per_step=per_step, jacobians=jacobians,
                                   corrector_state=corrector_state))
             resumed = True
-        details = {"schedule": schedule, "status": result.status.value, "message": result.message, **per_step,
+        details = {"schedule": schedule, "status": status, "message": message, **per_step,
                    "jacobian_evaluations": jacobians}
     monitor.finish(theta)
     store.remove()

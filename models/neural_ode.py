@@ -34,6 +34,10 @@ class _WithParameter(torch.nn.Module):
         return self.rhs(t, u)
 
 
+SOLVER_FAILURES = ("underflow in dt", "non-finite values in state")
+"""How torchdiffeq's adaptive solvers begin the message of the assertion that ends a failed solve."""
+
+
 def integrate(
     rhs: RightHandSide,
     u0: Tensor,
@@ -64,7 +68,10 @@ def integrate(
     Returns
     -------
     Tensor
-        Shape ``(T, n)``.
+        Shape ``(T, n)``. NaN everywhere when the solver fails (its step
+        underflows or the state turns non-finite: the field blew up): a
+        misfit built on it is then non-finite, which the correctors of
+        :mod:`continuation` treat as a failed trial, not as an error.
 
     Examples
     --------
@@ -80,12 +87,17 @@ def integrate(
         raise ValueError(f"atol must be a positive finite number, got {atol!r}")
     if t.ndim != 1 or t.numel() < 2 or not bool((t[1:] > t[:-1]).all()):
         raise ValueError(f"t must be a 1-D increasing tensor of at least two times, got shape {tuple(t.shape)}")
-    if adjoint_params is None:
-        return odeint(rhs, u0, t, method=method, rtol=rtol, atol=atol)
-    return odeint_adjoint(
-        _WithParameter(rhs), u0, t, method=method, rtol=rtol, atol=atol,
-        adjoint_params=tuple(adjoint_params),
-    )
+    try:
+        if adjoint_params is None:
+            return odeint(rhs, u0, t, method=method, rtol=rtol, atol=atol)
+        return odeint_adjoint(
+            _WithParameter(rhs), u0, t, method=method, rtol=rtol, atol=atol,
+            adjoint_params=tuple(adjoint_params),
+        )
+    except AssertionError as failure:  # torchdiffeq reports a failed solve by an assertion
+        if not str(failure).startswith(SOLVER_FAILURES):
+            raise
+        return torch.full((t.numel(), u0.numel()), math.nan, dtype=u0.dtype)
 
 
 class NeuralODE:

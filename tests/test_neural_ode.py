@@ -240,6 +240,25 @@ def test_an_interrupted_run_resumes_to_the_same_result(method, tmp_path, monkeyp
         assert resumed.details["residual_norm_per_step"] == whole.details["residual_norm_per_step"]
 
 
+def test_a_solve_that_blows_up_is_nan_not_an_error():
+    t = torch.tensor([0.0, 0.5, 2.0], dtype=F64)  # u' = u^2, u(0) = 1 blows up at t = 1
+    u = integrate(lambda _, u: u**2, torch.ones(1, dtype=F64), t)
+    assert u.shape == (3, 1) and bool(u.isnan().all())
+
+
+@pytest.mark.parametrize("checkpoint", [False, True])
+def test_a_homotopy_whose_first_correction_blows_up_ends_with_a_status(checkpoint, tmp_path):
+    """AdamW with lr 100 throws the weights where the trajectory blows up: the run reports it."""
+    data = make_data(MICRO_LV)
+    model = NeuralODE([2, 6, 2], rtol=1e-5, atol=1e-7)
+    theta0 = model.init(seed=0)
+    run = train("homotopy", model, data, theta0, TrainingSettings(learning_rate=100.0, epochs_per_step=3),
+                checkpoint=tmp_path / "run.checkpoint.pt" if checkpoint else None)
+    assert run.details["status"] == "initial_correction_failed"
+    assert "non-finite residual" in run.details["message"]
+    assert torch.equal(run.theta, theta0) and not (tmp_path / "run.checkpoint.pt").exists()
+
+
 def test_bad_inputs_are_rejected_with_their_names():
     with pytest.raises(ValueError, match="system"):
         make_data("van-der-pol")
