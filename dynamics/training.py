@@ -5,7 +5,9 @@ Four methods, same model, data and initial weights:
 ``homotopy``
     The seed's schedule: :func:`continuation.trace` over
     :func:`~dynamics.synchronization.synchronization_schedule` (6 values of the
-    coupling, 300 AdamW epochs each), predictor ``"none"``, corrector Adam(W).
+    coupling, 300 AdamW epochs each), predictor ``"none"``, corrector Adam(W)
+    with ``keep_state``: one AdamW run whose moments carry over from each
+    value of the coupling to the next, as in the seed's code.
 ``homotopy-lm``
     The same path with the library's default predictor (Euler, ``-J^+ dH/dlam``)
     and the Levenberg-Marquardt corrector.
@@ -311,7 +313,10 @@ def train(
         schedule = synchronization_schedule(s.schedule_steps, s.schedule_decay)
         if method == "homotopy":
             monitor = Monitor(model, data, s.evaluate_every)
-            corrector, predictor = Adam(s.learning_rate, s.weight_decay, observer=monitor), "none"
+            # one AdamW run through the schedule, as in seed 002 (one optimiser whose lam changes
+            # with the epoch): its moments go from each value of lam to the next
+            corrector = Adam(s.learning_rate, s.weight_decay, observer=monitor, keep_state=True)
+            predictor = "none"
             budgets = dict(initial_iterations=s.epochs_per_step, corrector_iterations=s.epochs_per_step,
                            final_iterations=s.epochs_per_step)
         else:

@@ -240,6 +240,23 @@ def test_an_interrupted_run_resumes_to_the_same_result(method, tmp_path, monkeyp
         assert resumed.details["residual_norm_per_step"] == whole.details["residual_norm_per_step"]
 
 
+def test_the_homotopy_is_one_adamw_run_through_the_schedule():
+    """As in the seed's code, AdamW's moments carry over from each value of lam to the next."""
+    data = make_data(MICRO_LV)
+    model = NeuralODE([2, 6, 2], rtol=1e-5, atol=1e-7)
+    settings = TrainingSettings(epochs_per_step=2, evaluate_every=2)
+    run = train("homotopy", model, data, model.init(seed=0), settings)
+
+    residual = SynchronizationResidual(model, data.t, data.y, settings.coupling)
+    adam = Adam(settings.learning_rate, settings.weight_decay, keep_state=True)
+    theta, moments = model.init(seed=0), None
+    for lam in synchronization_schedule(settings.schedule_steps, settings.schedule_decay):
+        report = adam.correct(residual, theta, torch.tensor(lam, dtype=F64), iterations=2, tol=1e-12, state=moments)
+        theta, moments = report.theta, report.state
+    assert moments["state"][0]["step"].item() == 12
+    assert torch.equal(run.theta, theta)
+
+
 def test_a_solve_that_blows_up_is_nan_not_an_error():
     t = torch.tensor([0.0, 0.5, 2.0], dtype=F64)  # u' = u^2, u(0) = 1 blows up at t = 1
     u = integrate(lambda _, u: u**2, torch.ones(1, dtype=F64), t)
