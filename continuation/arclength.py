@@ -33,7 +33,7 @@ from .linalg import pinv_solve
 from .residual import ResidualMap
 from .result import Event, Status, StepRecord, TraceResult, residual_note, stack_thetas
 from .stepsize import lipschitz_estimate, next_step
-from .trace import Setup, _error, evaluate_diagnostics, initial_correction, judge
+from .trace import Setup, _error, evaluate_diagnostics, initial_correction, initial_point_is_new, judge
 
 __all__ = ["trace_arclength", "BorderedResidual", "output_inner_product"]
 
@@ -196,7 +196,9 @@ def trace_arclength(setup: Setup, *, progress: bool = False) -> TraceResult:
             f"no tangent at the start: {_error(exc)}", jacobian_evaluations=problem.jacobians,
             wall_time=time.perf_counter() - clock,
         )
-    while len(records) <= options.max_steps:
+    if initial_point_is_new(setup) and setup.callback(records[0], first.theta):
+        status, message = Status.STOPPED_BY_CALLBACK, f"stopped by the callback at eps = {setup.eps_path[0]:g}"
+    while status is Status.MAX_STEPS and len(records) <= options.max_steps:  # exits below set the status
         start = time.perf_counter()
         z, tangent = path_z[-1], tangents[-1]
         report, new_tangent = None, None

@@ -82,8 +82,11 @@ def trace(
     options
         An :class:`Options`; ``None`` for the defaults.
     callback
-        ``callback(record, theta)`` after each accepted point; returning
-        ``True`` stops the trace.
+        ``callback(record, theta)`` after each accepted point, the
+        corrected initial point included; returning ``True`` stops the
+        trace. With ``initial_iterations=0`` the initial point is taken as
+        given (a trace resumed where another stopped) and the callback is
+        not called there: each point of a path in pieces is seen once.
     progress
         Show a progress bar (tqdm).
     diagnostics
@@ -275,6 +278,11 @@ def initial_correction(setup: Setup) -> tuple[Optional[CorrectorResult], StepRec
     return (report if finite else None), record
 
 
+def initial_point_is_new(setup: Setup) -> bool:
+    """Whether the callback is due at the initial point: there is one and the trace corrected the point."""
+    return setup.callback is not None and setup.options.initial_iterations > 0
+
+
 def judge(report: CorrectorResult, previous_norm: float, options: Options, adaptive: bool) -> tuple[bool, str]:
     """Accept or reject a corrected point, with the reason.
 
@@ -338,8 +346,10 @@ def _trace_natural(setup: Setup, *, progress: bool) -> TraceResult:
     total = sum(abs(b - a) for a, b in zip(eps_path, eps_path[1:]))
     bar = tqdm(total=total, disable=not progress, unit="eps", leave=False)
     status, message = Status.SUCCESS, ""
+    if initial_point_is_new(setup) and setup.callback(record, first.theta):
+        status, message = Status.STOPPED_BY_CALLBACK, f"stopped by the callback at eps = {eps_path[0]:g}"
     try:
-        while True:
+        while status is Status.SUCCESS:  # each exit below says why the trace ended
             if len(records) > options.max_steps:
                 status = Status.MAX_STEPS
                 message = f"max_steps = {options.max_steps} attempts made; stopped at eps = {path_eps[-1]:g}"

@@ -331,21 +331,10 @@ def train(
             monitor.load_state_dict(saved["monitor"])
             theta, at, per_step, jacobians = saved["state"], saved["at"], saved["per_step"], saved["jacobians"]
             corrector_state = saved["corrector_state"]
-        resumed, status, message = saved is not None, None, ""
-        if store.path is not None and not resumed:  # the first value's correction is a piece of its own
-            first = corrector.correct(problem, theta, torch.tensor(schedule[0], dtype=theta0.dtype),
-                                      iterations=options.initial_iterations, tol=options.tol)
-            per_step["corrector_iterations_per_step"].append(first.iterations)
-            per_step["residual_norm_per_step"].append(first.residual_norm)
-            if math.isfinite(first.residual_norm):
-                theta, corrector_state, resumed = first.theta, first.state, True
-                store.save(**progress(state=theta, at=at, per_step=per_step, jacobians=jacobians,
-                                      corrector_state=corrector_state))
-            else:  # as the trace ends when its initial correction fails: at theta0
-                status = continuation.Status.INITIAL_CORRECTION_FAILED.value
-                message = f"the initial correction at lam = {schedule[0]:g} failed: {first.message}"
-        while status is None:
-            # a resumed piece starts at a corrected point: it takes it as it is (0 iterations)
+        resumed = saved is not None
+        while True:
+            # with a checkpoint, each piece corrects one value of lam (the first one included) and stops;
+            # a resumed piece takes its corrected starting point as it is (0 iterations)
             result = continuation.trace(
                 problem, theta, schedule[at:], predictor=predictor, corrector=corrector, adaptive=False,
                 options=options.replace(initial_iterations=0) if resumed else options,

@@ -170,7 +170,8 @@ def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatc
         main(argv)
     assert checkpoint.exists() and not path.exists()
     saved = run_module.TraceProgress.load(checkpoint)
-    assert saved.pieces == 1 and 0.1 < saved.eps < 0.5 and saved.accepted >= 1 and saved.wall_s > 0
+    # the first piece ends at the corrected start point
+    assert saved.pieces == 1 and saved.eps == 0.5 and saved.accepted == 1 and saved.wall_s > 0
     assert isinstance(saved.corrector_state, float) and saved.corrector_state > 0  # LM's damping, carried over
 
     monkeypatch.setattr(run_module.TraceProgress, "save", save)
@@ -192,13 +193,13 @@ def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatc
 
 
 def test_a_spent_wall_time_budget_ends_ours_where_it_stands(results):
-    """A budget spent by the first accepted step: the record has that point, and says so."""
+    """A budget spent by the initial correction: the record has the corrected start point, and says so."""
     main(["run", "ac1d", "--eps", "0.1", "--methods", "ours", "--budget", "small", "--out", str(results),
           "--max-wall-s", "1e-9"])
     data = json.loads((results / "ac1d_eps0.1_ours_seed0.json").read_text())
     assert data["status"] == "wall_budget" and "wall-time budget of 1e-09 s spent" in data["message"]
-    assert 0.1 < data["reached_parameter"] < 0.5 and data["max_wall_s"] == 1e-9
-    assert data["accepted_steps"] == len(data["path"]) == 2  # the start and one step
+    assert data["reached_parameter"] == 0.5 and data["max_wall_s"] == 1e-9
+    assert data["accepted_steps"] == len(data["path"]) == 1
     assert "--max-wall-s 1e-09" in data["command"]
     assert not (results / "ac1d_eps0.1_ours_seed0.checkpoint.pt").exists()
     with pytest.raises(SystemExit, match="--max-wall-s must be a positive number of seconds, got -1.0"):

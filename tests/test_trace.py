@@ -125,16 +125,37 @@ def test_callback_can_stop_and_diagnostics_are_recorded():
 
     def callback(record, theta):
         seen.append(record.eps)
-        return len(seen) == 2
+        return len(seen) == 3  # the initial point counts
 
     result = continuation.trace(
         sqrt_path, theta_near(1.0), [1.0, 0.9, 0.8, 0.7], adaptive=False, callback=callback, options=TIGHT,
         diagnostics={"theta": lambda problem, theta, eps: float(theta[0])},
     )
     assert result.status is Status.STOPPED_BY_CALLBACK
-    assert result.eps == [1.0, 0.9, 0.8]
+    assert seen == result.eps == [1.0, 0.9, 0.8]
     assert [d["eps"] for d in result.diagnostics] == result.eps
     assert result.diagnostics[1]["theta"] == pytest.approx(math.sqrt(0.9))
+
+
+@pytest.mark.parametrize("method", ["natural", "arclength"])
+def test_callback_can_stop_at_the_initial_point(method):
+    seen = []
+
+    def stop_at_once(record, theta):
+        seen.append((record.step, record.eps, float(theta[0])))
+        return True
+
+    result = continuation.trace(sqrt_path, theta_near(1.2), [1.0, 0.5], method=method, callback=stop_at_once,
+                                options=TIGHT)
+    assert result.status is Status.STOPPED_BY_CALLBACK and "eps = 1" in result.message
+    assert result.eps == [1.0] and len(seen) == 1
+    assert seen[0][:2] == (0, 1.0) and seen[0][2] == pytest.approx(1.0, abs=1e-10)
+    assert result.theta[0] == pytest.approx(1.0, abs=1e-10)
+    # a trace resumed there takes the point as given: the callback is not called for it again
+    rest = continuation.trace(sqrt_path, result.theta, [1.0, 0.5], method=method, callback=stop_at_once,
+                              options=TIGHT.replace(initial_iterations=0))
+    assert rest.status is Status.STOPPED_BY_CALLBACK and rest.eps[0] == 1.0 and rest.eps[1] < 1.0
+    assert len(seen) == 2 and seen[1][0] > 0 and seen[1][1] == rest.eps[1]
 
 
 def test_result_counters_and_table():
