@@ -226,3 +226,28 @@ def test_a_write_that_fails_leaves_the_previous_file_whole(tmp_path):
     assert json.loads(path.read_text())["l2re"] == 1.0
     record.write_json(path, {"l2re": 2.0})
     assert json.loads(path.read_text())["l2re"] == 2.0 and sorted(p.name for p in tmp_path.iterdir()) == ["row.json"]
+
+
+def test_neural_ode_target_table_compares_homotopy_with_half_of_vanillas_epochs():
+    from benchmarks.neural_ode import homotopy_against_vanilla
+
+    def record(system, method, seed, curve):  # history rows: [epoch, train, interpolation, extrapolation]
+        history = [[epoch, 0.0, mse, 0.0] for epoch, mse in curve]
+        best = min(history, key=lambda row: row[2])
+        return {"system": system, "method": method, "seed": seed, "history": history,
+                "epochs_to_best": best[0], "best": {"interpolation_mse": best[2]},
+                "final": {"interpolation_mse": history[-1][2]}}
+
+    vanilla = [(0, 1.0), (200, 0.3), (400, 0.1)]
+    records = [
+        record("a", "vanilla", 0, vanilla), record("a", "homotopy", 0, [(0, 1.0), (150, 0.05), (300, 2.0)]),
+        record("a", "vanilla", 1, vanilla), record("a", "homotopy", 1, [(0, 1.0), (250, 0.08), (300, 0.09)]),
+        record("b", "vanilla", 0, vanilla), record("b", "homotopy", 0, [(0, 1.0), (300, 0.2)]),
+        record("b", "homotopy-lm", 0, [(0, 1.0), (10, 0.01)]),  # only homotopy is compared
+    ]
+    rows = homotopy_against_vanilla(records)[2:]
+    assert rows == [
+        "| a | 0 | 1.00e-01 (400) | 5.00e-02 (150) | epoch 150 | yes | 1.00e-01, 2.00e+00 |",
+        "| a | 1 | 1.00e-01 (400) | 8.00e-02 (250) | epoch 250 | no | 1.00e-01, 9.00e-02 |",  # 250 > 400 / 2
+        "| b | 0 | 1.00e-01 (400) | 2.00e-01 (300) | never | no | 1.00e-01, 2.00e-01 |",
+    ]
