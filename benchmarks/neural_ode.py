@@ -61,6 +61,16 @@ def budget_of(method: str, settings: TrainingSettings) -> int:
     return settings.epochs
 
 
+def command_of(system: str, method: str, seed: int, settings: TrainingSettings = DEFAULTS) -> str:
+    """The command that reruns one configuration, budget flags included when they differ from P7's."""
+    command = f"{COMMAND} --system {system} --method {method} --seed {seed}"
+    if settings.epochs != DEFAULTS.epochs:
+        command += f" --epochs {settings.epochs}"
+    if settings.epochs_per_step != DEFAULTS.epochs_per_step:
+        command += f" --epochs-per-step {settings.epochs_per_step}"
+    return command
+
+
 def run_one(
     system: str, method: str, seed: int, settings: TrainingSettings = DEFAULTS, checkpoint: Optional[Path] = None
 ) -> dict:
@@ -79,7 +89,7 @@ def run_one(
     budget = budget_of(method, settings)
     return {
         "problem": f"P7 neural ODE, {system}", "system": system, "method": method, "seed": seed,
-        "data_seed": DATA_SEED, "command": f"{COMMAND} --system {system} --method {method} --seed {seed}",
+        "data_seed": DATA_SEED, "command": command_of(system, method, seed, settings),
         "settings": dataclasses.asdict(settings), "budget_updates": budget,
         "budget_cut": budget < budget_of(method, DEFAULTS), "default_settings": dataclasses.asdict(DEFAULTS),
         "budget_unit": "LM iterations" if method == "homotopy-lm" else "epochs",

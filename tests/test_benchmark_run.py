@@ -1,5 +1,6 @@
 """Smoke run of ``python -m benchmarks run`` with the small budget: every method, one JSON each."""
 
+import dataclasses
 import json
 import math
 
@@ -251,3 +252,11 @@ def test_neural_ode_target_table_compares_homotopy_with_half_of_vanillas_epochs(
         "| a | 1 | 1.00e-01 (400) | 8.00e-02 (250) | epoch 250 | no | 1.00e-01, 9.00e-02 |",  # 250 > 400 / 2
         "| b | 0 | 1.00e-01 (400) | 2.00e-01 (300) | never | no | 1.00e-01, 2.00e-01 |",
     ]
+
+
+def test_neural_ode_record_command_reruns_a_cut_budget():
+    from benchmarks.neural_ode import DEFAULTS, command_of
+
+    assert command_of("lorenz", "vanilla", 1) == "python -m benchmarks neural-ode --system lorenz --method vanilla --seed 1"
+    cut = dataclasses.replace(DEFAULTS, epochs=1000, epochs_per_step=50)
+    assert command_of("lorenz", "vanilla", 1, cut).endswith("--seed 1 --epochs 1000 --epochs-per-step 50")
