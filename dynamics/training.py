@@ -29,7 +29,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 from torch import Tensor
@@ -277,88 +277,104 @@ def train(
     saved = store.saved
     if saved is not None and saved["method"] != method:
         raise ValueError(f"checkpoint {checkpoint} belongs to method {saved['method']!r}, not {method!r}")
-    s = settings
     start = time.perf_counter()
     earlier_wall = saved["wall_s"] if saved else 0.0
     pieces = (saved["pieces"] if saved else 0) + 1
+    monitor = Monitor(model, data, 1 if method == "homotopy-lm" else settings.evaluate_every)
+    if saved:
+        monitor.load_state_dict(saved["monitor"])
 
-    def progress(**fields) -> dict:
-        return dict(method=method, monitor=monitor.state_dict(), pieces=pieces,
-                    wall_s=earlier_wall + time.perf_counter() - start, **fields)
+    def save(**fields) -> None:
+        store.save(method=method, monitor=monitor.state_dict(), pieces=pieces,
+                   wall_s=earlier_wall + time.perf_counter() - start, **fields)
 
+    every_epochs = store.epochs if store.path is not None else None
     if method in ("vanilla", "multiple-shooting"):
-        if method == "vanilla":  # the homotopy's residual at lam = 0: the plain trajectory misfit
-            problem, state = SynchronizationResidual(model, data.t, data.y, s.coupling), theta0
-        else:
-            problem = MultipleShootingResidual(model, data.t, data.y, s.segments, s.continuity)
-            state = problem.initial_state(theta0)
-        monitor = Monitor(model, data, s.evaluate_every)
-        adam = Adam(s.learning_rate, s.weight_decay, observer=monitor, keep_state=True)
-        done, moments, message = 0, None, "budget used"
-        if saved:
-            monitor.load_state_dict(saved["monitor"])
-            state, moments, done = saved["state"], saved["optimizer"], saved["epochs_done"]
-        lam = torch.tensor(0.0, dtype=theta0.dtype)
-        while done < s.epochs:
-            chunk = min(s.epochs - done, store.epochs if store.path is not None else s.epochs)
-            report = adam.correct(problem, state, lam, iterations=chunk, tol=0.0, state=moments)
-            state, moments, done, message = report.theta, report.state, done + report.iterations, report.message
-            if report.iterations < chunk:  # non-finite loss: the run cannot go on
-                break
-            if done < s.epochs:
-                store.save(**progress(state=state, optimizer=moments, epochs_done=done))
-        theta, details = state, {"message": message}
+        theta, details = _train_adam(method, model, data, theta0, settings, monitor, saved, save, every_epochs)
     else:
-        problem = SynchronizationResidual(model, data.t, data.y, s.coupling)
-        schedule = synchronization_schedule(s.schedule_steps, s.schedule_decay)
-        if method == "homotopy":
-            monitor = Monitor(model, data, s.evaluate_every)
-            # one AdamW run through the schedule, as in seed 002 (one optimiser whose lam changes
-            # with the epoch): its moments go from each value of lam to the next
-            corrector = Adam(s.learning_rate, s.weight_decay, observer=monitor, keep_state=True)
-            predictor = "none"
-            budgets = dict(initial_iterations=s.epochs_per_step, corrector_iterations=s.epochs_per_step,
-                           final_iterations=s.epochs_per_step)
-        else:
-            monitor = Monitor(model, data, 1)
-            corrector, predictor = LevenbergMarquardt(observer=monitor), "euler"
-            budgets = dict(initial_iterations=s.lm_initial, corrector_iterations=s.lm_step,
-                           final_iterations=s.lm_final, rcond=s.lm_rcond)
-        options = Options(tol=1e-12, **budgets)
-        at, theta, jacobians, corrector_state = 0, theta0, 0, None  # theta is corrected at schedule[at]
-        per_step: dict[str, list] = {"corrector_iterations_per_step": [], "residual_norm_per_step": []}
-        if saved:
-            monitor.load_state_dict(saved["monitor"])
-            theta, at, per_step, jacobians = saved["state"], saved["at"], saved["per_step"], saved["jacobians"]
-            corrector_state = saved["corrector_state"]
-        resumed = saved is not None
-        while True:
-            # with a checkpoint, each piece corrects one value of lam (the first one included) and stops;
-            # a resumed piece takes its corrected starting point as it is (0 iterations)
-            result = continuation.trace(
-                problem, theta, schedule[at:], predictor=predictor, corrector=corrector, adaptive=False,
-                options=options.replace(initial_iterations=0) if resumed else options,
-                callback=(lambda record, theta: True) if store.path is not None else None,
-                corrector_state=corrector_state,
-            )
-            steps = result.steps[1:] if resumed else result.steps
-            per_step["corrector_iterations_per_step"] += [r.iterations for r in steps]
-            per_step["residual_norm_per_step"] += [r.residual_norm for r in steps]
-            jacobians += result.jacobian_evaluations
-            if result.eps:  # a trace that accepted no point leaves theta where it was
-                # LM's damping goes on to the next piece with the point
-                theta, at, corrector_state = result.theta, at + result.accepted - 1, result.corrector_state
-            if result.status is not continuation.Status.STOPPED_BY_CALLBACK:
-                status, message = result.status.value, result.message
-                break
-            store.save(**progress(state=theta, at=at, per_step=per_step, jacobians=jacobians,
-                                  corrector_state=corrector_state))
-            resumed = True
-        details = {"schedule": schedule, "status": status, "message": message, **per_step,
-                   "jacobian_evaluations": jacobians}
+        theta, details = _train_on_path(method, model, data, theta0, settings, monitor, saved,
+                                        save if store.path is not None else None)
     monitor.finish(theta)
     store.remove()
     if store.path is not None:
         details["pieces"] = pieces
     return TrainingRun(method, monitor, theta.detach(), earlier_wall + time.perf_counter() - start, monitor.updates,
                        details)
+
+
+def _train_adam(
+    method: str, model: NeuralODE, data: TrajectoryData, theta0: Tensor, s: TrainingSettings, monitor: Monitor,
+    saved: Optional[dict], save: Callable[..., None], every_epochs: Optional[int],
+) -> tuple[Tensor, dict]:
+    """``vanilla`` or ``multiple-shooting``: AdamW at ``lam = 0``, saving every ``every_epochs`` (if not None)."""
+    if method == "vanilla":  # the homotopy's residual at lam = 0: the plain trajectory misfit
+        problem, state = SynchronizationResidual(model, data.t, data.y, s.coupling), theta0
+    else:
+        problem = MultipleShootingResidual(model, data.t, data.y, s.segments, s.continuity)
+        state = problem.initial_state(theta0)
+    adam = Adam(s.learning_rate, s.weight_decay, observer=monitor, keep_state=True)
+    done, moments, message = 0, None, "budget used"
+    if saved:
+        state, moments, done = saved["state"], saved["optimizer"], saved["epochs_done"]
+    lam = torch.tensor(0.0, dtype=theta0.dtype)
+    while done < s.epochs:
+        chunk = min(s.epochs - done, every_epochs or s.epochs)
+        report = adam.correct(problem, state, lam, iterations=chunk, tol=0.0, state=moments)
+        state, moments, done, message = report.theta, report.state, done + report.iterations, report.message
+        if report.iterations < chunk:  # non-finite loss: the run cannot go on
+            break
+        if done < s.epochs and every_epochs:
+            save(state=state, optimizer=moments, epochs_done=done)
+    return state, {"message": message}
+
+
+def _train_on_path(
+    method: str, model: NeuralODE, data: TrajectoryData, theta0: Tensor, s: TrainingSettings, monitor: Monitor,
+    saved: Optional[dict], save: Optional[Callable[..., None]],
+) -> tuple[Tensor, dict]:
+    """``homotopy`` or ``homotopy-lm``: :func:`continuation.trace` over the schedule.
+
+    With ``save`` (a checkpoint), each piece of the trace corrects one value of
+    ``lam`` (the first one included), saves, and the next piece goes on from there.
+    """
+    problem = SynchronizationResidual(model, data.t, data.y, s.coupling)
+    schedule = synchronization_schedule(s.schedule_steps, s.schedule_decay)
+    if method == "homotopy":
+        # one AdamW run through the schedule, as in seed 002 (one optimiser whose lam changes
+        # with the epoch): its moments go from each value of lam to the next
+        corrector = Adam(s.learning_rate, s.weight_decay, observer=monitor, keep_state=True)
+        predictor = "none"
+        budgets = dict(initial_iterations=s.epochs_per_step, corrector_iterations=s.epochs_per_step,
+                       final_iterations=s.epochs_per_step)
+    else:
+        corrector, predictor = LevenbergMarquardt(observer=monitor), "euler"
+        budgets = dict(initial_iterations=s.lm_initial, corrector_iterations=s.lm_step,
+                       final_iterations=s.lm_final, rcond=s.lm_rcond)
+    options = Options(tol=1e-12, **budgets)
+    at, theta, jacobians, corrector_state = 0, theta0, 0, None  # theta is corrected at schedule[at]
+    per_step: dict[str, list] = {"corrector_iterations_per_step": [], "residual_norm_per_step": []}
+    if saved:
+        theta, at, per_step, jacobians = saved["state"], saved["at"], saved["per_step"], saved["jacobians"]
+        corrector_state = saved["corrector_state"]
+    resumed = saved is not None
+    while True:
+        # a resumed piece takes its corrected starting point as it is (0 iterations)
+        result = continuation.trace(
+            problem, theta, schedule[at:], predictor=predictor, corrector=corrector, adaptive=False,
+            options=options.replace(initial_iterations=0) if resumed else options,
+            callback=(lambda record, theta: True) if save is not None else None,
+            corrector_state=corrector_state,
+        )
+        steps = result.steps[1:] if resumed else result.steps
+        per_step["corrector_iterations_per_step"] += [r.iterations for r in steps]
+        per_step["residual_norm_per_step"] += [r.residual_norm for r in steps]
+        jacobians += result.jacobian_evaluations
+        if result.eps:  # a trace that accepted no point leaves theta where it was
+            # LM's damping goes on to the next piece with the point
+            theta, at, corrector_state = result.theta, at + result.accepted - 1, result.corrector_state
+        if result.status is not continuation.Status.STOPPED_BY_CALLBACK:
+            break
+        save(state=theta, at=at, per_step=per_step, jacobians=jacobians, corrector_state=corrector_state)
+        resumed = True
+    return theta, {"schedule": schedule, "status": result.status.value, "message": result.message, **per_step,
+                   "jacobian_evaluations": jacobians}
