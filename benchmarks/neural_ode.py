@@ -146,17 +146,27 @@ def table(records: list[dict]) -> list[str]:
 def per_run_table(records: list[dict]) -> list[str]:
     lines = [
         "| system | method | seed | updates run | best at | interpolation MSE (best) | same (final) "
-        "| extrapolation MSE (best) | wall s | load average |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| same (lowest train MSE, at) | extrapolation MSE (best) | wall s | load average |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in records:
         load = r.get("machine", {}).get("load_average", [float("nan")])[0]
+        picked = picked_by_training(r)
         lines.append(
             f"| {r['system']} | {r['method']} | {r['seed']} | {r['updates']} | {r['epochs_to_best']} | "
             f"{r['best']['interpolation_mse']:.2e} | {r['final']['interpolation_mse']:.2e} | "
-            f"{r['best']['extrapolation_mse']:.2e} | {r['wall_s']:.0f} | {load:.1f} |"
+            f"{picked[2]:.2e} ({picked[0]}) | {r['best']['extrapolation_mse']:.2e} | {r['wall_s']:.0f} | {load:.1f} |"
         )
     return lines
+
+
+def picked_by_training(record: dict) -> list:
+    """The history row ``[epoch, train, interpolation, extrapolation]`` with the lowest training MSE.
+
+    The training MSE (the uncoupled model against the noisy data) is what a user
+    has without the noise-free truth: this is the model such a user would keep.
+    """
+    return min(record["history"], key=lambda row: row[1])
 
 
 def first_epoch_at_or_below(record: dict, level: float):
@@ -167,13 +177,15 @@ def first_epoch_at_or_below(record: dict, level: float):
 def homotopy_against_vanilla(records: list[dict]) -> list[str]:
     """The target of issue 6: homotopy as accurate as vanilla in at most half the epochs.
 
-    The last column is the interpolation MSE of the weights each run ended with
-    (the best model is chosen against the noise-free truth, as in the seed's figures).
+    The best model is chosen against the noise-free truth, as in the seed's figures;
+    the last two columns give the interpolation MSE of the weights each run ended
+    with and of those with the lowest training MSE (a choice without the truth).
     """
     lines = [
         "| system | seed | vanilla best interpolation MSE (epoch) | homotopy best (epoch) "
-        "| homotopy first at or below vanilla's best | target met | final weights: vanilla, homotopy |",
-        "|---|---|---|---|---|---|---|",
+        "| homotopy first at or below vanilla's best | target met | final weights: vanilla, homotopy "
+        "| lowest train MSE: vanilla, homotopy |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     by_key = {(r["system"], r["method"], r["seed"]): r for r in records}
     for (system, method, seed), vanilla in sorted(by_key.items()):
@@ -187,7 +199,8 @@ def homotopy_against_vanilla(records: list[dict]) -> list[str]:
             f"| {system} | {seed} | {level:.2e} ({vanilla['epochs_to_best']}) | "
             f"{homotopy['best']['interpolation_mse']:.2e} ({homotopy['epochs_to_best']}) | "
             f"{'never' if first is None else f'epoch {first}'} | {'yes' if met else 'no'} | "
-            f"{vanilla['final']['interpolation_mse']:.2e}, {homotopy['final']['interpolation_mse']:.2e} |"
+            f"{vanilla['final']['interpolation_mse']:.2e}, {homotopy['final']['interpolation_mse']:.2e} | "
+            f"{picked_by_training(vanilla)[2]:.2e}, {picked_by_training(homotopy)[2]:.2e} |"
         )
     return lines
 
@@ -244,8 +257,9 @@ def assemble(out: Path) -> None:
     lines += table(records) + ["", "## Every run", ""] + per_run_table(records)
     lines += ["", "## Homotopy against vanilla (target: as accurate in at most half the epochs)", "",
               "The best models are chosen against the noise-free truth, as in the seed's figures; the last "
-              "column gives the interpolation MSE of the weights each run ended with (the homotopy's at "
-              "`lam = 0` after its last 300 epochs).", ""]
+              "two columns give the interpolation MSE of the weights each run ended with (the homotopy's at "
+              "`lam = 0` after its last 300 epochs) and of the evaluated weights with the lowest training MSE "
+              "(the uncoupled model against the noisy data: a choice made without the truth).", ""]
     lines += homotopy_against_vanilla(records) + ["", FIGURES]
     for system in sorted({r["system"] for r in records}):
         plot_trajectories(system, records, out / f"trajectories_{system}.png")

@@ -233,30 +233,35 @@ def test_neural_ode_target_table_compares_homotopy_with_half_of_vanillas_epochs(
     from benchmarks.neural_ode import homotopy_against_vanilla
 
     def record(system, method, seed, curve):  # history rows: [epoch, train, interpolation, extrapolation]
-        history = [[epoch, 0.0, mse, 0.0] for epoch, mse in curve]
+        history = [[epoch, train, mse, 0.0] for epoch, mse, train in curve]
         best = min(history, key=lambda row: row[2])
         return {"system": system, "method": method, "seed": seed, "history": history,
                 "epochs_to_best": best[0], "best": {"interpolation_mse": best[2]},
                 "final": {"interpolation_mse": history[-1][2]}}
 
-    vanilla = [(0, 1.0), (200, 0.3), (400, 0.1)]
+    # (epoch, interpolation MSE, training MSE); the lowest training MSE need not be at the best
+    vanilla = [(0, 1.0, 1.0), (200, 0.3, 0.2), (400, 0.1, 0.3)]
     records = [
-        record("a", "vanilla", 0, vanilla), record("a", "homotopy", 0, [(0, 1.0), (150, 0.05), (300, 2.0)]),
-        record("a", "vanilla", 1, vanilla), record("a", "homotopy", 1, [(0, 1.0), (250, 0.08), (300, 0.09)]),
-        record("b", "vanilla", 0, vanilla), record("b", "homotopy", 0, [(0, 1.0), (300, 0.2)]),
-        record("b", "homotopy-lm", 0, [(0, 1.0), (10, 0.01)]),  # only homotopy is compared
+        record("a", "vanilla", 0, vanilla),
+        record("a", "homotopy", 0, [(0, 1.0, 1.0), (150, 0.05, 0.1), (300, 2.0, 2.0)]),
+        record("a", "vanilla", 1, vanilla),
+        record("a", "homotopy", 1, [(0, 1.0, 1.0), (250, 0.08, 0.2), (300, 0.09, 0.1)]),
+        record("b", "vanilla", 0, vanilla), record("b", "homotopy", 0, [(0, 1.0, 1.0), (300, 0.2, 0.5)]),
+        record("b", "homotopy-lm", 0, [(0, 1.0, 1.0), (10, 0.01, 0.01)]),  # only homotopy is compared
     ]
     rows = homotopy_against_vanilla(records)[2:]
     assert rows == [
-        "| a | 0 | 1.00e-01 (400) | 5.00e-02 (150) | epoch 150 | yes | 1.00e-01, 2.00e+00 |",
-        "| a | 1 | 1.00e-01 (400) | 8.00e-02 (250) | epoch 250 | no | 1.00e-01, 9.00e-02 |",  # 250 > 400 / 2
-        "| b | 0 | 1.00e-01 (400) | 2.00e-01 (300) | never | no | 1.00e-01, 2.00e-01 |",
+        "| a | 0 | 1.00e-01 (400) | 5.00e-02 (150) | epoch 150 | yes | 1.00e-01, 2.00e+00 | 3.00e-01, 5.00e-02 |",
+        # 250 > 400 / 2
+        "| a | 1 | 1.00e-01 (400) | 8.00e-02 (250) | epoch 250 | no | 1.00e-01, 9.00e-02 | 3.00e-01, 9.00e-02 |",
+        "| b | 0 | 1.00e-01 (400) | 2.00e-01 (300) | never | no | 1.00e-01, 2.00e-01 | 3.00e-01, 2.00e-01 |",
     ]
 
 
 def test_neural_ode_record_command_reruns_a_cut_budget():
     from benchmarks.neural_ode import DEFAULTS, command_of
 
-    assert command_of("lorenz", "vanilla", 1) == "python -m benchmarks neural-ode --system lorenz --method vanilla --seed 1"
+    default = command_of("lorenz", "vanilla", 1)
+    assert default == "python -m benchmarks neural-ode --system lorenz --method vanilla --seed 1"
     cut = dataclasses.replace(DEFAULTS, epochs=1000, epochs_per_step=50)
     assert command_of("lorenz", "vanilla", 1, cut).endswith("--seed 1 --epochs 1000 --epochs-per-step 50")
