@@ -288,12 +288,12 @@ def train(
         store.save(method=method, monitor=monitor.state_dict(), pieces=pieces,
                    wall_s=earlier_wall + time.perf_counter() - start, **fields)
 
-    every_epochs = store.epochs if store.path is not None else None
+    checkpointed = save if store.path is not None else None
     if method in ("vanilla", "multiple-shooting"):
-        theta, details = _train_adam(method, model, data, theta0, settings, monitor, saved, save, every_epochs)
+        theta, details = _train_adam(method, model, data, theta0, settings, monitor, saved, checkpointed,
+                                     store.epochs)
     else:
-        theta, details = _train_on_path(method, model, data, theta0, settings, monitor, saved,
-                                        save if store.path is not None else None)
+        theta, details = _train_on_path(method, model, data, theta0, settings, monitor, saved, checkpointed)
     monitor.finish(theta)
     store.remove()
     if store.path is not None:
@@ -304,9 +304,9 @@ def train(
 
 def _train_adam(
     method: str, model: NeuralODE, data: TrajectoryData, theta0: Tensor, s: TrainingSettings, monitor: Monitor,
-    saved: Optional[dict], save: Callable[..., None], every_epochs: Optional[int],
+    saved: Optional[dict], save: Optional[Callable[..., None]], save_every: int,
 ) -> tuple[Tensor, dict]:
-    """``vanilla`` or ``multiple-shooting``: AdamW at ``lam = 0``, saving every ``every_epochs`` (if not None)."""
+    """``vanilla`` or ``multiple-shooting``: AdamW at ``lam = 0``; with ``save``, saved every ``save_every`` epochs."""
     if method == "vanilla":  # the homotopy's residual at lam = 0: the plain trajectory misfit
         problem, state = SynchronizationResidual(model, data.t, data.y, s.coupling), theta0
     else:
@@ -318,12 +318,12 @@ def _train_adam(
         state, moments, done = saved["state"], saved["optimizer"], saved["epochs_done"]
     lam = torch.tensor(0.0, dtype=theta0.dtype)
     while done < s.epochs:
-        chunk = min(s.epochs - done, every_epochs or s.epochs)
+        chunk = min(s.epochs - done, save_every if save is not None else s.epochs)
         report = adam.correct(problem, state, lam, iterations=chunk, tol=0.0, state=moments)
         state, moments, done, message = report.theta, report.state, done + report.iterations, report.message
         if report.iterations < chunk:  # non-finite loss: the run cannot go on
             break
-        if done < s.epochs and every_epochs:
+        if done < s.epochs and save is not None:
             save(state=state, optimizer=moments, epochs_done=done)
     return state, {"message": message}
 
