@@ -159,6 +159,7 @@ def run(setup: Setup, method: Method, *, progress: bool = False) -> TraceResult:
     clock = time.perf_counter()
     state = setup.resume if setup.resume is not None else TraceState(setup.method, list(setup.eps_path))
     earlier_wall = state.wall_time
+    state.pieces += 1
     bar = _Progress(progress, setup, state)
     end: Optional[End] = None
     logger.info("trace %s from eps = %g over %s", setup.method, setup.eps_path[0], setup.eps_path)
