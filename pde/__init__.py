@@ -5,6 +5,7 @@ from .allen_cahn_2d import AllenCahn2D, default_points_2d
 from .base import NetworkProblem, relative_l2
 from .burgers import BurgersOperator, InitialData, boundary_value, sample_initial_data, steady_state
 from .burgers_fd import FDResult, fd_grid, fd_residual, march_explicit, newton_steady
+from .chafee_infante import ChafeeInfanteFD, ChafeeInfanteNetwork, branch_point, solution_count
 from .bratu import LAMBDA_CRITICAL, BratuFD, BratuNetwork, bratu_exact, bratu_parameter
 from .calculus import gradient, laplacian
 from .fitting import HighFrequencyFit
@@ -18,4 +19,5 @@ __all__ = [
     "HighFrequencyFit", "Poisson1D",
     "BurgersOperator", "InitialData", "boundary_value", "sample_initial_data", "steady_state",
     "FDResult", "fd_grid", "fd_residual", "march_explicit", "newton_steady",
+    "ChafeeInfanteFD", "ChafeeInfanteNetwork", "branch_point", "solution_count",
 ]
