@@ -49,6 +49,8 @@ from .residual import (
 from .result import Event, Status, StepRecord, TraceResult
 from .state import TraceState
 from .tracing import trace
+from .deflation import DeflatedResidual, deflate, rms_distance
+from .bifurcation import BranchPointTest, switch_branch
 
 __version__ = "0.1.0"
 
@@ -89,4 +91,9 @@ __all__ = [
     "HessianExtremes",
     "hessian_extremes",
     "negative_eigenvalue_count",
+    "deflate",
+    "DeflatedResidual",
+    "rms_distance",
+    "BranchPointTest",
+    "switch_branch",
 ]

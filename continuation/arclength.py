@@ -166,6 +166,10 @@ class PseudoArclength:
                                      _inner_product(setup), options.rcond)
         except Exception as exc:
             return Status.STEP_TOO_SMALL, f"no tangent at the start: {error_text(exc)}"
+        try:
+            state.test_values = _test_values(setup, state.thetas[-1], state.eps[-1], state.tangent)
+        except Exception as exc:
+            return Status.STEP_TOO_SMALL, f"an event test failed at the start: {error_text(exc)}"
         return None
 
     def attempt(self, setup: Setup, state: TraceState) -> Attempt:
@@ -196,6 +200,10 @@ class PseudoArclength:
                             report.residual_norm, False, f"beyond the range [{low:g}, {high:g}], landing on its "
                             f"boundary ({reason})", 0.0, **record)
         boundary = low if eps_new < low else high
+        # the landing point is not on the arc: events are looked for up to the point beyond, kept within the range
+        found = len(state.events)
+        _detect_events(setup, state, z, tangent, ds, z_new[:-1], eps_new, len(state.eps) - 1, new_tangent)
+        state.events[found:] = [e for e in state.events[found:] if low <= e.eps <= high]
         left = f"left the range [{low:g}, {high:g}] of eps after arclength {arc:.4g}"
         fraction = (boundary - float(z[-1])) / (eps_new - float(z[-1]))
         guess = z[:-1] + fraction * (z_new[:-1] - z[:-1])
@@ -224,6 +232,7 @@ class PseudoArclength:
         state.tangent, state.arclength = new_tangent, attempt.record["arclength"]
         if float(tangent[-1]) * float(new_tangent[-1]) < 0:
             state.events.append(_locate_fold(setup, state, z, tangent, ds, len(state.eps) - 2))
+        _detect_events(setup, state, z, tangent, ds, attempt.theta, attempt.eps, len(state.eps) - 2)
         lipschitz = lipschitz_estimate(new_tangent, tangent, z_new[:-1], z[:-1], float(z_new[-1] - z[-1]))
         state.ds = next_step(ds, attempt.report, options.corrector_iterations, lipschitz, options, previous_norm)
         if options.max_arclength is not None and state.arclength >= options.max_arclength:
@@ -264,6 +273,39 @@ def _correct_along(setup: Setup, state: TraceState, z: Tensor, tangent: Tensor, 
                                    state=state.corrector_state)
 
 
+def _illinois(value_at: Callable[[float], tuple[Tensor, float]], ds: float, f_lo: float,
+              done: Callable[[float, float], bool]) -> Tensor:
+    """Illinois (secant with halving) search for the sign change of ``value_at`` on the arc ``(0, ds)``.
+
+    ``value_at(sigma)`` returns the point at arclength ``sigma`` from the last
+    accepted point and the function's value there; ``f_lo`` is the value at
+    ``0`` (its sign differs from that at ``ds``). ``done(value, slope)``, with
+    ``slope`` the mean slope over the bracket, says when a point is close
+    enough. Returns the last point tried.
+    """
+    lo, hi = 0.0, ds
+    point, f_hi = value_at(hi)
+    true_lo, true_hi, side = f_lo, f_hi, 0
+    for _ in range(60):
+        sigma = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+        if not lo < sigma < hi:
+            sigma = (lo + hi) / 2
+        point, value = value_at(sigma)
+        if value * f_lo > 0:
+            lo, f_lo, true_lo = sigma, value, value
+            if side == -1:
+                f_hi /= 2
+            side = -1
+        else:
+            hi, f_hi, true_hi = sigma, value, value
+            if side == 1:
+                f_lo /= 2
+            side = 1
+        if value == 0 or done(value, abs(true_hi - true_lo) / (hi - lo)) or hi - lo < 1e-15:
+            break
+    return point
+
+
 def _locate_fold(setup: Setup, state: TraceState, z: Tensor, tangent: Tensor, ds: float, index: int) -> Event:
     """Secant (Illinois) search on the tangent's eps component along the arc from ``z``.
 
@@ -273,38 +315,72 @@ def _locate_fold(setup: Setup, state: TraceState, z: Tensor, tangent: Tensor, ds
     accepted point after the fold, marked ``refined=False``.
     """
     options = setup.options
-    tol = min(options.tol, options.fold_tol)
 
     def point_and_slope(sigma: float) -> tuple[Tensor, float]:
-        point = _correct_along(setup, state, z, tangent, sigma, options.final_iterations, tol).theta
-        check_state_like(point, z, "the corrected state (theta, eps)")
+        point = _refinement_point(setup, state, z, tangent, sigma)
         return point, float(_tangent_at(setup, point, tangent)[-1])
 
+    # eps is extremal at the fold, eps(sigma) ~ eps_fold - |f'| (sigma - sigma_fold)^2 / 2 with f the
+    # tangent's eps component (d eps / d sigma): the error of this point is about f^2 / (2 |f'|)
+    def done(value: float, curvature: float) -> bool:
+        return curvature > 0 and value**2 / (2 * curvature) < options.fold_tol
+
     try:
-        lo, hi, f_lo = 0.0, ds, float(tangent[-1])
-        point, f_hi = point_and_slope(hi)
-        true_lo, true_hi, side = f_lo, f_hi, 0
-        for _ in range(60):
-            sigma = hi - f_hi * (hi - lo) / (f_hi - f_lo)
-            if not lo < sigma < hi:
-                sigma = (lo + hi) / 2
-            point, value = point_and_slope(sigma)
-            if value * f_lo > 0:
-                lo, f_lo, true_lo = sigma, value, value
-                if side == -1:
-                    f_hi /= 2
-                side = -1
-            else:
-                hi, f_hi, true_hi = sigma, value, value
-                if side == 1:
-                    f_lo /= 2
-                side = 1
-            # eps is extremal at the fold, eps(sigma) ~ eps_fold - |f'| (sigma - sigma_fold)^2 / 2 with f the
-            # tangent's eps component (d eps / d sigma): the error of this point is about f^2 / (2 |f'|)
-            curvature = abs(true_hi - true_lo) / (hi - lo)
-            if value == 0 or (curvature > 0 and value**2 / (2 * curvature) < options.fold_tol) or hi - lo < 1e-15:
-                break
+        point = _illinois(point_and_slope, ds, float(tangent[-1]), done)
         return Event("fold", float(point[-1]), index, point[:-1])
     except Exception as exc:
         return Event("fold", state.eps[-1], index, state.thetas[-1], refined=False,
                      note=f"the fold was not refined: {error_text(exc)}")
+
+
+def _refinement_point(setup: Setup, state: TraceState, z: Tensor, tangent: Tensor, sigma: float) -> Tensor:
+    """The point at arclength ``sigma`` from ``z``, corrected to ``min(tol, fold_tol)`` for an event's location."""
+    options = setup.options
+    point = _correct_along(setup, state, z, tangent, sigma, options.final_iterations,
+                           min(options.tol, options.fold_tol)).theta
+    check_state_like(point, z, "the corrected state (theta, eps)")
+    return point
+
+
+def _test_values(setup: Setup, theta: Tensor, eps: float, tangent: Tensor) -> list[float]:
+    """The values of the event tests of ``setup`` at a point."""
+    eps_tensor = setup.eps_tensor(eps)
+    return [float(test(setup.problem.problem, theta, eps_tensor, tangent)) for test in setup.event_tests]
+
+
+def _detect_events(setup: Setup, state: TraceState, z: Tensor, tangent: Tensor, ds: float, theta: Tensor,
+                   eps: float, index: int, new_tangent: Optional[Tensor] = None) -> None:
+    """Evaluate the event tests at the new point ``(theta, eps)`` at arclength ``ds`` from ``z`` along
+    ``tangent`` (its own tangent ``new_tangent``, default ``state.tangent``); a sign change of one is an
+    event after the point ``index`` of the path, located to ``fold_tol``.
+
+    The secant (Illinois) search runs along the arc from the last point, its
+    error estimate being ``|t_eps| |value| / slope`` in ``eps``. The values
+    at the new point go into the state, so that a resumed trace compares
+    with them. A test that fails at the new point ends no trace: the event is
+    not looked for on this step.
+    """
+    if not setup.event_tests:
+        return
+    try:
+        values = _test_values(setup, theta, eps, state.tangent if new_tangent is None else new_tangent)
+    except Exception:
+        return
+    for test, old, new in zip(setup.event_tests, state.test_values, values):
+        if old * new >= 0:
+            continue
+
+        def value_at(sigma: float, test=test) -> tuple[Tensor, float]:
+            point = _refinement_point(setup, state, z, tangent, sigma)
+            return point, float(test(setup.problem.problem, point[:-1], point[-1], _tangent_at(setup, point, tangent)))
+
+        def done(value: float, slope: float) -> bool:
+            return slope > 0 and abs(float(tangent[-1])) * abs(value) / slope < setup.options.fold_tol
+
+        try:
+            point = _illinois(value_at, ds, old, done)
+            state.events.append(Event(test.kind, float(point[-1]), index, point[:-1]))
+        except Exception as exc:
+            state.events.append(Event(test.kind, eps, index, theta, refined=False,
+                                      note=f"the {test.kind} was not refined: {error_text(exc)}"))
+    state.test_values = values

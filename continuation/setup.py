@@ -65,6 +65,7 @@ class Setup:
     inner_product: Optional[InnerProduct] = None
     corrector_state: Any = None
     resume: Optional[TraceState] = None
+    event_tests: tuple = ()
 
     def eps_tensor(self, value: float) -> Tensor:
         """``value`` as a 0-d tensor of ``theta0``'s dtype and device."""
@@ -73,7 +74,7 @@ class Setup:
 
 def check_inputs(
     residual, theta0, eps_path, method, predictor, corrector, adaptive, options, callback,
-    diagnostics, inner_product, corrector_state, resume,
+    diagnostics, inner_product, corrector_state, resume, event_tests=None,
 ) -> Setup:
     """Every input check of :func:`~continuation.trace`; raises ``TypeError`` / ``ValueError`` naming the argument."""
     if options is None:
@@ -123,10 +124,12 @@ def check_inputs(
         _check_output(problem.eps_derivative(theta0, eps0), f"the eps-derivative of {where}", theta0, value.numel())
     if inner_product is not None:
         _check_inner_product(inner_product, theta0)
+    event_tests = _check_event_tests(event_tests, method, value, theta0)
     jacobians = resume.jacobian_evaluations if resume is not None else 0
     return Setup(
         CountingResidual(problem, jacobians), theta0, eps_values, method, predictor, corrector, adaptive, options,
         callback, diagnostics, inner_product, corrector_state, None if resume is None else resume.clone(),
+        event_tests,
     )
 
 
@@ -175,6 +178,22 @@ def _check_inner_product(inner_product: InnerProduct, theta0: Tensor) -> None:
         raise TypeError(f"inner_product(theta, a, b) must return a scalar tensor, got {type(value).__name__}")
     if not (math.isfinite(float(value)) and float(value) >= 0):
         raise ValueError(f"inner_product(theta, a, a) must be finite and >= 0, got {float(value)!r}")
+
+
+def _check_event_tests(event_tests, method: str, value: Tensor, theta0: Tensor) -> tuple:
+    """The event tests as a tuple, each with a ``kind`` and a ``check`` it passed on ``theta0``."""
+    if event_tests is None:
+        return ()
+    if isinstance(event_tests, (str, bytes, Mapping)) or not isinstance(event_tests, (list, tuple)):
+        raise TypeError(f"event_tests must be a list or tuple of event tests, got {type(event_tests).__name__}")
+    if event_tests and method != "arclength":
+        raise ValueError(f"event_tests are evaluated along arclength traces only, got method={method!r}")
+    for i, test in enumerate(event_tests):
+        if not (isinstance(getattr(test, "kind", None), str) and callable(test) and callable(getattr(test, "check", None))):
+            raise TypeError(f"event_tests[{i}] must be an event test (a callable with a kind and a check method, "
+                            f"such as continuation.BranchPointTest()), got {test!r}")
+        test.check(value, theta0)
+    return tuple(event_tests)
 
 
 def _check_corrector_state(corrector: Corrector, state: Any) -> None:

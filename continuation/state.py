@@ -62,6 +62,9 @@ class TraceState:
     pieces
         The number of :func:`~continuation.trace` calls that built this state
         (1, plus one for each resume).
+    test_values
+        Arclength with ``event_tests``: each test's value at the last
+        accepted point.
     """
 
     method: str
@@ -85,6 +88,7 @@ class TraceState:
     jacobian_evaluations: int = 0
     wall_time: float = 0.0
     pieces: int = 0
+    test_values: list[float] = field(default_factory=list)
 
     @property
     def started(self) -> bool:

@@ -199,8 +199,9 @@ def run(setup: Setup, method: Method, *, progress: bool = False) -> TraceResult:
         status, message = _honest(setup, state, status, message)
     elif status not in (Status.FLOOR, Status.NOT_CONVERGED):
         message += residual_note([r.residual_norm for r in state.steps if r.accepted], setup.options.tol)
-    if state.events:
-        message += f"; {len(state.events)} fold(s) at eps = " + ", ".join(f"{e.eps:.10g}" for e in state.events)
+    for kind in dict.fromkeys(e.kind for e in state.events):
+        found = [e for e in state.events if e.kind == kind]
+        message += f"; {len(found)} {kind}(s) at eps = " + ", ".join(f"{e.eps:.10g}" for e in found)
     state.jacobian_evaluations = setup.problem.jacobians
     state.wall_time = earlier_wall + time.perf_counter() - clock
     logger.info("trace ended: %s: %s", status.value, message)

@@ -36,6 +36,7 @@ def trace(
     inner_product: Optional[InnerProduct] = None,
     corrector_state: Any = None,
     resume: Optional[TraceState] = None,
+    event_tests: Optional[Sequence[Any]] = None,
 ) -> TraceResult:
     """Follow the solution path of ``H(theta, eps) = 0`` along ``eps_path``.
 
@@ -104,6 +105,11 @@ def trace(
         ``eps_path``, ``theta0`` being its ``result.theta``: the trace goes
         on from there as if it had not stopped (the same path, bit for bit,
         with the same options), and its result holds the whole path.
+    event_tests
+        Arclength only: test functions evaluated at every accepted point
+        (:class:`continuation.BranchPointTest`, say); a sign change of one
+        between two points is an event of its ``kind`` in
+        ``result.events``, located to ``options.fold_tol`` like a fold.
 
     Returns
     -------
@@ -141,7 +147,7 @@ def trace(
     """
     setup = check_inputs(
         residual, theta0, eps_path, method, predictor, corrector, adaptive, options, callback,
-        diagnostics, inner_product, corrector_state, resume,
+        diagnostics, inner_product, corrector_state, resume, event_tests,
     )
     hooks = PseudoArclength() if method == "arclength" else NaturalParameter()
     return run(setup, hooks, progress=progress)
