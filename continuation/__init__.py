@@ -51,6 +51,7 @@ from .state import TraceState
 from .tracing import trace
 from .deflation import DeflatedResidual, deflate, rms_distance
 from .bifurcation import BranchPointTest, switch_branch
+from .defcon import BifurcationDiagram, deflated_continuation, find_solutions
 
 __version__ = "0.1.0"
 
@@ -96,4 +97,7 @@ __all__ = [
     "rms_distance",
     "BranchPointTest",
     "switch_branch",
+    "BifurcationDiagram",
+    "deflated_continuation",
+    "find_solutions",
 ]

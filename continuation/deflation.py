@@ -66,15 +66,18 @@ class DeflatedResidual(ResidualMap):
     """
 
     def __init__(self, problem: ResidualMap, known: list[Tensor], power: float, shift: float, outputs: Outputs,
-                 distance: Distance):
+                 distance: Distance, normalize: Optional[Tensor] = None):
         self.problem, self.known, self.power, self.shift = problem, known, power, shift
         self.outputs, self.distance = outputs, distance
         self.known_outputs = [outputs(k).detach() for k in known]
+        self.scale = 1.0
+        if normalize is not None:
+            self.scale = 1.0 / float(self.factor(normalize))
 
     def factor(self, theta: Tensor) -> Tensor:
-        """``M(theta)`` (``1`` with no known solution)."""
+        """``M(theta)`` (``1`` with no known solution), times the scale set by ``normalize``."""
         u = self.outputs(theta)
-        value = torch.ones((), dtype=theta.dtype, device=theta.device)
+        value = torch.full((), getattr(self, "scale", 1.0), dtype=theta.dtype, device=theta.device)
         for known in self.known_outputs:
             value = value * (self.distance(u, known) ** (-self.power) + self.shift)
         return value
@@ -105,6 +108,7 @@ def deflate(
     shift: float = 1.0,
     outputs: Optional[Outputs] = None,
     distance: Optional[Distance] = None,
+    normalize: Optional[Tensor] = None,
 ) -> DeflatedResidual:
     """The residual map ``residual`` with the solutions ``known`` deflated.
 
@@ -126,6 +130,10 @@ def deflate(
         residual's own ``outputs`` method if it has one, else the state.
     distance
         ``distance(u, v) -> scalar Tensor``; default :func:`rms_distance`.
+    normalize
+        A state where the factor is made ``1``: ``G = M(theta) / M(normalize) H``.
+        A tolerance on ``G`` is then one on ``H`` near that state (deflated
+        continuation of a branch from its last point); ``None``: no scaling.
 
     Returns
     -------
@@ -175,4 +183,7 @@ def deflate(
         distance = rms_distance
     elif not callable(distance):
         raise TypeError(f"distance must be callable or None, got {type(distance).__name__}")
-    return DeflatedResidual(problem, [k.detach() for k in known], float(power), float(shift), outputs, distance)
+    if normalize is not None and not (isinstance(normalize, Tensor) and normalize.ndim == 1):
+        raise TypeError(f"normalize must be a state (a 1-D tensor) or None, got {normalize!r:.80}")
+    return DeflatedResidual(problem, [k.detach() for k in known], float(power), float(shift), outputs, distance,
+                            normalize)

@@ -1,0 +1,375 @@
+"""Deflated continuation: every branch of a bifurcation diagram, connected or not.
+
+The algorithm of Farrell, Beentjes and Birkisson ("The computation of
+disconnected bifurcation diagrams", 2016), over a list of parameter values:
+
+1. at the first value, solve from each initial guess, deflating the
+   solutions found so far, again and again until the corrector fails
+   (:func:`find_solutions`);
+2. at each next value, *continue* every live branch from its last point
+   (:func:`~continuation.trace`, natural parameter, on the residual deflated
+   by the solutions already found at this value, so that two branches never
+   merge); a branch whose trace fails ends there;
+3. then *search*: from each solution at the previous value, perturbed, solve
+   the problem deflated by every solution known at this value; each new
+   solution starts a new branch.
+
+Distances are measured on the solution (``outputs``), see
+:func:`~continuation.deflate`. The result, a :class:`BifurcationDiagram`,
+holds the branches, each an ordinary :class:`~continuation.TraceResult`
+(its path, its per-step table, its status), and the cost.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence, Union
+
+import torch
+from torch import Tensor
+
+from .correctors import CORRECTORS, Corrector, CorrectorResult, corrector_from_options
+from .deflation import Distance, Outputs, deflate, rms_distance
+from .options import Options
+from .residual import ResidualMap, as_residual_map
+from .result import Status, StepRecord, TraceResult, strict_json
+from .setup import check_eps_path
+from .tracing import trace
+
+__all__ = ["BifurcationDiagram", "deflated_continuation", "find_solutions"]
+
+
+@dataclass
+class BifurcationDiagram:
+    """The branches found by :func:`deflated_continuation`, and what they cost.
+
+    Attributes
+    ----------
+    branches
+        One :class:`~continuation.TraceResult` a branch: ``eps`` and
+        ``thetas`` its points, ``steps`` every attempt (the first row is the
+        deflated solve that found it), ``status`` ``SUCCESS`` when it reached
+        the last parameter value, else the status of the trace that failed.
+    eps_values
+        The parameter values of the diagram.
+    wall_time
+        Seconds for the whole diagram.
+    failed_search_iterations, searches
+        Corrector iterations spent on searches that found nothing, and the
+        number of deflated solves tried.
+    """
+
+    branches: list[TraceResult]
+    eps_values: list[float]
+    wall_time: float = 0.0
+    failed_search_iterations: int = 0
+    searches: int = 0
+    outputs: Optional[Outputs] = field(default=None, repr=False)
+
+    def solutions_at(self, eps: float) -> list[Tensor]:
+        """The states of every branch at the parameter value ``eps`` (one of :attr:`eps_values`)."""
+        return [b.thetas[b.eps.index(eps)] for b in self.branches if eps in b.eps]
+
+    @property
+    def corrector_iterations(self) -> int:
+        """Every corrector iteration of the diagram: continuation, successful and failed searches."""
+        return sum(b.corrector_iterations for b in self.branches) + self.failed_search_iterations
+
+    @property
+    def jacobian_evaluations(self) -> int:
+        """Jacobians computed by the branches' continuation traces."""
+        return sum(b.jacobian_evaluations for b in self.branches)
+
+    def summary(self) -> dict[str, Any]:
+        """Counters and branches as strict JSON (no states)."""
+        return strict_json({
+            "branches": [{"eps_first": b.eps[0], "eps_last": b.eps[-1], "points": len(b.eps),
+                          "status": b.status.value, "message": b.message,
+                          "corrector_iterations": b.corrector_iterations} for b in self.branches],
+            "solutions_at_last_eps": len(self.solutions_at(self.eps_values[-1])),
+            "corrector_iterations": self.corrector_iterations,
+            "failed_search_iterations": self.failed_search_iterations,
+            "searches": self.searches,
+            "jacobian_evaluations": self.jacobian_evaluations,
+            "wall_time": self.wall_time,
+        })
+
+    def plot(self, measure: Optional[Callable[[Tensor], float]] = None, ax: Any = None, **style: Any) -> Any:
+        """Draw the diagram: ``eps`` on the x axis, ``measure(theta)`` on the y axis, one line a branch.
+
+        Parameters
+        ----------
+        measure
+            ``theta -> float``; default the root-mean-square of the outputs
+            (the state itself when the diagram has no ``outputs``).
+        ax
+            A matplotlib axes; default a new figure's.
+        style
+            Passed to ``ax.plot``.
+
+        Returns
+        -------
+        The axes.
+        """
+        import matplotlib.pyplot as plt
+
+        outputs = self.outputs or (lambda theta: theta)
+        measure = measure or (lambda theta: float(torch.sqrt(torch.mean(outputs(theta) ** 2))))
+        if ax is None:
+            _, ax = plt.subplots()
+        for i, branch in enumerate(self.branches):
+            ax.plot(branch.eps, [measure(t) for t in branch.thetas], marker=".", ms=3, **style,
+                    label=f"branch {i}" if len(self.branches) <= 12 else None)
+        ax.set_xlabel("eps")
+        return ax
+
+
+def _check_count(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def _corrector(corrector: Union[str, Corrector], options: Options) -> Corrector:
+    if isinstance(corrector, str):
+        if corrector not in CORRECTORS:
+            raise ValueError(f"corrector must be one of {sorted(CORRECTORS)} or an object, got {corrector!r}")
+        return corrector_from_options(corrector, options)
+    if not callable(getattr(corrector, "correct", None)):
+        raise TypeError(f"corrector must be a name or an object with a correct() method, got "
+                        f"{type(corrector).__name__}")
+    return corrector
+
+
+def _check_states(name: str, states: Sequence[Tensor]) -> list[Tensor]:
+    if isinstance(states, Tensor) or not isinstance(states, Sequence):
+        raise TypeError(f"{name} must be a sequence (list) of states, got {type(states).__name__}")
+    for i, state in enumerate(states):
+        if not isinstance(state, Tensor) or state.ndim != 1 or not state.dtype.is_floating_point:
+            raise TypeError(f"{name}[{i}] must be a 1-D floating tensor (a state), got {state!r:.80}")
+    return list(states)
+
+
+def find_solutions(
+    residual: Union[ResidualMap, Callable[[Tensor, Tensor], Tensor]],
+    guesses: Sequence[Tensor],
+    eps: float,
+    *,
+    known: Sequence[Tensor] = (),
+    corrector: Union[str, Corrector] = "lm",
+    options: Optional[Options] = None,
+    iterations: Optional[int] = None,
+    outputs: Optional[Outputs] = None,
+    power: float = 2.0,
+    shift: float = 1.0,
+    distance: Optional[Distance] = None,
+    min_distance: float = 1e-3,
+) -> tuple[list[CorrectorResult], int]:
+    """New solutions at ``eps`` by deflation: from each guess, solve again until the corrector fails.
+
+    A solve from a guess runs the corrector on the residual deflated by
+    ``known`` and the solutions found so far. It finds a solution when
+    ``||H|| <= options.tol`` on the *original* residual and the point lies
+    at least ``min_distance`` from every deflated one (deflation should
+    already forbid that; the check keeps a duplicate out whatever the
+    corrector does). Then the same guess is tried again with one more
+    solution deflated; a failure moves on to the next guess.
+
+    Parameters
+    ----------
+    residual
+        ``H(theta, eps)``.
+    guesses
+        Initial states.
+    eps
+        The parameter value.
+    known
+        Solutions already known at ``eps`` (deflated from the start).
+    corrector, options
+        As in :func:`~continuation.trace`.
+    iterations
+        Corrector budget of a solve (default ``options.initial_iterations``).
+    outputs, power, shift, distance
+        The deflation, see :func:`~continuation.deflate`.
+    min_distance
+        Two solutions closer than this (in ``distance``) are the same.
+
+    Returns
+    -------
+    tuple
+        The corrector results of the new solutions, in the order found, and
+        the iterations of the solves that found nothing.
+
+    Examples
+    --------
+    The three cube roots of unity, ``z^3 = 1`` with ``z = x + i y``, from one guess:
+
+    >>> import torch
+    >>> H = lambda t, e: torch.stack([t[0]**3 - 3 * t[0] * t[1]**2 - 1, 3 * t[0]**2 * t[1] - t[1]**3])
+    >>> found, _ = find_solutions(H, [torch.tensor([0.3, 0.2], dtype=torch.float64)], 0.0,
+    ...                           options=Options(tol=1e-12))
+    >>> [(round(float(r.theta[0]), 6), round(float(r.theta[1]), 6)) for r in found]
+    [(1.0, -0.0), (-0.5, 0.866025), (-0.5, -0.866025)]
+    """
+    options = options if options is not None else Options()
+    if not isinstance(options, Options):
+        raise TypeError(f"options must be a continuation.Options or None, got {type(options).__name__}")
+    solver = _corrector(corrector, options)
+    problem = as_residual_map(residual)
+    guesses, known = _check_states("guesses", guesses), _check_states("known", known)
+    iterations = options.initial_iterations if iterations is None else iterations
+    _check_count("iterations", iterations, 1)
+    if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
+        raise ValueError(f"min_distance must be a number >= 0, got {min_distance!r}")
+    distance = distance or rms_distance
+    known = list(known)
+    found: list[CorrectorResult] = []
+    failed = 0
+    for guess in guesses:
+        eps_tensor = torch.tensor(float(eps), dtype=guess.dtype, device=guess.device)
+        while True:
+            deflated = deflate(problem, known, power=power, shift=shift, outputs=outputs, distance=distance)
+            report = solver.correct(deflated, guess, eps_tensor, iterations=iterations, tol=options.tol)
+            norm = float(torch.linalg.vector_norm(problem(report.theta, eps_tensor)))
+            u = deflated.outputs(report.theta)
+            distinct = all(float(distance(u, k)) >= min_distance for k in deflated.known_outputs)
+            if not (math.isfinite(norm) and norm <= options.tol and distinct):
+                failed += report.iterations
+                break
+            found.append(report)
+            known.append(report.theta.detach())
+    return found, failed
+
+
+def deflated_continuation(
+    residual: Union[ResidualMap, Callable[[Tensor, Tensor], Tensor]],
+    guesses: Sequence[Tensor],
+    eps_values: Sequence[float],
+    *,
+    corrector: Union[str, Corrector] = "lm",
+    options: Optional[Options] = None,
+    outputs: Optional[Outputs] = None,
+    power: float = 2.0,
+    shift: float = 1.0,
+    distance: Optional[Distance] = None,
+    min_distance: float = 1e-3,
+    perturbation: float = 0.1,
+    search_every: int = 1,
+    search_iterations: Optional[int] = None,
+    seed: int = 0,
+    progress: Optional[Callable[[float, int], None]] = None,
+) -> BifurcationDiagram:
+    """The bifurcation diagram of ``H(theta, eps) = 0`` over ``eps_values`` by deflated continuation.
+
+    Parameters
+    ----------
+    residual
+        ``H(theta, eps)``.
+    guesses
+        Initial states for the search at ``eps_values[0]``.
+    eps_values
+        The parameter values, in order (at least two).
+    corrector, options
+        As in :func:`~continuation.trace`; the branches are continued by
+        ``trace(..., method="natural")`` with them.
+    outputs, power, shift, distance, min_distance
+        The deflation and the test for a new solution (see :func:`find_solutions`).
+    perturbation
+        The search at the next values starts from each previous solution
+        plus ``perturbation`` times a standard normal vector (seeded by
+        ``seed``): a solution that is still a solution would otherwise be a
+        deflated root, where the search cannot start.
+    search_every
+        Search at every ``search_every``-th value only (the searches that
+        find nothing are most of the cost).
+    search_iterations
+        Corrector budget of a search solve (default ``options.initial_iterations``).
+    seed
+        Seed of the perturbations.
+    progress
+        ``progress(eps, number of solutions there)`` after each value; ``None``: silent.
+
+    Returns
+    -------
+    BifurcationDiagram
+
+    Examples
+    --------
+    ``theta^3 - eps theta = 0``: one root for ``eps < 0``, three above (a pitchfork at 0):
+
+    >>> import torch
+    >>> diagram = deflated_continuation(lambda t, e: t**3 - e * t, [torch.tensor([0.5], dtype=torch.float64)],
+    ...                                 [-0.5, -0.25, 0.25, 0.5], options=Options(tol=1e-10))
+    >>> [len(diagram.solutions_at(e)) for e in diagram.eps_values]
+    [1, 1, 3, 3]
+    """
+    began = time.perf_counter()
+    options = options if options is not None else Options()
+    if not isinstance(options, Options):
+        raise TypeError(f"options must be a continuation.Options or None, got {type(options).__name__}")
+    eps_values = check_eps_path(eps_values)
+    _check_count("search_every", search_every, 1)
+    if isinstance(perturbation, bool) or not isinstance(perturbation, (int, float)) or not (
+        math.isfinite(perturbation) and perturbation >= 0
+    ):
+        raise ValueError(f"perturbation must be a finite number >= 0, got {perturbation!r}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable or None, got {type(progress).__name__}")
+    problem = as_residual_map(residual)
+    deflation = {"power": power, "shift": shift, "outputs": outputs, "distance": distance}
+    search = dict(corrector=corrector, options=options, iterations=search_iterations, min_distance=min_distance,
+                  **deflation)
+    generator = torch.Generator().manual_seed(seed)
+    diagram = BifurcationDiagram([], eps_values, outputs=deflate(problem, [], **deflation).outputs)
+    live: list[dict[str, Any]] = []
+
+    def start_branches(found: list[CorrectorResult], eps: float, searched: int) -> None:
+        for report in found:
+            row = StepRecord(0, eps, 0.0, report.iterations, report.residual_norm, True,
+                             f"found by a deflated solve ({report.message})", 0.0, criterion="converged")
+            live.append({"eps": [eps], "thetas": [report.theta.detach()], "steps": [row], "jacobians": 0,
+                         "wall": 0.0, "status": Status.SUCCESS, "message": ""})
+        diagram.searches += searched
+
+    found, failed = find_solutions(problem, guesses, eps_values[0], **search)
+    start_branches(found, eps_values[0], len(found) + len(guesses))
+    diagram.failed_search_iterations += failed
+    ended: list[dict[str, Any]] = []
+    for i, (previous, eps) in enumerate(zip(eps_values, eps_values[1:]), start=1):
+        known: list[Tensor] = []
+        before = [branch["thetas"][-1] for branch in live]
+        for branch in list(live):
+            last = branch["thetas"][-1]
+            result = trace(deflate(problem, known, normalize=last, **deflation), last, [previous, eps],
+                           corrector=corrector, options=options)
+            branch["steps"].extend(result.steps)
+            branch["jacobians"] += result.jacobian_evaluations
+            branch["wall"] += result.wall_time
+            if result.success:
+                branch["eps"].extend(result.eps[1:])
+                branch["thetas"].extend(result.thetas[1:])
+                known.append(result.theta.detach())
+            else:
+                branch["status"] = result.status
+                branch["message"] = f"ended after eps = {previous:g}: {result.message}"
+                live.remove(branch)
+                ended.append(branch)
+        if i % search_every == 0 or i == len(eps_values) - 1:
+            starts = [theta + perturbation * torch.randn(theta.shape, generator=generator, dtype=theta.dtype)
+                      for theta in before]
+            found, failed = find_solutions(problem, starts, eps, known=known, **search)
+            start_branches(found, eps, len(found) + len(starts))
+            diagram.failed_search_iterations += failed
+        if progress is not None:
+            progress(eps, len(live))
+    for branch in live:
+        branch["message"] = f"followed to eps = {eps_values[-1]:g}"
+    for branch in ended + live:
+        diagram.branches.append(TraceResult(
+            branch["eps"], torch.stack(branch["thetas"]), branch["steps"], branch["status"], branch["message"],
+            jacobian_evaluations=branch["jacobians"], wall_time=branch["wall"],
+        ))
+    diagram.branches.sort(key=lambda b: (b.eps[0] != eps_values[0], eps_values.index(b.eps[0])))
+    diagram.wall_time = time.perf_counter() - began
+    return diagram
