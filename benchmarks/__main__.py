@@ -1,6 +1,6 @@
 """Command line of the benchmarks.
 
-``python -m benchmarks {demo,foundation,run,bratu,diagnostics,burgers,neural-ode,step-cost} ...``
+``python -m benchmarks {demo,foundation,run,bratu,diagnostics,burgers,neural-ode,step-cost,branches} ...``
 """
 
 from __future__ import annotations
@@ -71,6 +71,16 @@ def main(argv=None) -> None:
                            help="small: the smoke-test point counts of `run --budget small`")
     step_cost.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     step_cost.add_argument("--out", default=None, help="output folder (default benchmarks/results/step-cost)")
+    branches = commands.add_parser(
+        "branches", help="multiple solutions: branch points, branch switching and deflated continuation "
+        "(Chafee-Infante on FD and networks, Bratu by deflation)"
+    )
+    branches.add_argument("--only", nargs="+", default=None,
+                          choices=("fd-switching-neumann", "fd-switching-dirichlet", "fd-defcon-neumann",
+                                   "fd-defcon-dirichlet", "network-bratu-deflation", "network-defcon-neumann",
+                                   "network-defcon-dirichlet"), help="configurations to run (default: all)")
+    branches.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
+    branches.add_argument("--out", default=None, help="output folder (default benchmarks/results/branches)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import main as demo
@@ -100,6 +110,10 @@ def main(argv=None) -> None:
         from .step_cost import main as step_cost_main
 
         step_cost_main(args)
+    elif args.command == "branches":
+        from .branches import main as branches_main
+
+        branches_main(args)
     elif args.command == "foundation":
         from .foundation import main as foundation_main
 

@@ -50,8 +50,8 @@ from .result import Event, Status, StepRecord, TraceResult
 from .state import TraceState
 from .tracing import trace
 from .deflation import DeflatedResidual, deflate, rms_distance
-from .bifurcation import BranchPointTest, switch_branch
 from .defcon import BifurcationDiagram, deflated_continuation, find_solutions
+from .bifurcation import BranchPointTest, branch_switching_diagram, switch_branch
 
 __version__ = "0.1.0"
 
@@ -100,4 +100,5 @@ __all__ = [
     "BifurcationDiagram",
     "deflated_continuation",
     "find_solutions",
+    "branch_switching_diagram",
 ]

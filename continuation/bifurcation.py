@@ -24,18 +24,22 @@ from there follows it.
 from __future__ import annotations
 
 import math
-from typing import Optional, Union
+import time
+from typing import Optional, Sequence, Union
 
 import torch
 from torch import Tensor
 
 from .arclength import BorderedResidual
 from .correctors import CORRECTORS, Corrector, corrector_from_options
+from .defcon import BifurcationDiagram, find_solutions
 from .options import Options
 from .residual import ResidualMap, as_residual_map
 from .result import Event, TraceResult
+from .setup import check_eps_path
+from .tracing import trace
 
-__all__ = ["BranchPointTest", "switch_branch"]
+__all__ = ["BranchPointTest", "switch_branch", "branch_switching_diagram"]
 
 
 class BranchPointTest:
@@ -173,3 +177,87 @@ def switch_branch(
         raise ValueError(f"the branch switch did not converge: ||H|| = {report.residual_norm:.3e} > tol = "
                          f"{options.tol:g} ({report.message}); try a smaller step")
     return report.theta[:-1], float(report.theta[-1])
+
+
+def branch_switching_diagram(
+    residual: Union[ResidualMap, object],
+    guesses: Sequence[Tensor],
+    eps_path: Sequence[float],
+    *,
+    corrector: Union[str, Corrector] = "lm",
+    options: Optional[Options] = None,
+    step: float = 0.1,
+    max_depth: int = 2,
+    min_distance: float = 1e-3,
+) -> BifurcationDiagram:
+    """A bifurcation diagram of a square problem by branch-point detection and branch switching.
+
+    The solutions at ``eps_path[0]`` are found by deflation from
+    ``guesses`` (:func:`~continuation.find_solutions`, which also finds
+    branches not connected to the others); each is traced by arclength with
+    :class:`BranchPointTest` over the range of ``eps_path``; at each branch
+    point found, both halves of the bifurcating branch are entered with
+    :func:`switch_branch` and traced the same way, to ``max_depth`` levels.
+
+    Parameters
+    ----------
+    residual
+        ``H(theta, eps)`` with ``len(H) == len(theta)``.
+    guesses
+        Initial states for the solutions at ``eps_path[0]``.
+    eps_path
+        Start and range, as in ``trace(..., method="arclength")``.
+    corrector, options
+        As in :func:`~continuation.trace`.
+    step
+        The distance of :func:`switch_branch`.
+    max_depth
+        Levels of switching (1: only the branches leaving the first ones).
+    min_distance
+        Two solutions at ``eps_path[0]`` closer than this are the same.
+
+    Returns
+    -------
+    BifurcationDiagram
+        One branch per trace (its events included), in the order traced.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pde import ChafeeInfanteFD
+    >>> H = ChafeeInfanteFD(40, "dirichlet")
+    >>> diagram = branch_switching_diagram(H, [torch.zeros(40, dtype=torch.float64)], [0.5, 0.1],
+    ...                                    options=Options(ds_max=0.02))
+    >>> len(diagram.branches), len(diagram.solutions_at(0.1))
+    (7, 7)
+    """
+    began = time.perf_counter()
+    options = options if options is not None else Options()
+    if not isinstance(options, Options):
+        raise TypeError(f"options must be a continuation.Options or None, got {type(options).__name__}")
+    if isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 0:
+        raise ValueError(f"max_depth must be an integer >= 0, got {max_depth!r}")
+    path = check_eps_path(eps_path)
+    low, high = min(path), max(path)
+    found, failed = find_solutions(residual, guesses, path[0], corrector=corrector, options=options,
+                                   min_distance=min_distance)
+    diagram = BifurcationDiagram([], path, failed_search_iterations=failed, searches=len(found) + len(guesses))
+    pending = [(report.theta, path, 0) for report in found]
+    while pending:
+        theta, branch_path, depth = pending.pop(0)
+        result = trace(residual, theta, branch_path, method="arclength", corrector=corrector, options=options,
+                       event_tests=[BranchPointTest()])
+        diagram.branches.append(result)
+        if depth == max_depth:
+            continue
+        for event in result.events:
+            if event.kind != BranchPointTest.kind or not event.refined:
+                continue
+            for direction in (1, -1):
+                start, eps = switch_branch(residual, result, event, direction=direction, step=step,
+                                           corrector=corrector, options=options)
+                end = low if eps < event.eps else high
+                if eps != end:
+                    pending.append((start, [eps, end], depth + 1))
+    diagram.wall_time = time.perf_counter() - began
+    return diagram

@@ -254,7 +254,7 @@ def deflated_continuation(
     shift: float = 1.0,
     distance: Optional[Distance] = None,
     min_distance: float = 1e-3,
-    perturbation: float = 0.1,
+    perturbation: Union[float, Callable[[Tensor, torch.Generator], Tensor]] = 0.1,
     search_every: int = 1,
     search_iterations: Optional[int] = None,
     seed: int = 0,
@@ -279,7 +279,9 @@ def deflated_continuation(
         The search at the next values starts from each previous solution
         plus ``perturbation`` times a standard normal vector (seeded by
         ``seed``): a solution that is still a solution would otherwise be a
-        deflated root, where the search cannot start.
+        deflated root, where the search cannot start. Or a function
+        ``perturbation(theta, generator)`` returning the perturbed state
+        (smooth perturbations of a grid function, say).
     search_every
         Search at every ``search_every``-th value only (the searches that
         find nothing are most of the cost).
@@ -310,10 +312,15 @@ def deflated_continuation(
         raise TypeError(f"options must be a continuation.Options or None, got {type(options).__name__}")
     eps_values = check_eps_path(eps_values)
     _check_count("search_every", search_every, 1)
-    if isinstance(perturbation, bool) or not isinstance(perturbation, (int, float)) or not (
+    if callable(perturbation):
+        perturb = perturbation
+    elif isinstance(perturbation, bool) or not isinstance(perturbation, (int, float)) or not (
         math.isfinite(perturbation) and perturbation >= 0
     ):
-        raise ValueError(f"perturbation must be a finite number >= 0, got {perturbation!r}")
+        raise ValueError(f"perturbation must be a finite number >= 0 or a function, got {perturbation!r}")
+    else:
+        def perturb(theta: Tensor, generator: torch.Generator) -> Tensor:
+            return theta + perturbation * torch.randn(theta.shape, generator=generator, dtype=theta.dtype)
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be callable or None, got {type(progress).__name__}")
     problem = as_residual_map(residual)
@@ -356,8 +363,7 @@ def deflated_continuation(
                 live.remove(branch)
                 ended.append(branch)
         if i % search_every == 0 or i == len(eps_values) - 1:
-            starts = [theta + perturbation * torch.randn(theta.shape, generator=generator, dtype=theta.dtype)
-                      for theta in before]
+            starts = [perturb(theta, generator) for theta in before]
             found, failed = find_solutions(problem, starts, eps, known=known, **search)
             start_branches(found, eps, len(found) + len(starts))
             diagram.failed_search_iterations += failed

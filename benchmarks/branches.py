@@ -1,0 +1,238 @@
+"""Multiple solutions: branch points, branch switching and deflated continuation (issue 21).
+
+``python -m benchmarks branches`` writes one JSON per configuration under
+``benchmarks/results/branches/`` (skipped when present), a bifurcation
+diagram per configuration (PNG, ``eps`` against ``u(0)``) and a markdown table:
+
+* ``fd-switching-{neumann,dirichlet}``: Chafee-Infante on 200 grid values,
+  arclength from ``eps = 0.5`` with branch-point detection and branch
+  switching (:func:`continuation.branch_switching_diagram`); the branch
+  points against the exact ``1 / (k pi)`` and the discrete values;
+* ``fd-defcon-{neumann,dirichlet}``: the same problem by deflated continuation;
+* ``network-defcon-{neumann,dirichlet}``: a network by deflated continuation,
+  each solution at ``eps = 0.1`` against the finite-difference reference;
+* ``network-bratu-deflation``: Bratu's two solutions at ``lam = 2`` from one
+  initialisation by deflation.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import continuation  # noqa: E402
+from models import MLP  # noqa: E402
+from pde import BratuNetwork, ChafeeInfanteFD, ChafeeInfanteNetwork, branch_point, solution_count  # noqa: E402
+
+from .record import RESULTS, cached, save_figure  # noqa: E402
+
+COMMAND = "python -m benchmarks branches"
+DT = torch.float64
+TARGET = 0.1
+FD_POINTS = 200
+REFERENCE_POINTS = 2000
+FD_OPTIONS = continuation.Options(tol=1e-9, rcond=1e-12, ds_max=0.02)
+NETWORK_OPTIONS = continuation.Options(tol=1e-6, rcond=1e-10, corrector_iterations=12, final_iterations=100)
+EPS_VALUES = [round(v, 10) for v in np.linspace(0.5, TARGET, 21)]
+
+
+def smooth_perturbation(x: torch.Tensor, amplitude: float = 0.3, modes: int = 6):
+    """``theta + amplitude * sum_k a_k cos(k pi x)``, ``a_k`` standard normal over ``sqrt(k)``: a smooth random
+    grid function (white noise on the grid is killed by the first Newton step)."""
+    k = torch.arange(1, modes + 1, dtype=DT)
+    basis = torch.cos(math.pi * k[:, None] * x[None, :])
+
+    def perturb(theta: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        coefficients = torch.randn(modes, generator=generator, dtype=DT) / k.sqrt()
+        return theta + amplitude * coefficients @ basis
+
+    return perturb
+
+
+def _distances(states: list[torch.Tensor], outputs: Callable) -> dict[str, Any]:
+    """The smallest RMS distance between two of the solutions (no duplicate when it is well above 0)."""
+    values = [outputs(s) for s in states]
+    pairs = [float(continuation.rms_distance(a, b)) for i, a in enumerate(values) for b in values[i + 1:]]
+    return {"min_pairwise_rms_distance": min(pairs) if pairs else None}
+
+
+def _cost(diagram: continuation.BifurcationDiagram) -> dict[str, Any]:
+    return {"wall_s": diagram.wall_time, "corrector_iterations": diagram.corrector_iterations,
+            "failed_search_iterations": diagram.failed_search_iterations, "searches": diagram.searches,
+            "jacobian_evaluations": diagram.jacobian_evaluations, "branches": len(diagram.branches)}
+
+
+def _branches(diagram: continuation.BifurcationDiagram, u0: Callable) -> list[dict[str, Any]]:
+    return [{"eps": list(b.eps), "u0": [u0(t) for t in b.thetas], "status": b.status.value,
+             "events": [{"kind": e.kind, "eps": e.eps} for e in b.events]} for b in diagram.branches]
+
+
+def _fd_starts(problem: ChafeeInfanteFD) -> list[torch.Tensor]:
+    """Three guesses at ``eps = 0.5``: 0 and a smooth random function of each sign."""
+    perturb = smooth_perturbation(problem.x, amplitude=0.8)
+    generator = torch.Generator().manual_seed(1)
+    zero = torch.zeros(problem.n, dtype=DT)
+    return [zero] + [sign * perturb(zero, generator).abs() for sign in (1, -1)]
+
+
+def run_fd(boundary: str, method: str) -> dict[str, Any]:
+    problem = ChafeeInfanteFD(FD_POINTS, boundary)
+    starts = _fd_starts(problem) if boundary == "neumann" else [torch.zeros(problem.n, dtype=DT)]
+    if method == "switching":
+        diagram = continuation.branch_switching_diagram(problem, starts, [0.5, TARGET], options=FD_OPTIONS)
+    else:
+        diagram = continuation.deflated_continuation(
+            problem, starts, EPS_VALUES, options=FD_OPTIONS.replace(ds_max=0.1), search_iterations=100,
+            perturbation=smooth_perturbation(problem.x))
+    solutions = diagram.solutions_at(TARGET)
+    found = sorted(float(e.eps) for b in diagram.branches for e in b.events if e.kind == "branch_point")
+    discrete = problem.branch_points(3)
+    record = {
+        "problem": f"chafee-infante {boundary}, finite differences", "method": method, "eps": TARGET,
+        "points": FD_POINTS, "weights": FD_POINTS, "seed": None, "command": COMMAND, **_cost(diagram),
+        "solutions_at_target": len(solutions), "expected_at_target": solution_count(TARGET, boundary),
+        "u0_at_target": sorted(float(problem.interpolate(s, torch.zeros(1, dtype=DT))[0]) for s in solutions),
+        **_distances(solutions, lambda s: s),
+        "branch_points_found": found,
+        "branch_points_discrete": discrete,
+        "branch_points_exact": [branch_point(k) for k in (1, 2, 3)],
+        "grid_relative_error": [d / branch_point(k) - 1 for k, d in enumerate(discrete, start=1)],
+        "branches": _branches(diagram, lambda t: float(problem.interpolate(t, torch.zeros(1, dtype=DT))[0])),
+        "summary": diagram.summary(),
+    }
+    if method == "switching":  # each branch point once, from the trivial branch (the others have none)
+        distinct = sorted({round(e, 9) for e in found})
+        record["branch_points_relative_error_to_discrete"] = [
+            min(abs(f / d - 1) for f in distinct) for d in discrete]
+        record["branch_points_relative_error_to_exact"] = [
+            min(abs(f * k * math.pi - 1) for f in distinct) for k in (1, 2, 3)]
+    return record
+
+
+def reference_solutions(boundary: str) -> tuple[ChafeeInfanteFD, list[torch.Tensor]]:
+    """The solutions at the target on a fine grid: the FD diagram's, interpolated and corrected by LM."""
+    coarse = ChafeeInfanteFD(FD_POINTS, boundary)
+    fine = ChafeeInfanteFD(REFERENCE_POINTS, boundary)
+    diagram = continuation.branch_switching_diagram(coarse, _fd_starts(coarse) if boundary == "neumann" else
+                                                    [torch.zeros(coarse.n, dtype=DT)], [0.5, TARGET],
+                                                    options=FD_OPTIONS)
+    lm, eps = continuation.LevenbergMarquardt(), torch.tensor(TARGET, dtype=DT)
+    return fine, [lm.correct(fine, coarse.interpolate(s, fine.x), eps, iterations=50, tol=1e-9).theta
+                  for s in diagram.solutions_at(TARGET)]
+
+
+def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
+    problem = ChafeeInfanteNetwork(boundary, model=MLP([1, 20, 20, 1]), n_points=100)
+    theta0 = problem.model.init(seed=seed)
+    generator = torch.Generator().manual_seed(seed + 1)
+    guesses = [theta0, problem.model.init(generator=generator)]
+    began = time.perf_counter()
+    diagram = continuation.deflated_continuation(
+        problem.residual_map, guesses, EPS_VALUES, outputs=problem.outputs, options=NETWORK_OPTIONS,
+        search_iterations=100, perturbation=0.1, seed=seed,
+        progress=lambda eps, live: print(f"  eps = {eps:.3f}: {live} branches, {time.perf_counter() - began:.0f} s",
+                                         flush=True))
+    fine, references = reference_solutions(boundary)
+    solutions = diagram.solutions_at(TARGET)
+    x = problem.test_points[:, 0]
+    rows = []
+    for theta in solutions:
+        u = problem.predict(theta, problem.test_points).detach()
+        distances = [float(continuation.rms_distance(u, fine.interpolate(r, x))) for r in references]
+        nearest = int(np.argmin(distances))
+        rows.append({"u0": float(u[0]), "nearest_reference": nearest,
+                     "l2re": problem.l2re_against(theta, fine, references[nearest]),
+                     "residual_norm": float(torch.linalg.vector_norm(
+                         problem.residual_map(theta, torch.tensor(TARGET, dtype=DT))))})
+    matched = sorted({r["nearest_reference"] for r in rows})
+    return {
+        "problem": f"chafee-infante {boundary}, network u = {'N(cos pi x)' if boundary == 'neumann' else 'x(1-x) N(x)'}",
+        "method": "deflated continuation (lm, natural continuation of branches)", "eps": TARGET,
+        "points": problem.points.shape[0], "weights": problem.model.num_weights, "seed": seed, "command": COMMAND,
+        **_cost(diagram),
+        "solutions_at_target": len(solutions), "expected_at_target": solution_count(TARGET, boundary),
+        "distinct_references_matched": len(matched),
+        "solutions": sorted(rows, key=lambda r: r["u0"]),
+        "max_l2re": max((r["l2re"] for r in rows), default=None),
+        **_distances(solutions, problem.outputs),
+        "reference": f"finite differences on {REFERENCE_POINTS} points (the 200-point diagram's solutions, corrected)",
+        "branches": _branches(diagram, lambda t: float(problem.predict(t, torch.zeros(1, 1, dtype=DT))[0])),
+        "summary": diagram.summary(),
+    }
+
+
+def run_bratu(seed: int = 0, lam: float = 2.0) -> dict[str, Any]:
+    problem = BratuNetwork(n_points=100)
+    theta0 = problem.model.init(seed=seed)
+    began = time.perf_counter()
+    found, failed = continuation.find_solutions(problem.residual_map, [theta0], lam, outputs=problem.outputs,
+                                                options=continuation.Options(tol=1e-7, rcond=1e-10),
+                                                iterations=1000)
+    wall = time.perf_counter() - began
+    rows = [{"branch": problem.branch_of(r.theta, lam), "l2re": problem.l2re(r.theta, lam),
+             "iterations": r.iterations, "residual_norm": r.residual_norm} for r in found]
+    return {
+        "problem": "P6 bratu, network u = x(1-x) N(x)", "method": "deflation (lm) from one initialisation",
+        "eps": lam, "points": problem.points.shape[0], "weights": problem.model.num_weights, "seed": seed,
+        "command": COMMAND, "wall_s": wall, "corrector_iterations": sum(r.iterations for r in found) + failed,
+        "failed_search_iterations": failed, "solutions_at_target": len(found), "expected_at_target": 2,
+        "solutions": rows, "max_l2re": max((r["l2re"] for r in rows), default=None),
+        **_distances([r.theta for r in found], problem.outputs),
+    }
+
+
+def plot(name: str, record: dict[str, Any], path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for branch in record["branches"]:
+        ax.plot(branch["eps"], branch["u0"], ".-", ms=2, lw=1)
+    for k in (1, 2, 3):
+        ax.axvline(branch_point(k), color="0.6", ls=":", lw=0.8)
+    for e in record.get("branch_points_found", []):
+        ax.plot([e], [0.0], "r*", ms=9)
+    ax.set(xlabel="eps", ylabel="u(0)", title=f"Chafee-Infante, {name}: {record['solutions_at_target']} solutions "
+                                              f"at eps = {TARGET:g}")
+    save_figure(fig, path, dpi=110)
+
+
+def main(args) -> None:
+    out = Path(args.out) if args.out else RESULTS / "branches"
+    runs = {
+        "fd-switching-neumann": lambda: run_fd("neumann", "switching"),
+        "fd-switching-dirichlet": lambda: run_fd("dirichlet", "switching"),
+        "fd-defcon-neumann": lambda: run_fd("neumann", "defcon"),
+        "fd-defcon-dirichlet": lambda: run_fd("dirichlet", "defcon"),
+        "network-bratu-deflation": run_bratu,
+        "network-defcon-neumann": lambda: run_network("neumann"),
+        "network-defcon-dirichlet": lambda: run_network("dirichlet"),
+    }
+    chosen = args.only or list(runs)
+    records = {}
+    for name in chosen:
+        print(f"{name} ...", flush=True)
+        records[name] = cached(out / f"{name}.json", runs[name], force=args.force)
+        if "branches" in records[name]:
+            plot(name, records[name], out / f"{name}.png")
+    lines = [
+        "# Multiple solutions: branch points, branch switching, deflated continuation", "",
+        f"Command: `{COMMAND}`. One JSON per row; eps = {TARGET:g} is the target.", "",
+        "| configuration | solutions found / expected | min distance between two | max L2RE | wall s | "
+        "corrector iterations | branches |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in records.items():
+        l2re = f"{r['max_l2re']:.1e}" if r.get("max_l2re") is not None else "-"
+        distance = r.get("min_pairwise_rms_distance")
+        lines.append(f"| {name} | {r['solutions_at_target']} / {r['expected_at_target']} | "
+                     f"{distance:.3f} | {l2re} | {r['wall_s']:.1f} | {r['corrector_iterations']} | "
+                     f"{r.get('branches', '-')} |")
+    (out / "README.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
