@@ -2,7 +2,7 @@
 
 ``python -m benchmarks branches`` writes one JSON per configuration under
 ``benchmarks/results/branches/`` (skipped when present), a bifurcation
-diagram per configuration (PNG, ``eps`` against ``u(0)``) and a markdown table:
+diagram per configuration (PNG, ``eps`` against the signed RMS norm of ``u``) and a markdown table:
 
 * ``fd-switching-{neumann,dirichlet}``: Chafee-Infante on 200 grid values,
   arclength from ``eps = 0.5`` with branch-point detection and branch
@@ -71,9 +71,15 @@ def _cost(diagram: continuation.BifurcationDiagram) -> dict[str, Any]:
             "jacobian_evaluations": diagram.jacobian_evaluations, "branches": len(diagram.branches)}
 
 
-def _branches(diagram: continuation.BifurcationDiagram, u0: Callable) -> list[dict[str, Any]]:
-    return [{"eps": list(b.eps), "u0": [u0(t) for t in b.thetas], "status": b.status.value,
+def _branches(diagram: continuation.BifurcationDiagram, measure: Callable) -> list[dict[str, Any]]:
+    """Each branch as ``eps`` and the measure plotted (:func:`signed_norm`) at its points."""
+    return [{"eps": list(b.eps), "measure": [measure(t) for t in b.thetas], "status": b.status.value,
              "events": [{"kind": e.kind, "eps": e.eps} for e in b.events]} for b in diagram.branches]
+
+
+def signed_norm(u: torch.Tensor) -> float:
+    """``sign(u(0+)) ||u||_rms``: the y axis of the diagrams (``u(0) = 0`` under Dirichlet conditions)."""
+    return float(torch.sign(u[0]) * continuation.rms_distance(u, torch.zeros_like(u)))
 
 
 def _fd_starts(problem: ChafeeInfanteFD) -> list[torch.Tensor]:
@@ -100,13 +106,13 @@ def run_fd(boundary: str, method: str) -> dict[str, Any]:
         "problem": f"chafee-infante {boundary}, finite differences", "method": method, "eps": TARGET,
         "points": FD_POINTS, "weights": FD_POINTS, "seed": None, "command": COMMAND, **_cost(diagram),
         "solutions_at_target": len(solutions), "expected_at_target": solution_count(TARGET, boundary),
-        "u0_at_target": sorted(float(problem.interpolate(s, torch.zeros(1, dtype=DT))[0]) for s in solutions),
+        "measure_at_target": sorted(signed_norm(s) for s in solutions),
         **_distances(solutions, lambda s: s),
         "branch_points_found": found,
         "branch_points_discrete": discrete,
         "branch_points_exact": [branch_point(k) for k in (1, 2, 3)],
         "grid_relative_error": [d / branch_point(k) - 1 for k, d in enumerate(discrete, start=1)],
-        "branches": _branches(diagram, lambda t: float(problem.interpolate(t, torch.zeros(1, dtype=DT))[0])),
+        "diagram": _branches(diagram, signed_norm),
         "summary": diagram.summary(),
     }
     if method == "switching":  # each branch point once, from the trivial branch (the others have none)
@@ -165,7 +171,7 @@ def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
         "max_l2re": max((r["l2re"] for r in rows), default=None),
         **_distances(solutions, problem.outputs),
         "reference": f"finite differences on {REFERENCE_POINTS} points (the 200-point diagram's solutions, corrected)",
-        "branches": _branches(diagram, lambda t: float(problem.predict(t, torch.zeros(1, 1, dtype=DT))[0])),
+        "diagram": _branches(diagram, lambda t: signed_norm(problem.outputs(t))),
         "summary": diagram.summary(),
     }
 
@@ -192,13 +198,13 @@ def run_bratu(seed: int = 0, lam: float = 2.0) -> dict[str, Any]:
 
 def plot(name: str, record: dict[str, Any], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
-    for branch in record["branches"]:
-        ax.plot(branch["eps"], branch["u0"], ".-", ms=2, lw=1)
+    for branch in record["diagram"]:
+        ax.plot(branch["eps"], branch["measure"], ".-", ms=2, lw=1)
     for k in (1, 2, 3):
         ax.axvline(branch_point(k), color="0.6", ls=":", lw=0.8)
     for e in record.get("branch_points_found", []):
         ax.plot([e], [0.0], "r*", ms=9)
-    ax.set(xlabel="eps", ylabel="u(0)", title=f"Chafee-Infante, {name}: {record['solutions_at_target']} solutions "
+    ax.set(xlabel="eps", ylabel="sign(u(0+)) ||u||", title=f"Chafee-Infante, {name}: {record['solutions_at_target']} solutions "
                                               f"at eps = {TARGET:g}")
     save_figure(fig, path, dpi=110)
 
@@ -219,7 +225,7 @@ def main(args) -> None:
     for name in chosen:
         print(f"{name} ...", flush=True)
         records[name] = cached(out / f"{name}.json", runs[name], force=args.force)
-        if "branches" in records[name]:
+        if "diagram" in records[name]:
             plot(name, records[name], out / f"{name}.png")
     lines = [
         "# Multiple solutions: branch points, branch switching, deflated continuation", "",

@@ -255,6 +255,7 @@ def deflated_continuation(
     distance: Optional[Distance] = None,
     min_distance: float = 1e-3,
     perturbation: Union[float, Callable[[Tensor, torch.Generator], Tensor]] = 0.1,
+    perturbations: int = 1,
     search_every: int = 1,
     search_iterations: Optional[int] = None,
     seed: int = 0,
@@ -282,6 +283,8 @@ def deflated_continuation(
         deflated root, where the search cannot start. Or a function
         ``perturbation(theta, generator)`` returning the perturbed state
         (smooth perturbations of a grid function, say).
+    perturbations
+        Perturbed starts per previous solution.
     search_every
         Search at every ``search_every``-th value only (the searches that
         find nothing are most of the cost).
@@ -312,6 +315,7 @@ def deflated_continuation(
         raise TypeError(f"options must be a continuation.Options or None, got {type(options).__name__}")
     eps_values = check_eps_path(eps_values)
     _check_count("search_every", search_every, 1)
+    _check_count("perturbations", perturbations, 1)
     if callable(perturbation):
         perturb = perturbation
     elif isinstance(perturbation, bool) or not isinstance(perturbation, (int, float)) or not (
@@ -363,7 +367,7 @@ def deflated_continuation(
                 live.remove(branch)
                 ended.append(branch)
         if i % search_every == 0 or i == len(eps_values) - 1:
-            starts = [perturb(theta, generator) for theta in before]
+            starts = [perturb(theta, generator) for theta in before for _ in range(perturbations)]
             found, failed = find_solutions(problem, starts, eps, known=known, **search)
             start_branches(found, eps, len(found) + len(starts))
             diagram.failed_search_iterations += failed
