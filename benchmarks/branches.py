@@ -17,6 +17,7 @@ diagram per configuration (PNG, ``eps`` against the signed RMS norm of ``u``) an
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from pathlib import Path
@@ -98,13 +99,14 @@ def run_fd(boundary: str, method: str) -> dict[str, Any]:
     else:
         diagram = continuation.deflated_continuation(
             problem, starts, EPS_VALUES, options=FD_OPTIONS.replace(ds_max=0.1), search_iterations=100,
-            perturbation=smooth_perturbation(problem.x))
+            perturbation=smooth_perturbation(problem.x), perturbations=2)
     solutions = diagram.solutions_at(TARGET)
     found = sorted(float(e.eps) for b in diagram.branches for e in b.events if e.kind == "branch_point")
     discrete = problem.branch_points(3)
     record = {
         "problem": f"chafee-infante {boundary}, finite differences", "method": method, "eps": TARGET,
         "points": FD_POINTS, "weights": FD_POINTS, "seed": None, "command": COMMAND, **_cost(diagram),
+        "eps_values": list(diagram.eps_values),
         "solutions_at_target": len(solutions), "expected_at_target": solution_count(TARGET, boundary),
         "measure_at_target": sorted(signed_norm(s) for s in solutions),
         **_distances(solutions, lambda s: s),
@@ -164,7 +166,7 @@ def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
         "problem": f"chafee-infante {boundary}, network u = {'N(cos pi x)' if boundary == 'neumann' else 'x(1-x) N(x)'}",
         "method": "deflated continuation (lm, natural continuation of branches)", "eps": TARGET,
         "points": problem.points.shape[0], "weights": problem.model.num_weights, "seed": seed, "command": COMMAND,
-        **_cost(diagram),
+        **_cost(diagram), "eps_values": list(diagram.eps_values),
         "solutions_at_target": len(solutions), "expected_at_target": solution_count(TARGET, boundary),
         "distinct_references_matched": len(matched),
         "solutions": sorted(rows, key=lambda r: r["u0"]),
@@ -239,13 +241,13 @@ def main(args) -> None:
         "network-defcon-neumann": lambda: run_network("neumann"),
         "network-defcon-dirichlet": lambda: run_network("dirichlet"),
     }
-    chosen = args.only or list(runs)
-    records = {}
-    for name in chosen:
+    for name in args.only or list(runs):
         print(f"{name} ...", flush=True)
-        records[name] = cached(out / f"{name}.json", runs[name], force=args.force)
-        if "diagram" in records[name]:
-            plot(name, records[name], out / f"{name}.png")
+        record = cached(out / f"{name}.json", runs[name], force=args.force)
+        plot(name, record, out / f"{name}.png")
+    # the table holds every configuration that has a record, run now or before
+    records = {name: json.loads((out / f"{name}.json").read_text()) for name in runs
+               if (out / f"{name}.json").exists()}
     lines = [
         "# Multiple solutions: branch points, branch switching, deflated continuation", "",
         f"Command: `{COMMAND}`. One JSON per row; eps = {TARGET:g} is the target.", "",
@@ -256,8 +258,8 @@ def main(args) -> None:
     for name, r in records.items():
         l2re = f"{r['max_l2re']:.1e}" if r.get("max_l2re") is not None else "-"
         distance = r.get("min_pairwise_rms_distance")
-        lines.append(f"| {name} | {r['solutions_at_target']} / {r['expected_at_target']} | "
-                     f"{distance:.3f} | {l2re} | {r['wall_s']:.1f} | {r['corrector_iterations']} | "
-                     f"{r.get('branches', '-')} |")
+        distance = f"{distance:.3f}" if distance is not None else "-"
+        lines.append(f"| {name} | {r['solutions_at_target']} / {r['expected_at_target']} | {distance} | {l2re} | "
+                     f"{r['wall_s']:.1f} | {r['corrector_iterations']} | {r.get('branches', '-')} |")
     (out / "README.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
