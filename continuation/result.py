@@ -124,7 +124,8 @@ class Event:
     Attributes
     ----------
     kind
-        ``"fold"``.
+        ``"fold"``, or the ``kind`` of an event test (``"branch_point"``:
+        :class:`~continuation.BranchPointTest`).
     eps
         The refined location.
     index
