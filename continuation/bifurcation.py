@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 import torch
 from torch import Tensor
@@ -86,7 +86,7 @@ class BranchPointTest:
 
 
 def switch_branch(
-    residual: Union[ResidualMap, object],
+    residual: Union[ResidualMap, Callable[[Tensor, Tensor], Tensor]],
     result: TraceResult,
     event: Event,
     *,
@@ -180,7 +180,7 @@ def switch_branch(
 
 
 def branch_switching_diagram(
-    residual: Union[ResidualMap, object],
+    residual: Union[ResidualMap, Callable[[Tensor, Tensor], Tensor]],
     guesses: Sequence[Tensor],
     eps_path: Sequence[float],
     *,

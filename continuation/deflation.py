@@ -77,7 +77,7 @@ class DeflatedResidual(ResidualMap):
     def factor(self, theta: Tensor) -> Tensor:
         """``M(theta)`` (``1`` with no known solution), times the scale set by ``normalize``."""
         u = self.outputs(theta)
-        value = torch.full((), getattr(self, "scale", 1.0), dtype=theta.dtype, device=theta.device)
+        value = torch.full((), self.scale, dtype=theta.dtype, device=theta.device)
         for known in self.known_outputs:
             value = value * (self.distance(u, known) ** (-self.power) + self.shift)
         return value
