@@ -42,7 +42,10 @@ TARGET = 0.1
 FD_POINTS = 200
 REFERENCE_POINTS = 2000
 FD_OPTIONS = continuation.Options(tol=1e-9, rcond=1e-12, ds_max=0.02)
-NETWORK_OPTIONS = continuation.Options(tol=1e-6, rcond=1e-10, corrector_iterations=12, final_iterations=100)
+# tol 1e-6 ended branches at least-squares floors of the 1-20-20-1 network as eps fell (a floor is not a success):
+# the branches are followed to 1e-5 and the solutions at the target polished by POLISH LM iterations
+NETWORK_OPTIONS = continuation.Options(tol=1e-5, rcond=1e-10, corrector_iterations=12, final_iterations=100)
+POLISH = 200
 EPS_VALUES = [round(v, 10) for v in np.linspace(0.5, TARGET, 21)]
 
 
@@ -138,6 +141,12 @@ def reference_solutions(boundary: str) -> tuple[ChafeeInfanteFD, list[torch.Tens
                   for s in diagram.solutions_at(TARGET)]
 
 
+def polish(residual: continuation.ResidualMap, states: list[torch.Tensor], eps: float) -> list[torch.Tensor]:
+    """``POLISH`` Levenberg-Marquardt iterations on the undeflated residual at ``eps`` from each state."""
+    lm, eps_tensor = continuation.LevenbergMarquardt(), torch.tensor(eps, dtype=DT)
+    return [lm.correct(residual, theta, eps_tensor, iterations=POLISH, tol=1e-9).theta for theta in states]
+
+
 def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
     problem = ChafeeInfanteNetwork(boundary, model=MLP([1, 20, 20, 1]), n_points=100)
     theta0 = problem.model.init(seed=seed)
@@ -150,21 +159,24 @@ def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
         progress=lambda eps, live: print(f"  eps = {eps:.3f}: {live} branches, {time.perf_counter() - began:.0f} s",
                                          flush=True))
     fine, references = reference_solutions(boundary)
-    solutions = diagram.solutions_at(TARGET)
+    found = diagram.solutions_at(TARGET)
+    solutions = polish(problem.residual_map, found, TARGET)
     x = problem.test_points[:, 0]
     rows = []
-    for theta in solutions:
+    for theta, before in zip(solutions, found):
         u = problem.predict(theta, problem.test_points).detach()
         distances = [float(continuation.rms_distance(u, fine.interpolate(r, x))) for r in references]
         nearest = int(np.argmin(distances))
         rows.append({"u0": float(u[0]), "nearest_reference": nearest,
                      "l2re": problem.l2re_against(theta, fine, references[nearest]),
+                     "l2re_before_polish": problem.l2re_against(before, fine, references[nearest]),
                      "residual_norm": float(torch.linalg.vector_norm(
                          problem.residual_map(theta, torch.tensor(TARGET, dtype=DT))))})
     matched = sorted({r["nearest_reference"] for r in rows})
     return {
         "problem": f"chafee-infante {boundary}, network u = {'N(cos pi x)' if boundary == 'neumann' else 'x(1-x) N(x)'}",
-        "method": "deflated continuation (lm, natural continuation of branches)", "eps": TARGET,
+        "method": f"deflated continuation (lm, natural continuation of branches, tol {NETWORK_OPTIONS.tol:g}), "
+                  f"then {POLISH} LM iterations at the target", "eps": TARGET,
         "points": problem.points.shape[0], "weights": problem.model.num_weights, "seed": seed, "command": COMMAND,
         **_cost(diagram), "eps_values": list(diagram.eps_values),
         "solutions_at_target": len(solutions), "expected_at_target": solution_count(TARGET, boundary),
@@ -185,7 +197,7 @@ BRATU_PATH = [2.0, 2.5, 3.0, 3.3, 3.45, 3.3, 3.0, 2.5, 2.0]
 def run_bratu(seed: int = 0, lam: float = 2.0) -> dict[str, Any]:
     problem = BratuNetwork(n_points=100)
     theta0 = problem.model.init(seed=seed)
-    options = continuation.Options(tol=1e-6, rcond=1e-10, corrector_iterations=12, final_iterations=200)
+    options = NETWORK_OPTIONS
     began = time.perf_counter()
     # a direct deflated solve at lam = 2 from the initialisation finds the lower solution, then nothing: the
     # upper one lies beyond a wall of large residuals; near the fold the two are close, so the path goes there
@@ -195,16 +207,14 @@ def run_bratu(seed: int = 0, lam: float = 2.0) -> dict[str, Any]:
         progress=lambda eps, live: print(f"  lam = {eps:.3f}: {live} branches, {time.perf_counter() - began:.0f} s",
                                          flush=True))
     finals = [b.theta for b in diagram.branches if b.success and b.eps[-1] == lam]
-    lm = continuation.LevenbergMarquardt()
-    polished = [lm.correct(problem.residual_map, theta, torch.tensor(lam, dtype=DT), iterations=300,
-                           tol=1e-8).theta for theta in finals]  # the target: L2RE 1e-4 asks for more than tol
+    polished = polish(problem.residual_map, finals, lam)
     rows = [{"branch": problem.branch_of(t, lam), "l2re": problem.l2re(t, lam), "l2re_before_polish":
              problem.l2re(f, lam), "residual_norm": float(torch.linalg.vector_norm(
                  problem.residual_map(t, torch.tensor(lam, dtype=DT))))} for t, f in zip(polished, finals)]
     return {
         "problem": "P6 bratu, network u = x(1-x) N(x)",
-        "method": f"deflated continuation (lm) from one initialisation over lam = {BRATU_PATH}, then 300 LM "
-                  "iterations at lam = 2",
+        "method": f"deflated continuation (lm, tol {NETWORK_OPTIONS.tol:g}) from one initialisation over lam = "
+                  f"{BRATU_PATH}, then {POLISH} LM iterations at lam = 2",
         "eps": lam, "points": problem.points.shape[0], "weights": problem.model.num_weights, "seed": seed,
         "command": COMMAND, **_cost(diagram), "wall_s": time.perf_counter() - began,
         "solutions_at_target": len(finals), "expected_at_target": 2,
