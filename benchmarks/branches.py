@@ -40,7 +40,7 @@ COMMAND = "python -m benchmarks branches"
 DT = torch.float64
 TARGET = 0.1
 FD_POINTS = 200
-REFERENCE_POINTS = 2000
+REFERENCE_POINTS = 1000
 FD_OPTIONS = continuation.Options(tol=1e-9, rcond=1e-12, ds_max=0.02)
 # tol 1e-6 ended branches at least-squares floors of the 1-20-20-1 network as eps fell (a floor is not a success):
 # the branches are followed to 1e-5 and the solutions at the target polished by POLISH LM iterations
