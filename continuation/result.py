@@ -97,6 +97,10 @@ class StepRecord:
         (accepted without either: within ``residual_growth`` of the previous
         point, on a fixed schedule, or with no corrector iterations); ``""``
         for a rejected attempt.
+    delta, kappa, alpha
+        The ``"corrector"`` step control's measures of the step: relative
+        length of the first corrector step, contraction of the corrector,
+        angle between tangents (``None`` when not measured).
     """
 
     step: int
@@ -111,6 +115,9 @@ class StepRecord:
     tangent_eps: Optional[float] = None
     arclength: Optional[float] = None
     criterion: str = ""
+    delta: Optional[float] = None
+    kappa: Optional[float] = None
+    alpha: Optional[float] = None
 
     def to_dict(self) -> dict[str, Any]:
         """The row as a plain dict."""
