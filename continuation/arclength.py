@@ -199,7 +199,7 @@ class PseudoArclength:
             return Attempt(eps_new, eps_new - float(z[-1]), z_new[:-1], report, accepted, criterion, reason, record,
                            data={"tangent": new_tangent}, metrics=metrics or {})
         # beyond the range: not a point of the path; the trace lands on the boundary from it
-        beyond = StepRecord(len(state.steps) + 1, eps_new, eps_new - float(z[-1]), report.iterations,
+        beyond = StepRecord(len(state.steps), eps_new, eps_new - float(z[-1]), report.iterations,
                             report.residual_norm, False, f"beyond the range [{low:g}, {high:g}], landing on its "
                             f"boundary ({reason})", 0.0, **record)
         boundary = low if eps_new < low else high
