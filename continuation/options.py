@@ -86,18 +86,18 @@ class Options:
         the corrector's iterations (or the rise of ``||H||`` at a point that
         did not converge), capped by the Lipschitz rule. ``"corrector"``:
         from the corrector's behaviour on the step, as in Allgower and Georg
-        (ch. 6) and Deuflhard: ``delta``, the relative distance of the first
-        corrector step (prediction -> first iterate), ``kappa``, the
-        contraction of the second step against the first, and (arclength)
-        ``alpha``, the angle between consecutive tangents. A step whose
-        ``delta``, ``kappa`` or ``alpha`` exceeds its maximum is rejected; the
+        (ch. 6) and Deuflhard: ``delta``, the relative distance from the
+        prediction to the corrected point, ``kappa``, the contraction of the
+        second corrector step against the first, and (arclength) ``alpha``,
+        the angle between consecutive tangents. A step whose ``delta`` or
+        ``alpha`` exceeds its maximum is rejected, and so is one whose
+        ``kappa`` does while the corrector is still on its way; the
         next one is ``ds * min(sqrt(delta_nominal / delta), sqrt(kappa_nominal /
         kappa), alpha_nominal / alpha)`` within ``[1/4, growth_max]``, capped by
         the Lipschitz rule. Distances are measured on the residual map's
         ``outputs`` (the function) when it has them, else on the state.
     delta_nominal, delta_max
-        Nominal and largest relative length of the first corrector step
-        (``"corrector"`` control).
+        Nominal and largest relative correction (``"corrector"`` control).
     kappa_nominal, kappa_max
         Nominal and largest contraction of the corrector (``"corrector"`` control).
     alpha_nominal, alpha_max

@@ -111,8 +111,8 @@ def judge(
 
     A point with a non-finite residual or a degenerate Jacobian is rejected;
     so is, on an adaptive path, a step whose ``metrics`` (``delta``,
-    ``kappa``, ``alpha`` of the ``"corrector"`` step control) exceed their
-    maxima. Otherwise the point is ``"converged"`` if ``||H|| <= tol``,
+    ``alpha`` of the ``"corrector"`` step control, and ``kappa`` when the
+    corrector was cut by its budget) exceed their maxima. Otherwise the point is ``"converged"`` if ``||H|| <= tol``,
     ``"floor"`` if the corrector found it stationary at a least-squares
     floor, and ``"unconverged"`` else. A converged point is accepted; so is
     any point on a fixed schedule (``adaptive=False``: there is no smaller
@@ -133,7 +133,8 @@ def judge(
     if adaptive and metrics:
         for name, value in metrics.items():
             largest = getattr(options, f"{name}_max")
-            if value > largest:
+            # a slow contraction matters while the corrector is still on its way (cut by its budget)
+            if value > largest and (name != "kappa" or report.stop is Stop.BUDGET):
                 return False, "", f"{report.message}; {name} = {value:.3g} above {name}_max = {largest:g}"
     if report.residual_norm <= options.tol:
         return True, "converged", report.message

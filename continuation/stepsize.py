@@ -135,10 +135,13 @@ def corrector_metrics(
 ) -> tuple[float, float]:
     """``(delta, kappa)`` of a corrected step.
 
-    ``delta = d(x_1, x_0)``, the relative distance from the prediction
-    ``x_0`` to the first corrected iterate (an estimate of the predictor's
-    error), and ``kappa = d(x_2, x_1) / d(x_1, x_0)``, the contraction of the
-    corrector (0 when it needed at most one step).
+    ``delta = d(x, x_0)``, the relative distance from the prediction ``x_0``
+    to the corrected point ``x``: the predictor's error. (Classical step
+    control takes the first Newton step for it, which is the whole
+    correction when Newton contracts fast; a damped Gauss-Newton's first
+    step is shortened by its damping, the whole correction is not.)
+    ``kappa = d(x_2, x_1) / d(x_1, x_0)``, the contraction of the first two
+    corrector steps (0 when it needed at most one step).
 
     Examples
     --------
@@ -149,15 +152,16 @@ def corrector_metrics(
     ...                          iterates=(torch.tensor([1.1]), torch.tensor([1.11])))
     >>> delta, kappa = corrector_metrics(lambda a, b: float(abs(a - b).sum()), x0, report)
     >>> round(delta, 6), round(kappa, 6)
-    (0.1, 0.1)
+    (0.11, 0.1)
     """
     iterates = report.iterates
     if not iterates:
         return 0.0, 0.0
-    delta = distance(iterates[0], predicted)
-    if len(iterates) < 2 or delta == 0:
+    delta = distance(report.theta, predicted)
+    first = distance(iterates[0], predicted)
+    if len(iterates) < 2 or first == 0:
         return delta, 0.0
-    return delta, distance(iterates[1], iterates[0]) / delta
+    return delta, distance(iterates[1], iterates[0]) / first
 
 
 def corrector_factor(options: Options, delta: float, kappa: float, alpha: Optional[float] = None) -> float:
