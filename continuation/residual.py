@@ -27,7 +27,7 @@ from typing import Callable, Sequence
 
 import torch
 from torch import Tensor
-from torch.func import jacfwd, jacrev, vmap
+from torch.func import jacfwd, jacrev, jvp, vjp, vmap
 
 __all__ = [
     "ResidualMap",
@@ -76,6 +76,20 @@ class ResidualMap:
         Subclasses may compute both in one pass.
         """
         return self(theta, eps), self.jacobian(theta, eps)
+
+    def products(
+        self, theta: Tensor, eps: Tensor
+    ) -> tuple[Tensor, Callable[[Tensor], Tensor], Callable[[Tensor], Tensor]]:
+        """The value and the Jacobian as products, ``(H, v -> J v, w -> J^T w)``, without forming ``J``.
+
+        From :func:`torch.func.jvp` and :func:`torch.func.vjp` (the reverse
+        pass is recorded once and reused for every ``J^T w``).
+        """
+        def value(t: Tensor) -> Tensor:
+            return self(t, eps)
+
+        residual, pullback = vjp(value, theta)
+        return (residual, lambda v: jvp(value, (theta,), (v,))[1], lambda w: pullback(w)[0])
 
 
 class FunctionResidual(ResidualMap):
