@@ -267,13 +267,14 @@ class MatrixFreeLeastSquares:
         self.normal = lambda v: vjp(jvp(v))
         self.gradient = vjp(residual)
         self.preconditioner = NystromPreconditioner(self.normal, size, rank, like=self.gradient)
-        self.size, self.tol, self.maxiter = size, tol, maxiter
+        self.size, self.rows, self.tol, self.maxiter = size, residual.numel(), tol, maxiter
         self.iterations, self.relative_residual = 0, 0.0
 
     @property
     def scale(self) -> float:
-        """The mean eigenvalue of ``J^T J`` (estimated from the sketch): the natural unit of ``mu``."""
-        return self.preconditioner.trace / self.size
+        """``trace(J^T J) / min(M, P)`` (the trace estimated from the sketch): the mean eigenvalue of the
+        smaller Gram matrix, the natural unit of ``mu``, as in :class:`DampedLeastSquares`."""
+        return self.preconditioner.trace / min(self.size, self.rows)
 
     @property
     def jacobian_norm(self) -> float:

@@ -70,8 +70,9 @@ def test_matrix_free_damped_step_matches_the_dense_one(m, p, seed, mu, rank):
     r = torch.from_numpy(rng.standard_normal(m))
     free = MatrixFreeLeastSquares(lambda v: J @ v, lambda w: J.T @ w, r, p, rank=rank, tol=1e-13, maxiter=200)
     dense = DampedLeastSquares(J, r)
-    scale = float(torch.diagonal(J.T @ J).mean())
-    assert free.scale == pytest.approx(scale, rel=1e-8) or rank < p  # the trace is exact once the sketch spans
+    scale = float(torch.trace(J.T @ J)) / min(m, p)
+    assert free.scale == pytest.approx(dense.scale, rel=1e-8) or rank < p  # exact once the sketch spans
+    assert dense.scale == pytest.approx(scale, rel=1e-12)
     expected = dense.step(mu)
     got = free.step(mu)
     torch.testing.assert_close(got, expected, rtol=1e-7, atol=1e-9 * float(expected.norm()) + 1e-14)
