@@ -89,7 +89,7 @@ class DampedLeastSquares:
             self.gram, self.rhs = jacobian @ jacobian.T, residual
         else:
             self.gram, self.rhs = jacobian.T @ jacobian, jacobian.T @ residual
-        self.identity = torch.eye(self.gram.shape[0], dtype=jacobian.dtype)
+        self.identity = torch.eye(self.gram.shape[0], dtype=jacobian.dtype, device=jacobian.device)
 
     @property
     def scale(self) -> float:
@@ -100,7 +100,7 @@ class DampedLeastSquares:
         """The damped Gauss-Newton step ``d(mu)``; NaN where ``K + mu I`` is not positive definite."""
         factor, info = torch.linalg.cholesky_ex(self.gram + mu * self.identity)
         if int(info) != 0:
-            return torch.full((self.jacobian.shape[1],), math.nan, dtype=self.jacobian.dtype)
+            return torch.full((self.jacobian.shape[1],), math.nan, dtype=self.jacobian.dtype, device=self.jacobian.device)
         solution = torch.cholesky_solve(self.rhs[:, None], factor)[:, 0]
         return -(self.jacobian.T @ solution) if self.kernel_form else -solution
 
