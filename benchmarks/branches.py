@@ -271,5 +271,15 @@ def main(args) -> None:
         distance = f"{distance:.3f}" if distance is not None else "-"
         lines.append(f"| {name} | {r['solutions_at_target']} / {r['expected_at_target']} | {distance} | {l2re} | "
                      f"{r['wall_s']:.1f} | {r['corrector_iterations']} | {r.get('branches', '-')} |")
+    lines += ["", "Branch points of u = 0 found by `BranchPointTest` (200 grid values), against the discrete values "
+              "h / (2 sin(k pi h / 2)) and the exact 1 / (k pi) (the difference of the last two is the grid's error):",
+              "", "| configuration | k | found | discrete | relative error to discrete | exact | grid's relative error |",
+              "|---|---|---|---|---|---|---|"]
+    for name, r in records.items():
+        for k, (found, discrete, exact, error, grid) in enumerate(zip(
+                sorted(r.get("branch_points_found", []), reverse=True), r.get("branch_points_discrete", []),
+                r.get("branch_points_exact", []), r.get("branch_points_relative_error_to_discrete", []),
+                r.get("grid_relative_error", [])), start=1):
+            lines.append(f"| {name} | {k} | {found:.10f} | {discrete:.10f} | {error:.1e} | {exact:.10f} | {grid:.1e} |")
     (out / "README.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
