@@ -190,7 +190,7 @@ def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
     }
 
 
-BRATU_PATH = [2.0, 2.5, 3.0, 3.3, 3.45, 3.3, 3.0, 2.5, 2.0]
+BRATU_PATH = [2.0, 2.5, 3.0, 3.3, 3.45, 3.5, 3.45, 3.3, 3.0, 2.5, 2.0]
 """Up towards the fold, where the two solutions are close, and back: deflated continuation over this path."""
 
 
@@ -203,7 +203,7 @@ def run_bratu(seed: int = 0, lam: float = 2.0) -> dict[str, Any]:
     # upper one lies beyond a wall of large residuals; near the fold the two are close, so the path goes there
     diagram = continuation.deflated_continuation(
         problem.residual_map, [theta0], BRATU_PATH, outputs=problem.outputs, options=options,
-        search_iterations=100, perturbation=0.1, seed=seed,
+        search_iterations=100, perturbation=0.1, perturbations=3, seed=seed,
         progress=lambda eps, live: print(f"  lam = {eps:.3f}: {live} branches, {time.perf_counter() - began:.0f} s",
                                          flush=True))
     finals = [b.theta for b in diagram.branches if b.success and b.eps[-1] == lam]
