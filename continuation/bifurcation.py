@@ -31,8 +31,8 @@ import torch
 from torch import Tensor
 
 from .arclength import BorderedResidual
-from .correctors import CORRECTORS, Corrector, corrector_from_options
-from .defcon import BifurcationDiagram, find_solutions
+from .correctors import Corrector
+from .defcon import BifurcationDiagram, find_solutions, resolve_corrector
 from .options import Options
 from .residual import ResidualMap, as_residual_map
 from .result import Event, TraceResult
@@ -152,10 +152,7 @@ def switch_branch(
         raise ValueError(f"direction must be 1 or -1, got {direction!r}")
     if isinstance(step, bool) or not isinstance(step, (int, float)) or not (math.isfinite(step) and step > 0):
         raise ValueError(f"step must be a positive finite number, got {step!r}")
-    if isinstance(corrector, str):
-        if corrector not in CORRECTORS:
-            raise ValueError(f"corrector must be one of {sorted(CORRECTORS)} or an object, got {corrector!r}")
-        corrector = corrector_from_options(corrector, options)
+    corrector = resolve_corrector(corrector, options)
     if not 0 <= event.index < len(result.eps) - 1:
         raise ValueError(f"event.index = {event.index} does not lie between two points of result")
     problem = as_residual_map(residual)

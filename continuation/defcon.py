@@ -131,7 +131,8 @@ def _check_count(name: str, value: object, minimum: int) -> None:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
-def _corrector(corrector: Union[str, Corrector], options: Options) -> Corrector:
+def resolve_corrector(corrector: Union[str, Corrector], options: Options) -> Corrector:
+    """The corrector named ``corrector`` built from ``options``, or ``corrector`` itself (checked)."""
     if isinstance(corrector, str):
         if corrector not in CORRECTORS:
             raise ValueError(f"corrector must be one of {sorted(CORRECTORS)} or an object, got {corrector!r}")
@@ -215,7 +216,7 @@ def find_solutions(
     options = options if options is not None else Options()
     if not isinstance(options, Options):
         raise TypeError(f"options must be a continuation.Options or None, got {type(options).__name__}")
-    solver = _corrector(corrector, options)
+    solver = resolve_corrector(corrector, options)
     problem = as_residual_map(residual)
     guesses, known = _check_states("guesses", guesses), _check_states("known", known)
     iterations = options.initial_iterations if iterations is None else iterations
