@@ -260,7 +260,7 @@ def main(args) -> None:
                if (out / f"{name}.json").exists()}
     lines = [
         "# Multiple solutions: branch points, branch switching, deflated continuation", "",
-        f"Command: `{COMMAND}`. One JSON per row; eps = {TARGET:g} is the target.", "",
+        f"Command: `{COMMAND}`. One JSON per row; the target is eps = {TARGET:g} (lam = 2 for Bratu).", "",
         "| configuration | solutions found / expected | min distance between two | max L2RE | wall s | "
         "corrector iterations | branches |",
         "|---|---|---|---|---|---|---|",
