@@ -155,7 +155,7 @@ def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
     began = time.perf_counter()
     diagram = continuation.deflated_continuation(
         problem.residual_map, guesses, EPS_VALUES, outputs=problem.outputs, options=NETWORK_OPTIONS,
-        search_iterations=100, perturbation=0.1, seed=seed,
+        search_iterations=100, perturbation=0.1, perturbations=2, seed=seed,
         progress=lambda eps, live: print(f"  eps = {eps:.3f}: {live} branches, {time.perf_counter() - began:.0f} s",
                                          flush=True))
     fine, references = reference_solutions(boundary)
