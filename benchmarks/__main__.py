@@ -6,12 +6,16 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="trace P1 from eps = 0.5 to 0.01 (make demo)")
+    demo = commands.add_parser("demo", help="trace P1 from eps = 0.5 to 0.01 (make demo)")
+    demo.add_argument("--out", default=None,
+                      help="output folder (default demo-output/ in the working directory, ignored by git; "
+                      "the reference run is in benchmarks/results/demo)")
     foundation = commands.add_parser(
         "foundation",
         help="P1 at eps = 0.01: homotopy against direct Adam+L-BFGS and direct LM; Jacobian timing",
@@ -73,9 +77,9 @@ def main(argv=None) -> None:
     step_cost.add_argument("--out", default=None, help="output folder (default benchmarks/results/step-cost)")
     args = parser.parse_args(argv)
     if args.command == "demo":
-        from .demo import main as demo
+        from .demo import DEFAULT_OUT, main as demo
 
-        demo()
+        demo(Path(args.out) if args.out else DEFAULT_OUT)
     elif args.command == "run":
         from .run import run
 
