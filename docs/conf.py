@@ -1,4 +1,4 @@
-"""Sphinx configuration: autodoc + numpydoc, warnings are errors (make docs uses -W)."""
+"""Sphinx configuration: autodoc + numpydoc, MathJax, the furo theme; warnings are errors (make docs uses -W)."""
 
 import os
 import sys
@@ -22,5 +22,10 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_validation_checks = set()
-html_theme = "alabaster"
+# $...$ and $$...$$ in the markdown pages are math, rendered by MathJax
+myst_enable_extensions = ["dollarmath", "amsmath"]
+html_theme = "furo"
+html_title = "homotopy-continuation-nn"
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 nitpicky = False

@@ -56,7 +56,7 @@ def main(tiny: bool = False) -> dict:
     ends = sampling.box_boundary([0.0], [1.0], 2)
     residual = continuation.StackedResidual([
         continuation.PointwiseResidual(interior, points),
-        boundary.dirichlet(u, 0.0, ends, weight=10.0),  # u(0) = u(1) = 0, weighted up (see the guide)
+        boundary.dirichlet(u, 0.0, ends),  # u(0) = u(1) = 0, weight 1 (see the guide on boundary weights)
     ])
 
     # 4. Follow the path from the easy problem to the target.

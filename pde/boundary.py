@@ -10,12 +10,12 @@ the interior block (:class:`continuation.StackedResidual`) and weighted by
     + \frac{w^2}{N_b} \sum_{j=1}^{N_b} b(x_j)^2 .
 
 Each block is divided by the square root of its point count, so a block's
-weight does not change with the number of points; ``w`` trades the interior
-equation against the boundary data. With ``w = 1`` the two mean squares
-count alike; raise ``w`` (10 to 100) when the boundary values decide the
-solution (a boundary layer, whose interior equation is satisfied by a
-whole family of functions) and the trace ends with a small residual but a
-large error.
+weight does not change with the number of points; ``w = 1`` (the default)
+counts the two mean squares alike. The weight changes the answer only where
+a residual floor remains (then it shares the leftover misfit between the
+equation and the data); a large ``w`` also makes the least-squares problem
+worse conditioned. Start at ``w = 1``: on the boundary-layer example of the
+guide ``w = 1, 10, 100`` gave relative errors 2.0e-5, 8.3e-4 and 3.4e-3.
 
 A *hard* constraint builds the boundary values into the network,
 ``u(x) = g(x) + d(x) N(x)`` with ``d = 0`` on the boundary
