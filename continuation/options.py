@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Optional
 
@@ -20,7 +21,14 @@ class Options:
     Parameters
     ----------
     tol
-        The corrector has converged when ``||H|| <= tol``.
+        The corrector has converged when ``||H|| <= tol``. A trace reports
+        success only if its last point meets it.
+    gtol, ftol
+        The least-squares floor test, as in MINPACK and
+        :func:`scipy.optimize.least_squares`: a corrector is stationary when
+        ``||J^T H|| <= gtol ||J||_F ||H||`` and its last step lowered ``||H||``
+        by a relative amount of at most ``ftol``. A point there is labelled
+        ``"floor"``: the model cannot make the residual smaller nearby.
     corrector_iterations
         Corrector budget at each intermediate step of the path.
     initial_iterations
@@ -56,8 +64,9 @@ class Options:
     rcond
         Relative cut-off of the truncated SVD in the pseudo-inverses.
     lm_mu
-        Initial Levenberg-Marquardt damping, relative to the largest
-        eigenvalue of ``J^T J``.
+        Initial Levenberg-Marquardt damping, relative to the mean eigenvalue
+        of the Gram matrix (``trace(J^T J) / n``, see
+        :class:`~continuation.DampedLeastSquares`).
     lm_mu_min, lm_mu_max
         Bounds on the relative damping; reaching ``lm_mu_max`` ends the
         corrector (no step lowers the loss).
@@ -82,6 +91,8 @@ class Options:
     """
 
     tol: float = 1e-5
+    gtol: float = 1e-8
+    ftol: float = 1e-8
     corrector_iterations: int = 8
     initial_iterations: int = 200
     final_iterations: int = 60
@@ -103,8 +114,14 @@ class Options:
     fold_tol: float = 1e-10
 
     def __post_init__(self) -> None:
+        for item in dataclasses.fields(self):  # numpy scalars become Python numbers
+            value = getattr(self, item.name)
+            if isinstance(value, numbers.Integral) and type(value) not in (int, bool):
+                object.__setattr__(self, item.name, int(value))
+            elif isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) and type(value) is not float:
+                object.__setattr__(self, item.name, float(value))
         positive = [
-            "tol", "ds_min", "ds_max", "lipschitz_c", "rcond", "lm_mu",
+            "tol", "gtol", "ftol", "ds_min", "ds_max", "lipschitz_c", "rcond", "lm_mu",
             "lm_mu_min", "lm_mu_max", "learning_rate", "fold_tol",
         ]
         for name in positive:
@@ -130,6 +147,11 @@ class Options:
             )
         if self.rcond >= 1:
             raise ValueError(f"options.rcond must be below 1, got {self.rcond!r}")
+        if not self.lm_mu_min <= self.lm_mu <= self.lm_mu_max:
+            raise ValueError(
+                f"options.lm_mu must lie in [lm_mu_min, lm_mu_max] = [{self.lm_mu_min!r}, {self.lm_mu_max!r}], "
+                f"got {self.lm_mu!r}"
+            )
 
     def replace(self, **changes) -> "Options":
         """A copy with some fields changed (validated again)."""
