@@ -52,7 +52,7 @@ def main(tiny: bool = False) -> dict:
     for start, stop in zip(schedule, schedule[1:]):
         residual = continuation.StackedResidual([
             continuation.PointwiseResidual(interior, points),
-            boundary.dirichlet(u, 0.0, ends, weight=10.0),
+            boundary.dirichlet(u, 0.0, ends),
         ])
         result = continuation.trace(residual, theta, [start, stop], options=options)
         theta = result.theta
@@ -70,7 +70,7 @@ def main(tiny: bool = False) -> dict:
         error = float(torch.linalg.norm(model.apply(theta, test)[:, 0] - exact(test, eps))
                       / torch.linalg.norm(exact(test, eps)))
     print(f"relative L2 error at eps = {eps:g} with {points.shape[0]} points: {error:.2e}")
-    return {"eps": eps, "l2re": error, "points": points.shape[0], "status": result.status.value,
+    return {"eps": result.eps[-1], "l2re": error, "points": points.shape[0], "status": result.status.value,
             "last_added_in_layer": in_layer}
 
 

@@ -52,7 +52,7 @@ def main(tiny: bool = False) -> dict:
         u_xx = calculus.laplacian(lambda y: u(theta, y))(x)
         return -eps * u_xx + u(theta, x) - 1.0
 
-    points = sampling.grid([0.0], [1.0], 60 if tiny else 200, interior=True)
+    points = sampling.grid([0.0], [1.0], 40 if tiny else 200, interior=True)
     ends = sampling.box_boundary([0.0], [1.0], 2)
     residual = continuation.StackedResidual([
         continuation.PointwiseResidual(interior, points),
