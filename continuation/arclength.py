@@ -283,24 +283,26 @@ def _locate_fold(setup: Setup, state: TraceState, z: Tensor, tangent: Tensor, ds
     try:
         lo, hi, f_lo = 0.0, ds, float(tangent[-1])
         point, f_hi = point_and_slope(hi)
-        side = 0
+        true_lo, true_hi, side = f_lo, f_hi, 0
         for _ in range(60):
             sigma = hi - f_hi * (hi - lo) / (f_hi - f_lo)
             if not lo < sigma < hi:
                 sigma = (lo + hi) / 2
-            previous_eps = float(point[-1])
             point, value = point_and_slope(sigma)
             if value * f_lo > 0:
-                lo, f_lo = sigma, value
+                lo, f_lo, true_lo = sigma, value, value
                 if side == -1:
                     f_hi /= 2
                 side = -1
             else:
-                hi, f_hi = sigma, value
+                hi, f_hi, true_hi = sigma, value, value
                 if side == 1:
                     f_lo /= 2
                 side = 1
-            if abs(float(point[-1]) - previous_eps) < options.fold_tol or (hi - lo) < 1e-14:
+            # eps is extremal at the fold, eps(sigma) ~ eps_fold - |f'| (sigma - sigma_fold)^2 / 2 with f the
+            # tangent's eps component (d eps / d sigma): the error of this point is about f^2 / (2 |f'|)
+            curvature = abs(true_hi - true_lo) / (hi - lo)
+            if value == 0 or (curvature > 0 and value**2 / (2 * curvature) < options.fold_tol) or hi - lo < 1e-15:
                 break
         return Event("fold", float(point[-1]), index, point[:-1])
     except Exception as exc:
