@@ -92,6 +92,9 @@ class CorrectorResult:
     step_norms
         The Euclidean lengths of the accepted corrector steps, in order
         (the first is the predictor's error estimate of classical step control).
+    iterates
+        The first (at most two) corrected iterates after the starting point:
+        what the step control measures its ``delta`` and ``kappa`` on.
     """
 
     theta: Tensor
@@ -102,6 +105,7 @@ class CorrectorResult:
     state: Any = None
     stop: Stop = Stop.BUDGET
     step_norms: tuple[float, ...] = field(default_factory=tuple)
+    iterates: tuple[Tensor, ...] = field(default_factory=tuple)
 
 
 @runtime_checkable
@@ -234,12 +238,14 @@ class IterativeCorrector:
         state = self.begin(problem, theta, eps, state)
         residual: Optional[Tensor] = problem(theta, eps)
         steps: list[float] = []
+        iterates: list[Tensor] = []
         decrease: Optional[float] = None  # relative decrease of ||H|| by the last step
         used = 0
 
         def result(stop: Stop, norm: float, theta: Tensor = theta) -> CorrectorResult:
             converged = stop is Stop.CONVERGED
-            return CorrectorResult(theta, used, norm, converged, stop.value, self.finish(state), stop, tuple(steps))
+            return CorrectorResult(theta, used, norm, converged, stop.value, self.finish(state), stop, tuple(steps),
+                                   tuple(iterates))
 
         while True:
             if residual is None:
@@ -262,6 +268,8 @@ class IterativeCorrector:
             if outcome.stalled:
                 return result(Stop.STATIONARY if stationary else Stop.STALLED, norm, theta)
             steps.append(float(torch.linalg.vector_norm(outcome.theta - theta)))
+            if len(iterates) < 2:
+                iterates.append(outcome.theta)
             theta, residual = outcome.theta, outcome.residual
             if residual is not None:
                 new_norm = _norm(residual)

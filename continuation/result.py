@@ -97,6 +97,10 @@ class StepRecord:
         (accepted without either: within ``residual_growth`` of the previous
         point, on a fixed schedule, or with no corrector iterations); ``""``
         for a rejected attempt.
+    delta, kappa, alpha
+        The ``"corrector"`` step control's measures of the step: relative
+        length of the first corrector step, contraction of the corrector,
+        angle between tangents (``None`` when not measured).
     """
 
     step: int
@@ -111,6 +115,9 @@ class StepRecord:
     tangent_eps: Optional[float] = None
     arclength: Optional[float] = None
     criterion: str = ""
+    delta: Optional[float] = None
+    kappa: Optional[float] = None
+    alpha: Optional[float] = None
 
     def to_dict(self) -> dict[str, Any]:
         """The row as a plain dict."""
@@ -271,7 +278,8 @@ class TraceResult:
         })
 
     def save(self, path: Union[str, os.PathLike]) -> None:
-        """Write the result, its resume state included, to ``path`` (atomically, with :func:`torch.save`).
+        """Write the result, its resume state included, to ``path`` (atomically, with :func:`torch.save`;
+        missing parent folders are made).
 
         Diagnostics are kept as numbers, strings, tensors, lists and dicts
         (a dataclass becomes a dict; anything else its ``repr``), so that
@@ -288,23 +296,10 @@ class TraceResult:
         (<Status.SUCCESS: 'success'>, True)
         """
         path = Path(path)
-        data = {
-            "format": _FORMAT,
-            "eps": list(self.eps),
-            "thetas": self.thetas.detach().clone(),
-            "steps": [s.to_dict() for s in self.steps],
-            "status": self.status.value,
-            "message": self.message,
-            "events": [e.to_dict() for e in self.events],
-            "jacobian_evaluations": self.jacobian_evaluations,
-            "wall_time": self.wall_time,
-            "diagnostics": self.diagnostics,
-            "corrector_state": self.corrector_state,
-            "state": None if self.state is None else self.state.to_dict(),
-        }
+        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.name + ".partial")
         try:
-            torch.save(_plain(data), partial)
+            torch.save(self.to_dict(), partial)
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
@@ -318,21 +313,43 @@ class TraceResult:
         ValueError
             If the file is missing, damaged or not a saved trace; the message names it.
         """
-        from .state import TraceState
-
         path = Path(path)
         try:
-            data = torch.load(path, weights_only=True)
-            if not isinstance(data, dict) or data.get("format") != _FORMAT:
-                raise ValueError("not a saved TraceResult")
-            state = None if data["state"] is None else TraceState.from_dict(data["state"])
-            return cls(
-                list(data["eps"]), data["thetas"], [StepRecord(**s) for s in data["steps"]], Status(data["status"]),
-                data["message"], [Event.from_dict(e) for e in data["events"]], data["jacobian_evaluations"],
-                data["wall_time"], data["diagnostics"], data["corrector_state"], state,
-            )
+            return cls.from_dict(torch.load(path, weights_only=True))
         except Exception as exc:
             raise ValueError(f"cannot load a trace result from {str(path)!r}: {type(exc).__name__}: {exc}") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as plain data (numbers, strings, tensors, lists, dicts), for :func:`torch.save`;
+        diagnostics are kept as described in :meth:`save`."""
+        return _plain({
+            "format": _FORMAT,
+            "eps": list(self.eps),
+            "thetas": self.thetas.detach().clone(),
+            "steps": [s.to_dict() for s in self.steps],
+            "status": self.status.value,
+            "message": self.message,
+            "events": [e.to_dict() for e in self.events],
+            "jacobian_evaluations": self.jacobian_evaluations,
+            "wall_time": self.wall_time,
+            "diagnostics": self.diagnostics,
+            "corrector_state": self.corrector_state,
+            "state": None if self.state is None else self.state.to_dict(),
+        })
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TraceResult":
+        """The result written by :meth:`to_dict`."""
+        from .state import TraceState
+
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+            raise ValueError(f"not a saved TraceResult (format {_FORMAT!r})")
+        state = None if data["state"] is None else TraceState.from_dict(data["state"])
+        return cls(
+            list(data["eps"]), data["thetas"], [StepRecord(**s) for s in data["steps"]], Status(data["status"]),
+            data["message"], [Event.from_dict(e) for e in data["events"]], data["jacobian_evaluations"],
+            data["wall_time"], data["diagnostics"], data["corrector_state"], state,
+        )
 
     def __repr__(self) -> str:
         span = f"{self.eps[0]:.6g} -> {self.eps[-1]:.6g}" if self.eps else "none"

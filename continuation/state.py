@@ -59,6 +59,9 @@ class TraceState:
         The status value of the goal, once the trace reached its end (``""`` before).
     jacobian_evaluations, wall_time
         Totals so far, over every piece of the trace.
+    pieces
+        The number of :func:`~continuation.trace` calls that built this state
+        (1, plus one for each resume).
     """
 
     method: str
@@ -81,6 +84,7 @@ class TraceState:
     finished: str = ""
     jacobian_evaluations: int = 0
     wall_time: float = 0.0
+    pieces: int = 0
 
     @property
     def started(self) -> bool:
