@@ -44,8 +44,8 @@ def main(tiny: bool = False) -> dict:
         field = lambda y: u(theta, y)  # noqa: E731
         return -eps * calculus.laplacian(field)(x) + calculus.partial(field, 0)(x) - 1.0
 
-    points = sampling.grid([0.0], [1.0], 40, interior=True)
-    candidates = sampling.box([0.0], [1.0], 2048, method="sobol", seed=1)
+    points = sampling.grid([0.0], [1.0], 30 if tiny else 40, interior=True)
+    candidates = sampling.box([0.0], [1.0], 512 if tiny else 2048, method="sobol", seed=1)
     ends = sampling.box_boundary([0.0], [1.0], 2)
     theta = model.init(seed=0)
     options = continuation.Options(initial_iterations=200)

@@ -34,7 +34,7 @@ def test_own_pinn_from_a_torch_module(one_thread):
 def test_boundary_layer_with_residual_based_points(one_thread):
     out = run("boundary_layer")
     assert out["status"] in REACHED and out["eps"] == 0.1
-    assert out["points"] == 40 + 2 * 20 and out["l2re"] < 1e-3
+    assert out["points"] == 30 + 2 * 20 and out["l2re"] < 1e-3
 
 
 def test_fold_with_arclength(one_thread):
