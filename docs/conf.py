@@ -24,8 +24,7 @@ numpydoc_show_class_members = False
 numpydoc_validation_checks = set()
 # $...$ and $$...$$ in the markdown pages are math, rendered by MathJax
 myst_enable_extensions = ["dollarmath", "amsmath"]
+# furo wraps every table in a container that scrolls sideways, so wide tables are not cut
 html_theme = "furo"
 html_title = "homotopy-continuation-nn"
-html_static_path = ["_static"]
-html_css_files = ["custom.css"]
 nitpicky = False
