@@ -99,8 +99,10 @@ class StepRecord:
         for a rejected attempt.
     delta, kappa, alpha
         The ``"corrector"`` step control's measures of the step: relative
-        length of the first corrector step, contraction of the corrector,
-        angle between tangents (``None`` when not measured).
+        correction, contraction of the corrector, angle between tangents
+        (``None`` when not measured).
+    linear_iterations
+        Conjugate-gradient iterations of a matrix-free corrector on this attempt.
     """
 
     step: int
@@ -118,6 +120,7 @@ class StepRecord:
     delta: Optional[float] = None
     kappa: Optional[float] = None
     alpha: Optional[float] = None
+    linear_iterations: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The row as a plain dict."""

@@ -47,6 +47,9 @@ class CountingResidual(ResidualMap):
         self.jacobians += 1
         return self.problem.linearize(theta, eps)
 
+    def products(self, theta: Tensor, eps: Tensor):
+        return self.problem.products(theta, eps)
+
 
 @dataclass
 class Setup:
@@ -229,7 +232,7 @@ def _named(choice, argument: str, registry: dict, method_name: str, options: Opt
         if choice not in registry:
             raise ValueError(f"{argument} must be one of {sorted(registry)} or an object, got {choice!r}")
         if argument == "predictor":
-            return EulerPredictor(options.rcond) if choice == "euler" else registry[choice]()
+            return EulerPredictor.from_options(options) if choice == "euler" else registry[choice]()
         return corrector_from_options(choice, options)
     if not callable(getattr(choice, method_name, None)):
         raise TypeError(

@@ -195,6 +195,7 @@ def run(setup: Setup, method: Method, *, progress: bool = False) -> TraceResult:
                 len(state.steps), attempt.eps, attempt.deps, attempt.report.iterations if attempt.report else 0,
                 attempt.report.residual_norm if attempt.report else math.nan, attempt.accepted, attempt.reason,
                 time.perf_counter() - start, criterion=attempt.criterion, **attempt.record, **attempt.metrics,
+                linear_iterations=attempt.report.linear_iterations if attempt.report else 0,
             )
             state.steps.append(record)
             logger.debug("step %d: eps = %g, ||H|| = %.3e, %s (%s)", record.step, record.eps, record.residual_norm,
