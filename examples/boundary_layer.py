@@ -5,12 +5,16 @@ Convection-diffusion with a layer of width eps at x = 1,
     -eps u'' + u' = 1 on (0, 1),   u(0) = u(1) = 0,
 
 exact solution u = x - (exp((x - 1) / eps) - exp(-1 / eps)) / (1 - exp(-1 / eps)).
-Uniform points resolve the layer badly once eps is small. The trace runs in
-stages along a geometric schedule of eps; after each stage the residual is
-evaluated on many candidate points (Sobol) and the points where it is
-largest join the collocation set, so points gather in the layer as it
-sharpens. Each stage resumes from the last weights, corrected first on the
-new point set.
+The trace runs in stages along a geometric schedule of eps; after each stage
+the residual is evaluated on many candidate points (Sobol) and the points
+where it is largest join the collocation set, so points gather where the
+network is worst, mostly in the layer. Each stage resumes from the last
+weights, corrected first on the new point set.
+
+This shows the mechanism, not a gain on this problem: at the full budget
+(eps = 0.01) 40 uniform points plus 160 chosen ones gave a relative L2 error
+of 6.1e-5, and 200 uniform points without refinement 1.3e-5. In one
+dimension uniform points are cheap; refinement pays where they are not.
 
 Run: ``python examples/boundary_layer.py`` (``--tiny`` for the quick check).
 """
