@@ -13,8 +13,9 @@ weights, corrected first on the new point set.
 
 This shows the mechanism, not a gain on this problem: at the full budget
 (eps = 0.01) 40 uniform points plus 160 chosen ones gave a relative L2 error
-of 6.1e-5, and 200 uniform points without refinement 1.3e-5. In one
-dimension uniform points are cheap; refinement pays where they are not.
+of 6.1e-5, and 200 uniform points without refinement 1.3e-5. Its use is
+where uniform points would be too many (more dimensions, thinner layers),
+which was not measured here.
 
 Run: ``python examples/boundary_layer.py`` (``--tiny`` for the quick check).
 """
