@@ -1,6 +1,6 @@
 """Command line of the benchmarks.
 
-``python -m benchmarks {demo,foundation,run,bratu,diagnostics,burgers,neural-ode,step-cost} ...``
+``python -m benchmarks {demo,foundation,run,sweep,bratu,diagnostics,burgers,neural-ode,step-cost} ...``
 """
 
 from __future__ import annotations
@@ -75,8 +75,19 @@ def main(argv=None) -> None:
                            help="small: the smoke-test point counts of `run --budget small`")
     step_cost.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     step_cost.add_argument("--out", default=None, help="output folder (default benchmarks/results/step-cost)")
+    from .sweep import add_arguments as add_sweep_arguments
+
+    add_sweep_arguments(
+        commands.add_parser(
+            "sweep", help="the configurations of `run` over seeds, eps and methods, one Ray task each (resumable)"
+        )
+    )
     args = parser.parse_args(argv)
-    if args.command == "demo":
+    if args.command == "sweep":
+        from .sweep import main as sweep_main
+
+        sweep_main(args)
+    elif args.command == "demo":
         from .demo import DEFAULT_OUT, main as demo
 
         demo(Path(args.out) if args.out else DEFAULT_OUT)
