@@ -63,8 +63,9 @@ from .run import schedule
 
 __all__ = [
     "WRONG_L2RE", "wrong_solution", "NAIVE_RATIO", "NAIVE_OPTIONS", "Jet", "jet", "Network", "mlp_network", "module_network",
-    "Problem", "Case", "PROBLEMS", "METHODS", "BUDGETS", "Budget", "naive_schedule", "troesch_reference",
-    "run_problem", "write_table", "plot_l2re", "add_arguments", "main",
+    "Problem", "Case", "PROBLEMS", "METHODS", "BUDGETS", "Budget", "collocation_case", "make_case",
+    "naive_schedule", "trace_method", "troesch_reference", "run_problem", "load_records", "write_table",
+    "plot_l2re", "add_arguments", "main",
 ]
 
 DTYPE = torch.float64
