@@ -28,7 +28,10 @@ layer or interface where the problem has one, the trace's status and success
 flag, steps accepted and rejected, corrector iterations and wall time, and
 ``wrong_solution``: success reported with an L2RE above
 :data:`WRONG_L2RE` (a solution off the exact one that the trace calls
-solved).
+solved). ``along_path`` scores every accepted point of the path the same
+way: its L2RE against the exact solution at that parameter (not for
+Troesch's solved-for reference nor the time homotopy, whose intermediate
+problems have none) and its position error (against the target's layer).
 
 Output (default ``benchmarks/results/generalization/``, ``.../small`` with
 ``--budget small``): one JSON per (problem, method), written by
@@ -244,6 +247,10 @@ class Problem:
         See ``interface``.
     build
         For a problem that is not a collocation problem of this module: ``build(budget, seed) -> Case``.
+    exact_along_path
+        Whether ``exact`` is cheap at every parameter of the path (the L2RE
+        of every accepted point is then recorded); ``False`` for a reference
+        that is solved for.
     """
 
     name: str
@@ -261,6 +268,7 @@ class Problem:
     interface: Optional[float] = None
     level: float = 0.0
     build: Optional[Callable[["Budget", int], "Case"]] = None
+    exact_along_path: bool = True
 
 
 def _t(value: Any, like: Tensor) -> Tensor:
@@ -458,6 +466,9 @@ class Case:
     position
         ``position(theta)``: the distance of the network's layer or interface
         from the exact one (``None``: the problem has no interior layer to place).
+    exact_at
+        ``exact_at(parameter)``: the exact solution on ``test_points`` at any
+        parameter of the path (``None``: known at the target only).
     info
         Network, point counts and anything else to record.
     """
@@ -468,6 +479,7 @@ class Case:
     test_points: Tensor
     reference: Tensor
     position: Optional[Callable[[Tensor], float]] = None
+    exact_at: Optional[Callable[[float], Tensor]] = None
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -560,6 +572,7 @@ def collocation_case(problem: Problem, budget: Budget, seed: int = 0) -> Case:
     return Case(
         StackedResidual(blocks), network.theta0, predict, test_points, problem.exact(test_points, problem.target),
         position if problem.interface is not None else None,
+        functools.partial(problem.exact, test_points) if problem.exact_along_path else None,
         {"network": network.description, "weights": int(network.theta0.numel()),
          "points": int(interior_points.shape[0]),
          "boundary_points": 0 if boundary_points is None else int(boundary_points.shape[0])},
@@ -608,7 +621,7 @@ PROBLEMS: dict[str, Problem] = {
         Problem("bratu", "Bratu u'' + lam e^u = 0, lower branch up to near the fold", "lam", 0.5, 3.5,
                 bratu_lower, bratu, zero, points=100),
         Problem("troesch", "Troesch u'' = mu sinh(mu u), u(0) = 0, u(1) = 1", "mu", 1.0, 5.0,
-                troesch_exact, troesch, troesch_boundary, points=300),
+                troesch_exact, troesch, troesch_boundary, points=300, exact_along_path=False),
         Problem("rd-2d", "2D reaction-diffusion -eps^2 Lap u + u = f, layers on all edges", "eps", 0.5, 0.05,
                 reaction_diffusion_2d_exact, reaction_diffusion_2d, zero, d=2, points=29),
         Problem("fit", "fit of tanh((x - 0.37) / eps)", "eps", 0.5, 0.01, fit_exact, fit, None,
@@ -673,6 +686,11 @@ def run_problem(name: str, method: str, budget: Budget, command: str, seed: int 
         u = case.predict(theta)
         l2re = relative_l2(u, case.reference)
         position = case.position(theta) if case.position is not None else None
+        along = {"parameter": [float(e) for e in result.eps]}
+        if case.exact_at is not None:
+            along["l2re"] = [relative_l2(case.predict(t), case.exact_at(e)) for e, t in zip(result.eps, result.thetas)]
+        if case.position is not None:
+            along["position_error"] = [case.position(t) for t in result.thetas]
     residual_norm = float(torch.linalg.vector_norm(case.residual(theta, torch.tensor(problem.target, dtype=DTYPE))))
     return {
         "problem": name,
@@ -707,6 +725,7 @@ def run_problem(name: str, method: str, budget: Budget, command: str, seed: int 
         "options": asdict(options),
         "schedule": [float(v) for v in path],
         "path": [[float(e), float(r)] for e, r in zip(result.eps, result.residual_norms)],
+        "along_path": along,
         "command": command,
         "theta": theta.tolist(),
     }

@@ -120,6 +120,10 @@ def test_small_budget_run_writes_json_table_and_plot(results):
     assert naive["schedule"][0] == 0.5 and naive["schedule"][-1] == 0.02
     assert naive["options"]["corrector_iterations"] == BUDGETS["small"].naive.corrector_iterations
     assert math.isfinite(naive["position_error"])
+    along = naive["along_path"]
+    assert along["parameter"] == [e for e, _ in naive["path"]]
+    assert len(along["l2re"]) == len(along["position_error"]) == len(along["parameter"])
+    assert along["l2re"][-1] == pytest.approx(naive["l2re"])
     table = (results / "README.md").read_text()
     assert all(f"| {p} | {m} |" in table for p in ("ac-offcentre", "rd-2d") for m in METHODS)
     assert (results / "l2re.png").stat().st_size > 0
