@@ -756,8 +756,8 @@ def _verdict(defaults: dict[str, Any], naive: dict[str, Any]) -> str:
         return "missed (success on a wrong solution)"
     a, b = defaults["l2re"], naive["l2re"]
     if a <= 2 * b or (a < 1e-4 and b < 1e-4):
-        return "met"
-    return f"missed ({a / b:.1f}x naive)"
+        return "met" + (" (both off the exact solution)" if min(a, b) > WRONG_L2RE else "")
+    return f"missed ({a / b:.2f}x naive)"
 
 
 def write_table(out: Path, records: list[dict[str, Any]]) -> str:
