@@ -54,11 +54,11 @@ from typing import Any, Callable, NamedTuple, Optional, Sequence
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch.func import functional_call, grad_and_value, jvp
+from torch.func import grad_and_value, jvp
 
 import continuation
 from continuation import Options, PointwiseResidual, ResidualMap, StackedResidual
-from models import MLP
+from models import MLP, from_module
 from pde import AllenCahn2D, bratu_exact, farthest_root, relative_l2
 
 from . import record
@@ -168,7 +168,7 @@ def mlp_network(d: int, widths: Sequence[int], seed: int) -> Network:
 
 
 def module_network(d: int, widths: Sequence[int], seed: int) -> Network:
-    """A :class:`torch.nn.Sequential` of ``Linear`` and ``Tanh`` layers, flattened.
+    """A :class:`torch.nn.Sequential` of ``Linear`` and ``Tanh`` layers, flattened by :func:`models.from_module`.
 
     The weights are torch's default initialisation (uniform in
     ``+-1/sqrt(fan_in)``) drawn under ``torch.manual_seed(seed)``; ``apply``
@@ -188,18 +188,8 @@ def module_network(d: int, widths: Sequence[int], seed: int) -> Network:
         torch.manual_seed(seed)
         for n_in, n_out in zip(sizes, sizes[1:]):
             layers += [nn.Linear(n_in, n_out, dtype=DTYPE), nn.Tanh()]
-    module = nn.Sequential(*layers[:-1])
-    shapes = [(name, p.shape, p.numel()) for name, p in module.named_parameters()]
-    theta0 = torch.nn.utils.parameters_to_vector(module.parameters()).detach()
-
-    def apply(theta: Tensor, x: Tensor) -> Tensor:
-        parameters, offset = {}, 0
-        for name, shape, count in shapes:
-            parameters[name] = theta[offset : offset + count].reshape(shape)
-            offset += count
-        return functional_call(module, parameters, (x,))
-
-    return Network(apply, theta0, f"torch.nn.Sequential {sizes}, tanh, torch default init")
+    model = from_module(nn.Sequential(*layers[:-1]))
+    return Network(model.apply, model.init(), f"torch.nn.Sequential {sizes}, tanh, torch default init")
 
 
 NETWORKS = {"mlp": mlp_network, "module": module_network}
@@ -762,10 +752,8 @@ def _verdict(defaults: dict[str, Any], naive: dict[str, Any]) -> str:
 
 def write_table(out: Path, records: list[dict[str, Any]]) -> str:
     """``out/README.md``: the rows of ``records`` and a per-problem summary; returns its text."""
-    commits = sorted({(r["machine"]["code"]["commit"] or "?")[:10] + ("+dirty" if r["machine"]["code"]["dirty"]
-                                                                     else "") for r in records})
     header = ["problem", "method", "parameter", "L2RE", "position error", "status", "success", "wrong solution",
-              "steps acc/rej", "corrector its", "wall s", "load"]
+              "steps acc/rej", "corrector its", "wall s", "load", "commit"]
     lines = [
         "# Generalization suite: library defaults against a naive geometric schedule",
         "",
@@ -773,19 +761,22 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
         "Both methods start from the same weights on the same points. L2RE on a dense test grid against the "
         "exact (Troesch: solve_bvp reference) solution; position error: distance of the layer's or interface's "
         "zero from the exact one (2D: largest over the grid's columns); wrong solution: success reported with "
-        f"L2RE > {WRONG_L2RE:g}; load: the machine's 1-minute load average when the row ended (2 cores). "
-        f"Code: {', '.join(commits)}.",
+        f"L2RE > {WRONG_L2RE:g}; load: the machine's 1-minute load average when the row ended (2 cores: above 2, "
+        "wall times are inflated by other work); commit: the code that made the row (`+`: with uncommitted "
+        "changes).",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
     ]
     for r in records:
         load = r["machine"].get("load_average", [None])[0]
+        code = r["machine"].get("code") or {}
+        commit = (code.get("commit") or "-")[:7] + ("+" if code.get("dirty") else "")
         cells = [
             r["problem"], r["method"], f"{r['parameter']} {r['start']:g} -> {r['target']:g}", _fmt(r["l2re"]),
             _fmt(r["position_error"]), r["status"], "yes" if r["success"] else "no",
             "**yes**" if r["wrong_solution"] else "no", f"{r['accepted_steps']}/{r['rejected_steps']}",
-            _fmt(r["corrector_iterations"]), _fmt(r["wall_s"], ".1f"), _fmt(load, ".1f"),
+            _fmt(r["corrector_iterations"]), _fmt(r["wall_s"], ".1f"), _fmt(load, ".1f"), commit,
         ]
         lines.append("| " + " | ".join(cells) + " |")
     pairs = {}

@@ -551,7 +551,7 @@ def write_table(out: Path, name: str, records: list[dict[str, Any]]) -> str:
     has_d = any(r.get("d") is not None for r in records)
     header = ["method"] + (["d"] if has_d else []) + ["eps", "L2RE", "loss"]
     header += [metric.replace("_", " ")] if metric else []
-    header += ["status", "steps acc/rej", "wall s", "load", "weights", "points", "budget", "seed"]
+    header += ["status", "steps acc/rej", "wall s", "load", "weights", "points", "budget", "seed", "commit"]
     lines = [
         f"# {spec.title}: methods side by side",
         "",
@@ -559,7 +559,10 @@ def write_table(out: Path, name: str, records: list[dict[str, Any]]) -> str:
         "Every method of a row group starts from the same initialisation on the same points; L2RE on a dense "
         "test set separate from the collocation points; loss = ||H||^2 at the target. One JSON per row here. "
         "steps: accepted/rejected steps of a trace; load: the machine's 1-minute load average when the run "
-        "ended (2 cores: above 2, wall times are inflated by other work).",
+        "ended (2 cores: above 2, wall times are inflated by other work). commit: the code that made the row "
+        "(`-`: not recorded, an older row). Rows made before 8cec683 (the engine's honest status) say `success` "
+        "when a trace reached its last eps, whatever its residual there; from 8cec683 on, `success` means "
+        "||H|| <= tol at the last point, else `floor` or `not_converged`.",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -572,8 +575,9 @@ def write_table(out: Path, name: str, records: list[dict[str, Any]]) -> str:
         points = f"{r['points']}+{r.get('boundary_points', 0)}"
         steps = f"{r['accepted_steps']}/{r['rejected_steps']}" if "accepted_steps" in r else "-"
         load = r["machine"].get("load_average", [None])[0]
+        commit = (r["machine"].get("code") or {}).get("commit") or "-"
         cells += [r["status"], steps, _fmt(r["wall_s"], ".1f"), _fmt(load, ".1f"), _fmt(r["weights"]), points,
-                  r["budget"], _fmt(r["seed"])]
+                  r["budget"], _fmt(r["seed"]), commit[:7]]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "![L2RE against eps](l2re.png)", ""]
     text = "\n".join(lines)

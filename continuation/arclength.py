@@ -34,7 +34,7 @@ from .result import Event, Status, StepRecord
 from .setup import InnerProduct, Setup
 from .state import TraceState
 from .stepping import Attempt, End, InvalidState, check_state_like, error_text, judge
-from .stepsize import lipschitz_estimate, next_step
+from .stepsize import corrector_factor, corrector_metrics, lipschitz_estimate, next_step
 
 __all__ = ["PseudoArclength", "BorderedResidual", "output_inner_product"]
 
@@ -172,17 +172,24 @@ class PseudoArclength:
         options = setup.options
         z, tangent, ds = _point(setup, state), state.tangent, state.ds
         low, high = min(setup.eps_path), max(setup.eps_path)
-        report, new_tangent = None, None
+        report, new_tangent, metrics = None, None, None
         try:
             report = _correct_along(setup, state, z, tangent, ds, options.corrector_iterations, options.tol)
             check_state_like(report.theta, z, "the corrected state (theta, eps)")
-            accepted, criterion, reason = judge(setup, report, state.residual_norm, adaptive=True)
-            if accepted:
+            if options.step_control == "corrector":
+                delta, kappa = corrector_metrics(lambda a, b: setup.distance(a[:-1], b[:-1]), z + ds * tangent,
+                                                 report)
+                metrics = {"delta": delta, "kappa": kappa}
+                if math.isfinite(report.residual_norm) and bool(torch.isfinite(report.theta).all()):
+                    new_tangent = _tangent_at(setup, report.theta, tangent)
+                    metrics["alpha"] = _angle(setup, report.theta, tangent, new_tangent)
+            accepted, criterion, reason = judge(setup, report, state.residual_norm, True, metrics)
+            if accepted and new_tangent is None:
                 new_tangent = _tangent_at(setup, report.theta, tangent)
         except InvalidState as exc:
             return Attempt(float(z[-1]), 0.0, None, None, False, "", f"invalid state: {exc}",
                            end=(Status.INVALID_STATE, f"the arclength step returned an invalid state: {exc}"))
-        except Exception as exc:  # rejected and halved, never raised
+        except Exception as exc:  # rejected and cut, never raised
             accepted, criterion, reason = False, "", error_text(exc)
         z_new = report.theta if report is not None else z + ds * tangent
         eps_new, arc = float(z_new[-1]), state.arclength + ds
@@ -190,9 +197,9 @@ class PseudoArclength:
                   "arclength": arc}
         if not (accepted and not low <= eps_new <= high):
             return Attempt(eps_new, eps_new - float(z[-1]), z_new[:-1], report, accepted, criterion, reason, record,
-                           data={"tangent": new_tangent})
+                           data={"tangent": new_tangent}, metrics=metrics or {})
         # beyond the range: not a point of the path; the trace lands on the boundary from it
-        beyond = StepRecord(len(state.steps) + 1, eps_new, eps_new - float(z[-1]), report.iterations,
+        beyond = StepRecord(len(state.steps), eps_new, eps_new - float(z[-1]), report.iterations,
                             report.residual_norm, False, f"beyond the range [{low:g}, {high:g}], landing on its "
                             f"boundary ({reason})", 0.0, **record)
         boundary = low if eps_new < low else high
@@ -225,13 +232,22 @@ class PseudoArclength:
         if float(tangent[-1]) * float(new_tangent[-1]) < 0:
             state.events.append(_locate_fold(setup, state, z, tangent, ds, len(state.eps) - 2))
         lipschitz = lipschitz_estimate(new_tangent, tangent, z_new[:-1], z[:-1], float(z_new[-1] - z[-1]))
-        state.ds = next_step(ds, attempt.report, options.corrector_iterations, lipschitz, options, previous_norm)
+        if options.step_control == "corrector":
+            step = ds * corrector_factor(options, **attempt.metrics)
+            if lipschitz:
+                step = min(step, options.lipschitz_c / lipschitz)
+            state.ds = min(max(step, options.ds_min), options.ds_max)
+        else:
+            state.ds = next_step(ds, attempt.report, options.corrector_iterations, lipschitz, options, previous_norm)
         if options.max_arclength is not None and state.arclength >= options.max_arclength:
             return Status.MAX_ARCLENGTH, f"reached max_arclength = {options.max_arclength:g}"
         return None
 
     def reject(self, setup: Setup, state: TraceState, attempt: Attempt) -> Optional[End]:
-        state.ds /= 2
+        cut = 0.5
+        if attempt.metrics:  # the "corrector" control cuts by what it measured, between 1/4 and 1/2
+            cut = min(corrector_factor(setup.options, **attempt.metrics), 0.5)
+        state.ds *= cut
         if state.ds < setup.options.ds_min:
             return Status.STEP_TOO_SMALL, (f"arclength step fell below ds_min = {setup.options.ds_min:g} near "
                                            f"eps = {state.eps[-1]:g} ({attempt.reason})")
@@ -240,6 +256,12 @@ class PseudoArclength:
 
 def _inner_product(setup: Setup) -> InnerProduct:
     return setup.inner_product or _euclidean
+
+
+def _angle(setup: Setup, z: Tensor, tangent: Tensor, new_tangent: Tensor) -> float:
+    """The angle between two unit tangents in the arclength inner product."""
+    cosine = float(_inner_product(setup)(z[:-1], tangent[:-1], new_tangent[:-1]) + tangent[-1] * new_tangent[-1])
+    return math.acos(min(1.0, max(-1.0, cosine)))
 
 
 def _point(setup: Setup, state: TraceState) -> Tensor:

@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 from torch.func import grad, hessian
 
-from .linalg import DampedLeastSquares, pinv_solve
+from .linalg import DampedLeastSquares, MatrixFreeLeastSquares, pinv_solve
 from .residual import ResidualMap
 
 __all__ = [
@@ -92,6 +92,11 @@ class CorrectorResult:
     step_norms
         The Euclidean lengths of the accepted corrector steps, in order
         (the first is the predictor's error estimate of classical step control).
+    iterates
+        The first (at most two) corrected iterates after the starting point:
+        what the step control measures its ``delta`` and ``kappa`` on.
+    linear_iterations
+        Conjugate-gradient iterations of a matrix-free corrector (0 for dense solves).
     """
 
     theta: Tensor
@@ -102,6 +107,8 @@ class CorrectorResult:
     state: Any = None
     stop: Stop = Stop.BUDGET
     step_norms: tuple[float, ...] = field(default_factory=tuple)
+    iterates: tuple[Tensor, ...] = field(default_factory=tuple)
+    linear_iterations: int = 0
 
 
 @runtime_checkable
@@ -177,6 +184,8 @@ class Step:
         No step lowered the loss: ``theta`` is the old iterate.
     degenerate
         ``J`` at the old iterate is zero or not finite: ``theta`` is the old iterate.
+    linear_iterations
+        Conjugate-gradient iterations the step took (matrix-free solves).
     """
 
     theta: Tensor
@@ -185,6 +194,7 @@ class Step:
     gradient_ratio: Optional[float] = None
     stalled: bool = False
     degenerate: bool = False
+    linear_iterations: int = 0
 
 
 class IterativeCorrector:
@@ -234,12 +244,14 @@ class IterativeCorrector:
         state = self.begin(problem, theta, eps, state)
         residual: Optional[Tensor] = problem(theta, eps)
         steps: list[float] = []
+        iterates: list[Tensor] = []
         decrease: Optional[float] = None  # relative decrease of ||H|| by the last step
-        used = 0
+        used, linear = 0, 0
 
         def result(stop: Stop, norm: float, theta: Tensor = theta) -> CorrectorResult:
             converged = stop is Stop.CONVERGED
-            return CorrectorResult(theta, used, norm, converged, stop.value, self.finish(state), stop, tuple(steps))
+            return CorrectorResult(theta, used, norm, converged, stop.value, self.finish(state), stop, tuple(steps),
+                                   tuple(iterates), linear)
 
         while True:
             if residual is None:
@@ -254,7 +266,7 @@ class IterativeCorrector:
             if used == iterations:
                 return result(Stop.BUDGET if iterations else Stop.NOT_CORRECTED, norm, theta)
             outcome = self.step(problem, theta, eps, residual, state)
-            used += 1
+            used, linear = used + 1, linear + outcome.linear_iterations
             state = outcome.state
             stationary = outcome.gradient_ratio is not None and outcome.gradient_ratio <= self.gtol
             if outcome.degenerate:
@@ -262,6 +274,8 @@ class IterativeCorrector:
             if outcome.stalled:
                 return result(Stop.STATIONARY if stationary else Stop.STALLED, norm, theta)
             steps.append(float(torch.linalg.vector_norm(outcome.theta - theta)))
+            if len(iterates) < 2:
+                iterates.append(outcome.theta)
             theta, residual = outcome.theta, outcome.residual
             if residual is not None:
                 new_norm = _norm(residual)
@@ -320,6 +334,11 @@ class LevenbergMarquardt(IterativeCorrector):
         Bounds on the relative damping (positive and finite).
     gtol, ftol, observer
         See :class:`IterativeCorrector`.
+    linear_solver, sketch_rank, cg_tol, cg_maxiter
+        ``"dense"`` (the Jacobian and a Cholesky factorisation,
+        :class:`~continuation.DampedLeastSquares`) or ``"cg"`` (matrix-free,
+        :class:`~continuation.linalg.MatrixFreeLeastSquares`); see
+        :class:`~continuation.Options`.
 
     Examples
     --------
@@ -340,8 +359,16 @@ class LevenbergMarquardt(IterativeCorrector):
         observer: Optional[Callable[[Tensor, float], None]] = None,
         gtol: float = 1e-8,
         ftol: float = 1e-8,
+        linear_solver: str = "dense",
+        sketch_rank: int = 50,
+        cg_tol: float = 1e-10,
+        cg_maxiter: int = 500,
     ):
         super().__init__(gtol, ftol, observer)
+        if linear_solver not in ("dense", "cg"):
+            raise ValueError(f"linear_solver must be 'dense' or 'cg', got {linear_solver!r}")
+        self.linear_solver, self.sketch_rank, self.cg_tol, self.cg_maxiter = (
+            linear_solver, sketch_rank, cg_tol, cg_maxiter)
         for name, value in (("mu", mu), ("mu_min", mu_min), ("mu_max", mu_max)):
             _check_positive(name, value)
         if not mu_min <= mu <= mu_max:
@@ -351,7 +378,9 @@ class LevenbergMarquardt(IterativeCorrector):
     @classmethod
     def from_options(cls, options) -> "LevenbergMarquardt":
         """The corrector with the damping constants and floor test of ``options``."""
-        return cls(options.lm_mu, options.lm_mu_min, options.lm_mu_max, gtol=options.gtol, ftol=options.ftol)
+        return cls(options.lm_mu, options.lm_mu_min, options.lm_mu_max, gtol=options.gtol, ftol=options.ftol,
+                   linear_solver=options.linear_solver, sketch_rank=options.sketch_rank, cg_tol=options.cg_tol,
+                   cg_maxiter=options.cg_maxiter)
 
     def check_state(self, state: Any) -> None:
         if state is None:
@@ -369,12 +398,21 @@ class LevenbergMarquardt(IterativeCorrector):
 
     def step(self, problem, theta, eps, residual, state) -> Step:
         mu = state
-        residual, jacobian = problem.linearize(theta, eps)
-        if _degenerate(jacobian):
-            return Step(theta, residual, mu, degenerate=True)
-        ratio = gradient_ratio(jacobian, residual)
+        if self.linear_solver == "cg":
+            residual, jvp, vjp = problem.products(theta, eps)
+            solver = MatrixFreeLeastSquares(jvp, vjp, residual, theta.numel(), self.sketch_rank, self.cg_tol,
+                                            self.cg_maxiter)
+            j_norm = solver.jacobian_norm
+            if not (math.isfinite(j_norm) and j_norm > 0):
+                return Step(theta, residual, mu, degenerate=True)
+            ratio = _norm(solver.gradient) / (j_norm * _norm(residual)) if _norm(residual) > 0 else None
+        else:
+            residual, jacobian = problem.linearize(theta, eps)
+            if _degenerate(jacobian):
+                return Step(theta, residual, mu, degenerate=True)
+            ratio = gradient_ratio(jacobian, residual)
+            solver = DampedLeastSquares(jacobian, residual)
         norm = _norm(residual)
-        solver = DampedLeastSquares(jacobian, residual)
         scale = max(solver.scale, torch.finfo(theta.dtype).tiny)
         trial_mu = mu
         for _ in range(MAX_DAMPING_RETRIES):
@@ -382,11 +420,12 @@ class LevenbergMarquardt(IterativeCorrector):
             trial_residual = problem(trial, eps)
             trial_norm = _norm(trial_residual)
             if math.isfinite(trial_norm) and trial_norm < norm:
-                return Step(trial, trial_residual, max(trial_mu / 3.0, self.mu_min), ratio)
+                return Step(trial, trial_residual, max(trial_mu / 3.0, self.mu_min), ratio,
+                            linear_iterations=getattr(solver, "iterations", 0))
             trial_mu *= 4.0
             if trial_mu > self.mu_max:
                 break
-        return Step(theta, residual, mu, ratio, stalled=True)
+        return Step(theta, residual, mu, ratio, stalled=True, linear_iterations=getattr(solver, "iterations", 0))
 
 
 class GaussNewton(IterativeCorrector):

@@ -97,6 +97,12 @@ class StepRecord:
         (accepted without either: within ``residual_growth`` of the previous
         point, on a fixed schedule, or with no corrector iterations); ``""``
         for a rejected attempt.
+    delta, kappa, alpha
+        The ``"corrector"`` step control's measures of the step: relative
+        correction, contraction of the corrector, angle between tangents
+        (``None`` when not measured).
+    linear_iterations
+        Conjugate-gradient iterations of a matrix-free corrector on this attempt.
     """
 
     step: int
@@ -111,6 +117,10 @@ class StepRecord:
     tangent_eps: Optional[float] = None
     arclength: Optional[float] = None
     criterion: str = ""
+    delta: Optional[float] = None
+    kappa: Optional[float] = None
+    alpha: Optional[float] = None
+    linear_iterations: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The row as a plain dict."""

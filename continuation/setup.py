@@ -47,6 +47,9 @@ class CountingResidual(ResidualMap):
         self.jacobians += 1
         return self.problem.linearize(theta, eps)
 
+    def products(self, theta: Tensor, eps: Tensor):
+        return self.problem.products(theta, eps)
+
 
 @dataclass
 class Setup:
@@ -65,15 +68,24 @@ class Setup:
     inner_product: Optional[InnerProduct] = None
     corrector_state: Any = None
     resume: Optional[TraceState] = None
+    outputs: Optional[Callable[[Tensor], Tensor]] = None
 
     def eps_tensor(self, value: float) -> Tensor:
         """``value`` as a 0-d tensor of ``theta0``'s dtype and device."""
         return torch.tensor(value, dtype=self.theta0.dtype, device=self.theta0.device)
 
+    def distance(self, a: Tensor, b: Tensor) -> float:
+        """The relative distance ``||f(a) - f(b)|| / ||f(b)||`` of two states, ``f`` being the
+        ``outputs`` (the function a network represents) when there are any, else the identity."""
+        if self.outputs is not None:
+            a, b = self.outputs(a), self.outputs(b)
+        scale = float(torch.linalg.vector_norm(b))
+        return float(torch.linalg.vector_norm(a - b)) / max(scale, torch.finfo(b.dtype).tiny)
+
 
 def check_inputs(
     residual, theta0, eps_path, method, predictor, corrector, adaptive, options, callback,
-    diagnostics, inner_product, corrector_state, resume,
+    diagnostics, inner_product, corrector_state, resume, outputs=None,
 ) -> Setup:
     """Every input check of :func:`~continuation.trace`; raises ``TypeError`` / ``ValueError`` naming the argument."""
     if options is None:
@@ -123,10 +135,24 @@ def check_inputs(
         _check_output(problem.eps_derivative(theta0, eps0), f"the eps-derivative of {where}", theta0, value.numel())
     if inner_product is not None:
         _check_inner_product(inner_product, theta0)
+    if outputs is None and callable(getattr(problem, "outputs", None)):
+        outputs = problem.outputs
+    if outputs is not None:
+        if not callable(outputs):
+            raise TypeError(f"outputs must be callable or None, got {type(outputs).__name__}")
+        value = outputs(theta0)
+        if not isinstance(value, Tensor) or value.numel() == 0 or value.dtype != theta0.dtype:
+            raise TypeError("outputs(theta0) must return a non-empty tensor of theta0's dtype, got "
+                            f"{type(value).__name__ if not isinstance(value, Tensor) else value.dtype}")
+    if options.parametrization == "log" and method == "natural" and not (
+        all(v > 0 for v in eps_values) or all(v < 0 for v in eps_values)
+    ):
+        raise ValueError(f"eps_path must keep one sign and avoid 0 with options.parametrization='log', got "
+                         f"{eps_values!r}")
     jacobians = resume.jacobian_evaluations if resume is not None else 0
     return Setup(
         CountingResidual(problem, jacobians), theta0, eps_values, method, predictor, corrector, adaptive, options,
-        callback, diagnostics, inner_product, corrector_state, None if resume is None else resume.clone(),
+        callback, diagnostics, inner_product, corrector_state, None if resume is None else resume.clone(), outputs,
     )
 
 
@@ -206,7 +232,7 @@ def _named(choice, argument: str, registry: dict, method_name: str, options: Opt
         if choice not in registry:
             raise ValueError(f"{argument} must be one of {sorted(registry)} or an object, got {choice!r}")
         if argument == "predictor":
-            return EulerPredictor(options.rcond) if choice == "euler" else registry[choice]()
+            return EulerPredictor.from_options(options) if choice == "euler" else registry[choice]()
         return corrector_from_options(choice, options)
     if not callable(getattr(choice, method_name, None)):
         raise TypeError(

@@ -65,6 +65,8 @@ class Attempt:
         If accepted, the trace reached its end with this status and message.
     end
         The trace ends with this status and message whatever the verdict.
+    metrics
+        ``delta``, ``kappa`` (and ``alpha``) of the ``"corrector"`` step control.
     """
 
     eps: float
@@ -79,6 +81,7 @@ class Attempt:
     data: dict[str, Any] = field(default_factory=dict)
     goal: Optional[End] = None
     end: Optional[End] = None
+    metrics: dict[str, float] = field(default_factory=dict)
 
 
 class Method(Protocol):
@@ -100,19 +103,25 @@ class Method(Protocol):
         """After a rejection: a smaller step, or the end of the trace."""
 
 
-def judge(setup: Setup, report: CorrectorResult, previous_norm: float, adaptive: bool) -> tuple[bool, str, str]:
+def judge(
+    setup: Setup, report: CorrectorResult, previous_norm: float, adaptive: bool,
+    metrics: Optional[dict[str, float]] = None,
+) -> tuple[bool, str, str]:
     """Accept or reject a corrected point: ``(accepted, criterion, reason)``.
 
-    A point with a non-finite residual or a degenerate Jacobian is rejected.
-    Otherwise it is ``"converged"`` if ``||H|| <= tol``, ``"floor"`` if the
-    corrector found it stationary at a least-squares floor, and
-    ``"unconverged"`` else. A converged point is accepted; so is any point
-    on a fixed schedule (``adaptive=False``: there is no smaller step to try)
-    or with no corrector iterations (``NOT_CORRECTED``); a floor or
-    unconverged point is accepted if ``||H||`` is at most
-    ``options.residual_growth`` times that of the previous accepted point
-    (or ``tol``, if larger). The final status of a trace does not rest on
-    these labels alone: see :func:`run`.
+    A point with a non-finite residual or a degenerate Jacobian is rejected;
+    so is, on an adaptive path, a step whose ``metrics`` (``delta``,
+    ``alpha`` of the ``"corrector"`` step control, and ``kappa`` when the
+    corrector was cut by its budget) exceed their maxima. Otherwise the point is ``"converged"`` if ``||H|| <= tol``,
+    ``"floor"`` if the corrector found it stationary at a least-squares
+    floor, and ``"unconverged"`` else. A converged point is accepted; so is
+    any point on a fixed schedule (``adaptive=False``: there is no smaller
+    step to try), with no corrector iterations (``NOT_CORRECTED``), or at a
+    floor under the ``"corrector"`` control (its ``delta`` and ``kappa``
+    vouch for the step); other floor or unconverged points are accepted if
+    ``||H||`` is at most ``options.residual_growth`` times that of the
+    previous accepted point (or ``tol``, if larger). The final status of a
+    trace does not rest on these labels alone: see :func:`run`.
     """
     options = setup.options
     if report.stop is Stop.NON_FINITE or not math.isfinite(report.residual_norm) or not bool(
@@ -121,10 +130,16 @@ def judge(setup: Setup, report: CorrectorResult, previous_norm: float, adaptive:
         return False, "", "non-finite residual"
     if report.stop is Stop.DEGENERATE_JACOBIAN:
         return False, "", DEGENERATE
+    if adaptive and metrics:
+        for name, value in metrics.items():
+            largest = getattr(options, f"{name}_max")
+            # a slow contraction matters while the corrector is still on its way (cut by its budget)
+            if value > largest and (name != "kappa" or report.stop is Stop.BUDGET):
+                return False, "", f"{report.message}; {name} = {value:.3g} above {name}_max = {largest:g}"
     if report.residual_norm <= options.tol:
         return True, "converged", report.message
     criterion = "floor" if report.stop is Stop.STATIONARY else "unconverged"
-    if not adaptive or report.stop is Stop.NOT_CORRECTED:
+    if not adaptive or report.stop is Stop.NOT_CORRECTED or (metrics is not None and criterion == "floor"):
         return True, criterion, report.message
     allowed = options.residual_growth * max(previous_norm, options.tol)
     if report.residual_norm <= allowed:
@@ -179,7 +194,8 @@ def run(setup: Setup, method: Method, *, progress: bool = False) -> TraceResult:
             record = StepRecord(
                 len(state.steps), attempt.eps, attempt.deps, attempt.report.iterations if attempt.report else 0,
                 attempt.report.residual_norm if attempt.report else math.nan, attempt.accepted, attempt.reason,
-                time.perf_counter() - start, criterion=attempt.criterion, **attempt.record,
+                time.perf_counter() - start, criterion=attempt.criterion, **attempt.record, **attempt.metrics,
+                linear_iterations=attempt.report.linear_iterations if attempt.report else 0,
             )
             state.steps.append(record)
             logger.debug("step %d: eps = %g, ||H|| = %.3e, %s (%s)", record.step, record.eps, record.residual_norm,

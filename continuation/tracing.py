@@ -36,6 +36,7 @@ def trace(
     inner_product: Optional[InnerProduct] = None,
     corrector_state: Any = None,
     resume: Optional[TraceState] = None,
+    outputs: Optional[Callable[[Tensor], Tensor]] = None,
 ) -> TraceResult:
     """Follow the solution path of ``H(theta, eps) = 0`` along ``eps_path``.
 
@@ -104,6 +105,12 @@ def trace(
         ``eps_path``, ``theta0`` being its ``result.theta``: the trace goes
         on from there as if it had not stopped (the same path, bit for bit,
         with the same options), and its result holds the whole path.
+    outputs
+        ``outputs(theta)``: the function a state represents (a network's
+        values at its collocation points, say). With
+        ``Options(step_control="corrector")`` the step control measures its
+        distances on it, since many weight vectors give one function. By
+        default the residual map's own ``outputs`` method, if it has one.
 
     Returns
     -------
@@ -141,7 +148,7 @@ def trace(
     """
     setup = check_inputs(
         residual, theta0, eps_path, method, predictor, corrector, adaptive, options, callback,
-        diagnostics, inner_product, corrector_state, resume,
+        diagnostics, inner_product, corrector_state, resume, outputs,
     )
     hooks = PseudoArclength() if method == "arclength" else NaturalParameter()
     return run(setup, hooks, progress=progress)

@@ -143,7 +143,10 @@ def test_step_cost_measures_every_piece_of_a_step(results):
         weights = d * 30 + 30 + 2 * (30 * 30 + 30) + 31
         assert data["weights"] == weights and data["jacobian_shape"] == [40 + 12, weights]
         seconds = data["seconds"]
-        assert set(seconds) == {"residual", "linearize", "predictor", "damped_solve", "pinv_gelsd", "pinv_svd"}
+        assert set(seconds) == {"residual", "linearize", "predictor", "damped_solve", "pinv_gelsd", "pinv_svd",
+                                "cg_damped_solve", "cg_predictor"}
+        assert data["cg_relative_residual"] <= 1e-10 and data["cg_iterations"] > 0  # the normal equations solved
+        assert data["memory_bytes"]["jacobian"] == 8 * (40 + 12) * weights
         assert data["gelsd_svd_difference"] < 1e-8
         assert all(value > 0 for value in seconds.values())
         iteration = seconds["linearize"] + seconds["damped_solve"] + seconds["residual"]

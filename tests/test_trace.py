@@ -334,3 +334,39 @@ def test_a_trace_resumed_with_its_corrector_state_continues_as_one_trace():
     assert torch.equal(resumed.thetas, whole.thetas[2:])
     assert resumed.corrector_state == whole.corrector_state
     assert not torch.equal(restarted.theta, whole.theta)  # the damping matters: without it the path differs
+
+
+def test_log_parametrization_takes_relative_steps():
+    """With steps in log|eps| and a fixed step, the visited eps form a geometric sequence."""
+    options = Options(parametrization="log", ds=math.log(2), ds_min=math.log(2), ds_max=math.log(2), tol=1e-10)
+    result = continuation.trace(sqrt_path, theta_near(1.0), [1.0, 1 / 64], options=options)
+    assert result.success
+    assert result.eps == pytest.approx([2.0**-k for k in range(7)], rel=1e-12)
+    with pytest.raises(ValueError, match="eps_path must keep one sign and avoid 0"):
+        continuation.trace(sqrt_path, theta_near(1.0), [1.0, 0.0], options=options)
+
+
+@pytest.mark.parametrize("method, path", [("natural", [1.0, 0.05]), ("arclength", [1.0, 0.05])])
+def test_corrector_step_control_measures_every_step(method, path):
+    options = Options(step_control="corrector", tol=1e-10, ds_max=0.2)
+    result = continuation.trace(sqrt_path, theta_near(1.0), path, method=method, options=options)
+    assert result.success, result.message
+    steps = [r for r in result.steps[1:] if r.accepted and (method == "natural" or r.ds is not None)]
+    assert steps and all(r.delta is not None and r.kappa is not None for r in steps)
+    assert all(r.delta <= options.delta_max and r.kappa <= options.kappa_max for r in steps)
+    if method == "arclength":
+        assert all(r.alpha is not None and r.alpha <= options.alpha_max for r in steps)
+
+
+def test_corrector_step_control_measures_on_the_outputs():
+    """Two weights, one function value: the step is judged by the function, not by the weights."""
+    def product(theta, eps):
+        return (theta[0] * theta[1] - eps)[None]
+
+    seen = []
+    outputs = lambda theta: (seen.append(1), (theta[0] * theta[1])[None])[1]  # noqa: E731
+    result = continuation.trace(product, torch.tensor([1.0, 1.0], dtype=DT), [1.0, 0.5], outputs=outputs,
+                                options=Options(step_control="corrector", tol=1e-10))
+    assert result.success and seen
+    with pytest.raises(TypeError, match="outputs must be callable"):
+        continuation.trace(product, torch.ones(2, dtype=DT), [1.0, 0.5], outputs=3)
