@@ -4,7 +4,7 @@ Each problem is written as a user of the library would write it: its own
 residual of one collocation point (:class:`continuation.PointwiseResidual`,
 blocks joined by :class:`continuation.StackedResidual`), its own network (a
 :class:`models.MLP`, or a :class:`torch.nn.Module` made a function of a flat
-weight vector by :func:`torch.func.functional_call`), and an exact,
+weight vector by :func:`models.from_module`), and an exact,
 manufactured or reference solution to score it. Only the last problem,
 ``ac2d-time``, is the catalogue's (P2's time homotopy).
 
