@@ -8,7 +8,7 @@ weight vector by :func:`models.from_module`), and an exact,
 manufactured or reference solution to score it. Only the last problem,
 ``ac2d-time``, is the catalogue's (P2's time homotopy).
 
-Every problem is traced twice from the same initial weights:
+Every problem is traced from the same initial weights by each method:
 
 ``defaults``
     ``continuation.trace(residual, theta0, [start, target])``: the library's
@@ -21,6 +21,10 @@ Every problem is traced twice from the same initial weights:
     ``predictor="none"``, the same Levenberg-Marquardt corrector and
     ``adaptive=False``; budget :data:`NAIVE_OPTIONS` (200 iterations at the
     start, 20 a step, 60 at the target, as the defaults' start and polish).
+``corrector``
+    The defaults with the second-generation step control,
+    ``Options(step_control="corrector")``, its distances measured on the
+    network's values on the test grid (``outputs=``).
 
 Every row scores the final weights on a dense test grid: the relative L2
 error against the exact or reference solution, the position error of the
@@ -82,7 +86,7 @@ NAIVE_RATIO = 0.8
 NAIVE_OPTIONS = Options(initial_iterations=200, corrector_iterations=20, final_iterations=60)
 """The naive schedule's fixed budget: Levenberg-Marquardt iterations at the start, per step and at the target."""
 
-METHODS = ("defaults", "naive")
+METHODS = ("defaults", "naive", "corrector")
 """The two ways every problem is traced, in table order."""
 
 
@@ -653,10 +657,15 @@ def naive_schedule(start: float, target: float, ratio: float, s_floor: float) ->
 def trace_method(case: Case, problem: Problem, method: str, budget: Budget) -> tuple[continuation.TraceResult,
                                                                                    list[float], Options]:
     """Trace ``case`` by ``method``; returns the result, the parameter path given and the options used."""
-    if method == "defaults":
+    if method in ("defaults", "corrector"):
         path = [problem.start, problem.target]
+        options = budget.defaults or Options()
+        if method == "corrector":  # the second-generation step control, distances on the network's values
+            options = options.replace(step_control="corrector")
+            return continuation.trace(case.residual, case.theta0, path, options=options, outputs=case.predict), \
+                path, options
         result = continuation.trace(case.residual, case.theta0, path, options=budget.defaults)
-        return result, path, budget.defaults or Options()
+        return result, path, options
     path = naive_schedule(problem.start, problem.target, budget.ratio, budget.s_floor)
     result = continuation.trace(
         case.residual, case.theta0, path, predictor="none", corrector="lm", adaptive=False, options=budget.naive
@@ -710,6 +719,8 @@ def run_problem(name: str, method: str, budget: Budget, command: str, seed: int 
             "continuation.trace(residual, theta0, [start, target])" + ("" if budget.defaults is None else
                                                                        " with the small budget's options")
             if method == "defaults" else
+            "continuation.trace(..., options=Options(step_control='corrector'), outputs=u on the test grid)"
+            if method == "corrector" else
             f"geometric schedule (ratio {budget.ratio:g}), predictor none, lm, adaptive=False"
         ),
         "options": asdict(options),
@@ -733,7 +744,7 @@ def _fmt(value: Any, spec: str = ".2e") -> str:
 
 
 def load_records(out: Path) -> list[dict[str, Any]]:
-    """The records in ``out``, in the suite's order, ``defaults`` before ``naive``."""
+    """The records in ``out``, in the suite's order, then in the order of :data:`METHODS`."""
     order = {name: i for i, name in enumerate(PROBLEMS)}
     records = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
     records = [r for r in records if r.get("problem") in order and r.get("method") in METHODS]
@@ -791,7 +802,7 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
         "|---|---|---|---|",
     ]
     for name, pair in pairs.items():
-        if set(pair) == set(METHODS):
+        if {"defaults", "naive"} <= set(pair):
             lines.append(f"| {name} | {_fmt(pair['defaults']['l2re'])} | {_fmt(pair['naive']['l2re'])} | "
                          f"{_verdict(pair['defaults'], pair['naive'])} |")
     lines += ["", "![L2RE per problem](l2re.png)", ""]
@@ -801,7 +812,7 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
 
 
 def plot_l2re(out: Path, records: list[dict[str, Any]]) -> Path:
-    """``out/l2re.png``: L2RE per problem, both methods side by side (hatched: no success)."""
+    """``out/l2re.png``: L2RE per problem, the methods side by side (hatched: no success)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -809,10 +820,10 @@ def plot_l2re(out: Path, records: list[dict[str, Any]]) -> Path:
 
     names = list(dict.fromkeys(r["problem"] for r in records))
     fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(names) + 2), 4))
-    width = 0.38
+    width = 0.8 / len(METHODS)
     for k, method in enumerate(METHODS):
         rows = {r["problem"]: r for r in records if r["method"] == method}
-        xs = [i + (k - 0.5) * width for i, name in enumerate(names) if name in rows]
+        xs = [i + (k - (len(METHODS) - 1) / 2) * width for i, name in enumerate(names) if name in rows]
         values = [rows[name]["l2re"] for name in names if name in rows]
         bars = ax.bar(xs, values, width, label=method, color=f"C{k}")
         for bar, name in zip(bars, [n for n in names if n in rows]):
