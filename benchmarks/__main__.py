@@ -1,17 +1,21 @@
 """Command line of the benchmarks.
 
-``python -m benchmarks {demo,foundation,run,bratu,diagnostics,burgers,neural-ode,step-cost,branches} ...``
+``python -m benchmarks {demo,foundation,run,sweep,bratu,diagnostics,burgers,neural-ode,step-cost,generalization,branches} ...``
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="trace P1 from eps = 0.5 to 0.01 (make demo)")
+    demo = commands.add_parser("demo", help="trace P1 from eps = 0.5 to 0.01 (make demo)")
+    demo.add_argument("--out", default=None,
+                      help="output folder (default demo-output/ in the working directory, ignored by git; "
+                      "the reference run is in benchmarks/results/demo)")
     foundation = commands.add_parser(
         "foundation",
         help="P1 at eps = 0.01: homotopy against direct Adam+L-BFGS and direct LM; Jacobian timing",
@@ -81,11 +85,30 @@ def main(argv=None) -> None:
                                    "network-defcon-dirichlet"), help="configurations to run (default: all)")
     branches.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     branches.add_argument("--out", default=None, help="output folder (default benchmarks/results/branches)")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        from .demo import main as demo
+    from .generalization import add_arguments as add_generalization_arguments
 
-        demo()
+    add_generalization_arguments(
+        commands.add_parser(
+            "generalization",
+            help="ten problems the defaults were not tuned on: library defaults against a naive geometric schedule",
+        )
+    )
+    from .sweep import add_arguments as add_sweep_arguments
+
+    add_sweep_arguments(
+        commands.add_parser(
+            "sweep", help="the configurations of `run` over seeds, eps and methods, one Ray task each (resumable)"
+        )
+    )
+    args = parser.parse_args(argv)
+    if args.command == "sweep":
+        from .sweep import main as sweep_main
+
+        sweep_main(args)
+    elif args.command == "demo":
+        from .demo import DEFAULT_OUT, main as demo
+
+        demo(Path(args.out) if args.out else DEFAULT_OUT)
     elif args.command == "run":
         from .run import run
 
@@ -114,6 +137,10 @@ def main(argv=None) -> None:
         from .branches import main as branches_main
 
         branches_main(args)
+    elif args.command == "generalization":
+        from .generalization import main as generalization_main
+
+        generalization_main(args)
     elif args.command == "foundation":
         from .foundation import main as foundation_main
 
