@@ -1,6 +1,6 @@
 """Command line of the benchmarks.
 
-``python -m benchmarks {demo,foundation,run,bratu,diagnostics,burgers,neural-ode,step-cost} ...``
+``python -m benchmarks {demo,foundation,run,bratu,diagnostics,burgers,neural-ode,neural-ode-lab,step-cost} ...``
 """
 
 from __future__ import annotations
@@ -61,6 +61,14 @@ def main(argv=None) -> None:
             help="P7: neural ODE training by synchronization homotopy against plain training and multiple shooting",
         )
     )
+    from .neural_ode_lab import add_arguments as add_neural_ode_lab_arguments
+
+    add_neural_ode_lab_arguments(
+        commands.add_parser(
+            "neural-ode-lab",
+            help="P7 on the laboratory double pendulum: black-box and second-order neural ODEs, four methods",
+        )
+    )
     step_cost = commands.add_parser(
         "step-cost", help="P3: the cost of one continuation step (predictor, Jacobian, LM solve) against d"
     )
@@ -96,6 +104,10 @@ def main(argv=None) -> None:
         from .neural_ode import main as neural_ode_main
 
         neural_ode_main(args)
+    elif args.command == "neural-ode-lab":
+        from .neural_ode_lab import main as neural_ode_lab_main
+
+        neural_ode_lab_main(args)
     elif args.command == "step-cost":
         from .step_cost import main as step_cost_main
 

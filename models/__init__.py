@@ -2,7 +2,7 @@
 
 from .deeponet import DeepONet
 from .mlp import ACTIVATIONS, MLP
-from .neural_ode import NeuralODE, integrate
+from .neural_ode import NeuralODE, SecondOrderNeuralODE, integrate
 from .random_features import RandomFeatures
 
-__all__ = ["MLP", "ACTIVATIONS", "RandomFeatures", "DeepONet", "NeuralODE", "integrate"]
+__all__ = ["MLP", "ACTIVATIONS", "RandomFeatures", "DeepONet", "NeuralODE", "SecondOrderNeuralODE", "integrate"]
