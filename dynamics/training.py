@@ -61,7 +61,7 @@ class Evaluation:
     train_mse: float
     interpolation_mse: float
     extrapolation_mse: float
-    wall_s: float = math.nan
+    wall_s: float = field(default=math.nan, compare=False)
 
 
 class Monitor:
