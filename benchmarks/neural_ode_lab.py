@@ -45,6 +45,7 @@ from dynamics.training import METHODS, TrainingSettings, train  # noqa: E402
 from models.neural_ode import NeuralODE, SecondOrderNeuralODE  # noqa: E402
 
 from .neural_ode import DEFAULTS as P7_DEFAULTS  # noqa: E402
+from .neural_ode import FIGURES  # noqa: E402
 from .neural_ode import _median_spread, budget_of, first_epoch_at_or_below  # noqa: E402
 from .record import RESULTS, cached, checkpoint_path, save_figure  # noqa: E402
 
@@ -254,7 +255,7 @@ def assemble(out: Path) -> None:
     lines += ["", "## Homotopy against vanilla (target: vanilla's held-out MSE in at most half its epochs)", "",
               "Level: the extrapolation MSE of vanilla's reported model; the homotopy's evaluated models "
               "(every 10 epochs) are searched for the first at or below it.", ""]
-    lines += homotopy_against_vanilla(records)
+    lines += homotopy_against_vanilla(records) + ["", FIGURES]
     plot_angles(records, out / "angles.png")
     plot_other(records, out / "other.png")
     plot_curves(records, out / "curves.png")
