@@ -3,8 +3,11 @@
 from .allen_cahn import AllenCahn1D, default_points_1d
 from .allen_cahn_2d import AllenCahn2D, default_points_2d
 from .base import NetworkProblem, relative_l2
-from .burgers import BurgersOperator, InitialData, boundary_value, sample_initial_data, steady_state
+from .burgers import (
+    BurgersOperator, InitialData, RandomField, boundary_value, sample_initial_data, sample_random_field, steady_state,
+)
 from .burgers_fd import FDResult, fd_grid, fd_residual, march_explicit, newton_steady
+from .burgers_source import SourceBurgersOperator
 from .bratu import LAMBDA_CRITICAL, BratuFD, BratuNetwork, bratu_exact, bratu_parameter
 from .calculus import gradient, laplacian
 from .fitting import HighFrequencyFit
@@ -17,5 +20,6 @@ __all__ = [
     "AllenCahn2D", "default_points_2d", "Helmholtz", "default_points_helmholtz", "resonance_gap",
     "HighFrequencyFit", "Poisson1D",
     "BurgersOperator", "InitialData", "boundary_value", "sample_initial_data", "steady_state",
+    "RandomField", "sample_random_field", "SourceBurgersOperator",
     "FDResult", "fd_grid", "fd_residual", "march_explicit", "newton_steady",
 ]
