@@ -59,7 +59,8 @@ def main(argv=None) -> None:
     burgers_source.add_argument("--nu", type=float, nargs="+", default=[0.5, 0.1, 0.05], help="target viscosities")
     burgers_source.add_argument("--method", nargs="+", choices=("homotopy", "direct"), default=["homotopy", "direct"],
                                 help="homotopy: viscosity from 1 to the target; direct: LM at the target")
-    burgers_source.add_argument("--budget", choices=("full", "tiny"), default="full", help="tiny: the smoke budget")
+    burgers_source.add_argument("--budget", choices=("full", "sparse", "tiny"), default="full",
+                                help="sparse: P5's layout, 100 sources x 8 points; tiny: the smoke budget")
     burgers_source.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     burgers_source.add_argument("--out", default=None, help="output folder (default benchmarks/results/burgers_source)")
     from .neural_ode import add_arguments as add_neural_ode_arguments
