@@ -200,7 +200,8 @@ def references(test: RandomField, nu: float, budget: Budget) -> tuple[np.ndarray
                   "nu = 1 * 0.5^k -> target, tol 1e-9", "repeats": budget.repeats,
         "reference_intervals": n, "reference_converged": int(reference.converged.sum()),
         "reference_iterations": reference.iterations,
-        "reference_error_estimate_mean": float(estimate.mean()), "reference_error_estimate_worst": float(estimate.max()),
+        "reference_error_estimate_mean": float(estimate.mean()),
+        "reference_error_estimate_worst": float(estimate.max()),
         "reference_one_wall_s": single_wall, "coarse_intervals": coarse, "coarse_wall_s": coarse_wall,
         "coarse_one_wall_s": coarse_single_wall, "coarse_converged": int(coarse_result.converged.sum()),
         "coarse_l2re_mean": float(coarse_errors.mean()), "coarse_l2re_worst": float(coarse_errors.max()),
@@ -280,8 +281,9 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
         nw = r["newton"]
         lines.append(
             f"| {r['nu']:g} | {r['method']} | {r['stage']['iterations']} | {_fmt(r['l2re_mean'])} "
-            f"| {_fmt(r['l2re_worst'])} | {_fmt(r.get('train_l2re_mean'))} | {_fmt(r['loss'])} | {r['train_wall_s']:.0f} | {r['inference_s']:.4f} "
-            f"| {nw['reference_wall_s']:.3f} (n = {nw['reference_intervals']}, {_fmt(nw['reference_error_estimate_mean'])}) "
+            f"| {_fmt(r['l2re_worst'])} | {_fmt(r.get('train_l2re_mean'))} | {_fmt(r['loss'])} "
+            f"| {r['train_wall_s']:.0f} | {r['inference_s']:.4f} | {nw['reference_wall_s']:.3f} "
+            f"(n = {nw['reference_intervals']}, {_fmt(nw['reference_error_estimate_mean'])}) "
             f"| {nw['coarse_wall_s']:.3f} (n = {nw['coarse_intervals']}, {_fmt(nw['coarse_l2re_mean'])}) "
             f"| {nw['reference_one_wall_s']:.4f} / {nw['coarse_one_wall_s']:.4f} "
             f"| {r['speedup']['reference_grid']:.0f} / {r['speedup']['coarse_grid']:.1f} |"

@@ -82,7 +82,7 @@ class Recording:
         return Recording(self.trajectory, t - t[0], **columns)
 
     def wrapped(self) -> "Recording":
-        """The same recording with each angle shifted by the multiple of ``2 pi`` that puts its first sample in ``(-pi, pi]``.
+        """The recording with each angle shifted by the multiple of ``2 pi`` that puts its first sample in ``[-pi, pi]``.
 
         The file's angles are unwrapped (trajectory 1 starts at ``o2 = -46``);
         the physics is ``2 pi``-periodic in the angles but a network is not.

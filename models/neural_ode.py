@@ -197,7 +197,8 @@ class NeuralODE:
         return self.solve(lambda _, u: field(u), theta, u0, t)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(widths={self.mlp.widths}, num_weights={self.num_weights}, method={self.method!r})"
+        return (f"{type(self).__name__}(widths={self.mlp.widths}, num_weights={self.num_weights}, "
+                f"method={self.method!r})")
 
 
 class SecondOrderNeuralODE(NeuralODE):
