@@ -246,8 +246,8 @@ def assemble(out: Path) -> None:
         "frames missing), state (o1, o2, w1, w2). No noise-free truth: the reported model of each run is the "
         "one with the lowest training MSE; it is integrated without coupling from the first sample and scored "
         "on held-out measurements: samples 100-199 of trajectory 0 (extrapolation) and the first 100 samples "
-        "of trajectory 1 (from its own first sample, first angles shifted by whole turns into [-pi, pi]). Errors are mean squared over "
-        "the four components. Cells: median [min, max] over the seeds listed. The budget column gives the budget "
+        "of trajectory 1 (from its own first sample, its angles shifted by whole turns so that the first lies "
+        "in [-pi, pi]). Errors are mean squared over the four components. Cells: median [min, max] over the seeds listed. The budget column gives the budget "
         "run and P7's in parentheses: every run here is CUT from P7's budget. Wall times: shared 2-core "
         "machine, one torch thread: compare them as ratios only.", "",
     ]
