@@ -134,6 +134,11 @@ def _load(out: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(out.glob("*-seed*.json"))]
 
 
+def _finite(value: Optional[float]) -> float:
+    """A recorded error as a float: strict JSON records write a non-finite one (a blown-up solve) as ``null``."""
+    return math.inf if value is None else value
+
+
 def _budget_cell(rows: list[dict]) -> str:
     cells = sorted({f"{r['budget_updates']} {r['budget_unit']} (P7: {r['p7_budget_updates']})" for r in rows})
     return "; ".join(cells)
@@ -152,9 +157,9 @@ def table(records: list[dict]) -> list[str]:
                 lines.append(f"| {model} | {method} | none (not run) | | | | | | | |")
                 continue
             cells = [
-                _median_spread([r["best"]["train_mse"] for r in rows], ".2e"),
-                _median_spread([r["best"]["extrapolation_mse"] for r in rows], ".2e"),
-                _median_spread([r["other_mse"]["best"] for r in rows], ".2e"),
+                _median_spread([_finite(r["best"]["train_mse"]) for r in rows], ".2e"),
+                _median_spread([_finite(r["best"]["extrapolation_mse"]) for r in rows], ".2e"),
+                _median_spread([_finite(r["other_mse"]["best"]) for r in rows], ".2e"),
                 _median_spread([r["epochs_to_best"] for r in rows], ".0f"),
                 _median_spread([r["wall_s_to_best"] for r in rows], ".0f"),
                 _median_spread([r["wall_s"] for r in rows], ".0f"),
@@ -176,12 +181,12 @@ def homotopy_against_vanilla(records: list[dict]) -> list[str]:
         homotopy = by_key.get((model, "homotopy", seed))
         if method != "vanilla" or homotopy is None:
             continue
-        level = vanilla["best"]["extrapolation_mse"]
-        first = next((h[0] for h in homotopy["history"] if h[2] <= level), None)
+        level = _finite(vanilla["best"]["extrapolation_mse"])
+        first = next((h[0] for h in homotopy["history"] if _finite(h[2]) <= level), None)
         met = first is not None and first <= vanilla["epochs_to_best"] / 2
         lines.append(
             f"| {model} | {seed} | {level:.2e} ({vanilla['epochs_to_best']}) | "
-            f"{homotopy['best']['extrapolation_mse']:.2e} ({homotopy['epochs_to_best']}) | "
+            f"{_finite(homotopy['best']['extrapolation_mse']):.2e} ({homotopy['epochs_to_best']}) | "
             f"{'never' if first is None else f'epoch {first}'} | {'yes' if met else 'no'} |"
         )
     return lines
@@ -226,7 +231,7 @@ def plot_curves(records: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4), squeeze=False)
     for ax, column, label in ((axes[0, 0], 1, "train MSE"), (axes[0, 1], 2, "extrapolation MSE")):
         for r in records:
-            history = [h for h in r["history"] if h[column] < float("inf")]
+            history = [h for h in r["history"] if _finite(h[column]) < math.inf]
             ax.semilogy([h[0] for h in history], [h[column] for h in history], lw=1,
                         label=f"{r['model']} {r['method']} seed {r['seed']}")
         ax.set(xlabel="updates (epochs; LM iterations for homotopy-lm)", ylabel=label)
