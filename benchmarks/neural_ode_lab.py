@@ -170,24 +170,35 @@ def table(records: list[dict]) -> list[str]:
 
 
 def homotopy_against_vanilla(records: list[dict]) -> list[str]:
-    """Whether the homotopy reaches vanilla's held-out MSE in at most half vanilla's epochs to its best model."""
+    """Whether the homotopy reaches vanilla's level in at most half vanilla's epochs to its reported model.
+
+    Two levels, both of vanilla's reported model (the lowest training MSE): its
+    held-out (extrapolation) MSE and its training MSE. The homotopy's evaluated
+    models (every 10 epochs, at every coupling) are searched for the first at
+    or below each.
+    """
     lines = [
-        "| model | seed | vanilla: extrapolation MSE of its best model (epoch) | homotopy: same (epoch) "
-        "| homotopy first at or below vanilla's level | target met |",
-        "|---|---|---|---|---|---|",
+        "| model | seed | vanilla reported model: extrapolation MSE, train MSE (epoch) "
+        "| homotopy reported model: same (epoch) | homotopy first at or below vanilla's extrapolation MSE "
+        "| target met (held-out) | homotopy first at or below vanilla's train MSE | target met (train) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     by_key = {(r["model"], r["method"], r["seed"]): r for r in records}
     for (model, method, seed), vanilla in sorted(by_key.items()):
         homotopy = by_key.get((model, "homotopy", seed))
         if method != "vanilla" or homotopy is None:
             continue
-        level = _finite(vanilla["best"]["extrapolation_mse"])
-        first = next((h[0] for h in homotopy["history"] if _finite(h[2]) <= level), None)
-        met = first is not None and first <= vanilla["epochs_to_best"] / 2
+        cells = []
+        for column, key in ((2, "extrapolation_mse"), (1, "train_mse")):
+            level = _finite(vanilla["best"][key])
+            first = next((h[0] for h in homotopy["history"] if _finite(h[column]) <= level), None)
+            met = first is not None and first <= vanilla["epochs_to_best"] / 2
+            cells += ["never" if first is None else f"epoch {first}", "yes" if met else "no"]
         lines.append(
-            f"| {model} | {seed} | {level:.2e} ({vanilla['epochs_to_best']}) | "
-            f"{_finite(homotopy['best']['extrapolation_mse']):.2e} ({homotopy['epochs_to_best']}) | "
-            f"{'never' if first is None else f'epoch {first}'} | {'yes' if met else 'no'} |"
+            f"| {model} | {seed} | {_finite(vanilla['best']['extrapolation_mse']):.2e}, "
+            f"{_finite(vanilla['best']['train_mse']):.2e} ({vanilla['epochs_to_best']}) | "
+            f"{_finite(homotopy['best']['extrapolation_mse']):.2e}, {_finite(homotopy['best']['train_mse']):.2e} "
+            f"({homotopy['epochs_to_best']}) | " + " | ".join(cells) + " |"
         )
     return lines
 
@@ -257,9 +268,10 @@ def assemble(out: Path) -> None:
         "machine, one torch thread: compare them as ratios only.", "",
     ]
     lines += table(records)
-    lines += ["", "## Homotopy against vanilla (target: vanilla's held-out MSE in at most half its epochs)", "",
-              "Level: the extrapolation MSE of vanilla's reported model; the homotopy's evaluated models "
-              "(every 10 epochs) are searched for the first at or below it.", ""]
+    lines += ["", "## Homotopy against vanilla (target: vanilla's level in at most half its epochs)", "",
+              "Levels: the extrapolation MSE and the training MSE of vanilla's reported model; the homotopy's "
+              "evaluated models (every 10 epochs, uncoupled) are searched for the first at or below each. "
+              "Epoch 0 is the initial model: a level above the initial model's error is met at once.", ""]
     lines += homotopy_against_vanilla(records) + ["", FIGURES]
     plot_angles(records, out / "angles.png")
     plot_other(records, out / "other.png")
