@@ -1,17 +1,21 @@
 """Command line of the benchmarks.
 
-``python -m benchmarks {demo,foundation,run,bratu,diagnostics,burgers,burgers-source,neural-ode,neural-ode-lab,step-cost} ...``
+``python -m benchmarks {demo,foundation,run,sweep,bratu,diagnostics,burgers,burgers-source,neural-ode,neural-ode-lab,step-cost} ...``
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="trace P1 from eps = 0.5 to 0.01 (make demo)")
+    demo = commands.add_parser("demo", help="trace P1 from eps = 0.5 to 0.01 (make demo)")
+    demo.add_argument("--out", default=None,
+                      help="output folder (default demo-output/ in the working directory, ignored by git; "
+                      "the reference run is in benchmarks/results/demo)")
     foundation = commands.add_parser(
         "foundation",
         help="P1 at eps = 0.01: homotopy against direct Adam+L-BFGS and direct LM; Jacobian timing",
@@ -89,11 +93,22 @@ def main(argv=None) -> None:
                            help="small: the smoke-test point counts of `run --budget small`")
     step_cost.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     step_cost.add_argument("--out", default=None, help="output folder (default benchmarks/results/step-cost)")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        from .demo import main as demo
+    from .sweep import add_arguments as add_sweep_arguments
 
-        demo()
+    add_sweep_arguments(
+        commands.add_parser(
+            "sweep", help="the configurations of `run` over seeds, eps and methods, one Ray task each (resumable)"
+        )
+    )
+    args = parser.parse_args(argv)
+    if args.command == "sweep":
+        from .sweep import main as sweep_main
+
+        sweep_main(args)
+    elif args.command == "demo":
+        from .demo import DEFAULT_OUT, main as demo
+
+        demo(Path(args.out) if args.out else DEFAULT_OUT)
     elif args.command == "run":
         from .run import run
 

@@ -1,4 +1,4 @@
-"""AD against FD in the residual (seed ``ad-vs-fd-truncated-entropy``).
+"""AD against FD in the residual (Chen, Yang, Xiang, Hao, J. Sci. Comput. 2025).
 
 Command: ``python -m benchmarks diagnostics --part adfd``.
 
@@ -277,7 +277,7 @@ def plot_network(net: dict, path: Path) -> None:
 def readme_lines(rfm: dict, net: dict) -> list[str]:
     """The README section of the part."""
     lines = [
-        "## (d) AD against FD in the residual (seed ad-vs-fd-truncated-entropy)",
+        "## (d) AD against FD in the residual (Chen et al., J. Sci. Comput. 2025)",
         "",
         "`u'' = -pi^2 sin(pi x)` on (-1, 1), `u(+-1) = 0`, exact `u = sin(pi x)` (`pde.Poisson1D`); N uniform "
         "interior points + 2 boundary points, blocks scaled by 1/sqrt(count). AD: `u''` by autograd; FD: "

@@ -1,4 +1,4 @@
-"""The Hessian at the end of plain training and exact Newton from there (seed ``exact-hessian-failure``).
+"""The Hessian at the end of plain training and exact Newton from there (Rowan 2025, arXiv:2510.11987).
 
 ``python -m benchmarks diagnostics --part hessian`` writes:
 
@@ -214,7 +214,7 @@ def plot(classical: dict, runs: dict, path: Path) -> None:
 
 def readme_lines(classical: dict, runs: dict) -> list[str]:
     lines = [
-        "## (c) The Hessian at the end of plain training, and exact Newton from there (seed exact-hessian-failure)",
+        "## (c) The Hessian at the end of plain training, and exact Newton from there (Rowan 2025)",
         "",
     ]
     if not classical:

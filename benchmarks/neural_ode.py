@@ -1,4 +1,4 @@
-"""P7 (seed 002): neural ODE training by synchronization homotopy against plain training and multiple shooting.
+"""P7 (Ko et al., NeurIPS 2023): neural ODE training by synchronization homotopy against plain training and multiple shooting.
 
 ``python -m benchmarks neural-ode [--system S ...] [--method M ...] [--seed K ...]``
 runs each (system, method, seed) not yet on disk and writes its JSON under
@@ -177,7 +177,7 @@ def first_epoch_at_or_below(record: dict, level: float):
 def homotopy_against_vanilla(records: list[dict]) -> list[str]:
     """The target of issue 6: homotopy as accurate as vanilla in at most half the epochs.
 
-    The best model is chosen against the noise-free truth, as in the seed's figures;
+    The best model is chosen against the noise-free truth, as in the paper's figures;
     the last two columns give the interpolation MSE of the weights each run ended
     with and of those with the lowest training MSE (a choice without the truth).
     """
@@ -227,26 +227,34 @@ def plot_trajectories(system: str, records: list[dict], path: Path) -> None:
 
 
 def plot_curves(system: str, records: list[dict], path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for r in (r for r in records if r["system"] == system):
-        history = [h for h in r["history"] if h[2] < float("inf")]
-        ax.semilogy([h[0] for h in history], [h[2] for h in history], lw=1,
-                    label=f"{r['method']} seed {r['seed']} ({r['budget_unit']})")
-    ax.set(xlabel="updates (epochs; LM iterations for homotopy-lm)", ylabel="interpolation MSE",
-           title=f"{system}: interpolation error during training")
-    ax.legend(fontsize=7)
+    """Interpolation MSE during training: epochs (AdamW methods) and LM iterations on separate axes.
+
+    An epoch (one AdamW update) and a Levenberg-Marquardt iteration (a Jacobian and a linear
+    solve) are different units of work, so they get an axis each; the error axis is shared.
+    """
+    runs = [r for r in records if r["system"] == system]
+    units = sorted({r["budget_unit"] for r in runs})
+    fig, axes = plt.subplots(1, len(units), figsize=(6 * len(units), 4), sharey=True, squeeze=False)
+    for ax, unit in zip(axes[0], units):
+        for r in (r for r in runs if r["budget_unit"] == unit):
+            history = [h for h in r["history"] if h[2] < float("inf")]
+            ax.semilogy([h[0] for h in history], [h[2] for h in history], lw=1, label=f"{r['method']} seed {r['seed']}")
+        ax.set(xlabel=unit)
+        ax.legend(fontsize=7)
+    axes[0, 0].set(ylabel="interpolation MSE")
+    fig.suptitle(f"{system}: interpolation error during training")
     save_figure(fig, path, dpi=110)
 
 
 def assemble(out: Path) -> None:
     records = _load(out)
     lines = [
-        "# P7: neural ODE training by synchronization homotopy (seed 002)", "",
+        "# P7: neural ODE training by synchronization homotopy (Ko et al., NeurIPS 2023)", "",
         f"Command: `{COMMAND}` (one JSON per system, method and seed; `--assemble` rebuilds this page).",
         "Errors are mean squared over all components of the model integrated without coupling from the "
         "first observation: training MSE against the noisy data, interpolation MSE against the noise-free "
         "truth on a dense grid (5 points per observation interval) over the observation span, extrapolation "
-        "MSE over the next 20% of the span. As in the seed's figures, the reported model is the one with "
+        "MSE over the next 20% of the span. As in the paper's figures, the reported model is the one with "
         "the lowest interpolation MSE during training (evaluated every "
         f"{DEFAULTS.evaluate_every} epochs; every iteration for LM); `updates to best` is its epoch "
         "(LM iterations for homotopy-lm). Cells: median [min, max] over the seeds listed; a system or "
@@ -256,7 +264,7 @@ def assemble(out: Path) -> None:
     ]
     lines += table(records) + ["", "## Every run", ""] + per_run_table(records)
     lines += ["", "## Homotopy against vanilla (target: as accurate in at most half the epochs)", "",
-              "The best models are chosen against the noise-free truth, as in the seed's figures; the last "
+              "The best models are chosen against the noise-free truth, as in the paper's figures; the last "
               "two columns give the interpolation MSE of the weights each run ended with (the homotopy's at "
               "`lam = 0` after its last 300 epochs) and of the evaluated weights with the lowest training MSE "
               "(the uncoupled model against the noisy data: a choice made without the truth).", ""]

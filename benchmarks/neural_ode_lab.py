@@ -46,7 +46,7 @@ from models.neural_ode import NeuralODE, SecondOrderNeuralODE  # noqa: E402
 
 from .neural_ode import DEFAULTS as P7_DEFAULTS  # noqa: E402
 from .neural_ode import FIGURES  # noqa: E402
-from .neural_ode import _median_spread, budget_of, first_epoch_at_or_below  # noqa: E402
+from .neural_ode import _median_spread, budget_of  # noqa: E402
 from .record import RESULTS, cached, checkpoint_path, save_figure  # noqa: E402
 
 COMMAND = "python -m benchmarks neural-ode-lab"
@@ -161,7 +161,7 @@ def table(records: list[dict]) -> list[str]:
                 _median_spread([_finite(r["best"]["extrapolation_mse"]) for r in rows], ".2e"),
                 _median_spread([_finite(r["other_mse"]["best"]) for r in rows], ".2e"),
                 _median_spread([r["epochs_to_best"] for r in rows], ".0f"),
-                _median_spread([r["wall_s_to_best"] for r in rows], ".0f"),
+                _median_spread([_finite(r["wall_s_to_best"]) for r in rows], ".0f"),
                 _median_spread([r["wall_s"] for r in rows], ".0f"),
             ]
             seeds = ", ".join(str(r["seed"]) for r in rows)

@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 import torch
 
+from continuation.result import strict_json
+
 RESULTS = Path(__file__).resolve().parent / "results"
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,10 +66,10 @@ def save_figure(fig, path: Path, dpi: int = 110) -> Path:
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
-    """Write ``payload`` (with the machine added) as indented JSON."""
+    """Write ``payload`` (with the machine added) as indented, strict JSON (NaN and Inf written as ``null``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {**payload, "machine": machine()}
-    text = json.dumps(payload, indent=2, default=float) + "\n"
+    payload = strict_json(json.loads(json.dumps({**payload, "machine": machine()}, default=float)))
+    text = json.dumps(payload, indent=2, allow_nan=False) + "\n"
     replace_atomically(path, lambda partial: partial.write_text(text))
 
 

@@ -38,11 +38,11 @@ folder) and ``l2re.png`` (L2RE against eps per method). ``--jobs N`` runs N
 configurations at once, each in a fresh process with one torch thread (the
 records are the same as in a serial run; the wall times then share the cores).
 
-Long traces span sessions: ``ours`` saves its last accepted point every
+Long traces span sessions: ``ours`` saves its trace every
 :data:`CHECKPOINT_SECONDS` to ``<record>.checkpoint.pt`` next to the JSON it
-will write, and the same command resumes from that file (commit it to carry
-a run over to another session); the record's wall time and counters are
-totals over the pieces. ``--max-wall-s T`` gives ``ours`` a wall-time budget
+will write, and the same command resumes from that file (the engine's
+``resume``; commit the file to carry a run over to another session); the
+record's wall time and counters are those of the whole trace. ``--max-wall-s T`` gives ``ours`` a wall-time budget
 over all its pieces: when it is spent the run ends at its last accepted point
 and the record says where (status ``wall_budget``, ``reached_parameter``).
 """
@@ -56,7 +56,7 @@ import multiprocessing
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
@@ -262,9 +262,9 @@ def _trace_extra(result: continuation.TraceResult, options: Options, path: Seque
     }
 
 
-def _accepted_path(result: continuation.TraceResult, start: int = 0) -> list[list[float]]:
-    """``[eps, ||H||]`` of the accepted points of a trace from index ``start``, in order."""
-    return [[float(e), float(r)] for e, r in zip(result.eps[start:], result.residual_norms[start:])]
+def _accepted_path(result: continuation.TraceResult) -> list[list[float]]:
+    """``[eps, ||H||]`` of the accepted points of a trace, in order."""
+    return [[float(e), float(r)] for e, r in zip(result.eps, result.residual_norms)]
 
 
 def _trace_theta(result: continuation.TraceResult, fallback: torch.Tensor) -> torch.Tensor:
@@ -272,54 +272,7 @@ def _trace_theta(result: continuation.TraceResult, fallback: torch.Tensor) -> to
 
 
 CHECKPOINT_SECONDS = 600.0
-"""``ours`` saves its point on the path this often (wall seconds), so that a stopped run resumes there."""
-
-
-@dataclass
-class TraceProgress:
-    """Where a checkpointed trace stands: the last accepted point and the totals of the pieces so far."""
-
-    theta: torch.Tensor
-    eps: float
-    ds: Optional[float] = None
-    pieces: int = 0
-    wall_s: float = 0.0
-    accepted: int = 0
-    rejected: int = 0
-    corrector_iterations: int = 0
-    jacobian_evaluations: int = 0
-    path: list[list[float]] = field(default_factory=list)
-    """``[eps, ||H||]`` of every accepted point so far."""
-    corrector_state: Any = None
-    """The corrector's state at the last accepted point (LM's damping)."""
-
-    def extend(self, result: continuation.TraceResult, wall_s: float) -> "TraceProgress":
-        """The progress after one more piece (``result``, which took ``wall_s`` seconds).
-
-        A resumed piece starts by accepting the saved point again: that point is not counted twice.
-        """
-        last = [r for r in result.steps if r.accepted and r.step > 0]
-        return TraceProgress(
-            _trace_theta(result, self.theta), result.eps[-1] if result.eps else self.eps,
-            abs(last[-1].deps) if last else self.ds, self.pieces + 1, self.wall_s + wall_s,
-            self.accepted + result.accepted - (1 if self.pieces else 0), self.rejected + result.rejected,
-            self.corrector_iterations + result.corrector_iterations,
-            self.jacobian_evaluations + result.jacobian_evaluations,
-            self.path + _accepted_path(result, start=1 if self.pieces else 0),
-            result.corrector_state if result.eps else self.corrector_state,
-        )
-
-    def save(self, path: Path) -> None:
-        """Write the progress to ``path`` (``torch.save``)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # a clone: the last accepted point is a view into the whole path, which torch.save would write
-        progress = {**asdict(self), "theta": self.theta.clone()}
-        record.replace_atomically(path, lambda partial: torch.save(progress, partial))
-
-    @classmethod
-    def load(cls, path: Path) -> "TraceProgress":
-        """The progress saved at ``path``."""
-        return cls(**torch.load(path, weights_only=True))
+"""``ours`` saves its trace this often (wall seconds), so that a stopped run resumes there."""
 
 
 def run_ours(
@@ -329,13 +282,11 @@ def run_ours(
     """``trace`` with its defaults from the start value to the target (``small``: a few large steps).
 
     With ``checkpoint``, the trace runs in pieces of about :data:`CHECKPOINT_SECONDS`
-    (the callback stops it), and after each piece its last accepted point is
-    saved there; a run that finds the file resumes from it. A resumed piece
-    starts at the saved point without correcting it again
-    (``initial_iterations=0``), with the last accepted step as its first
-    ``ds``, the corrector's state there (LM's damping) and what is left of
-    ``max_steps``; the file is removed when the
-    trace ends. Counters and wall time are totals over the pieces.
+    (the callback stops it), and after each piece the trace is saved there
+    (:meth:`continuation.TraceResult.save`); a run that finds the file resumes
+    it (``trace(..., resume=saved.state)``), which continues the path exactly
+    as one uninterrupted trace would. The file is removed when the trace ends.
+    Counters and wall time are those of the whole trace.
 
     With ``max_wall_s`` the run also ends when its wall time (over all pieces)
     reaches that budget: the outcome has the status ``"wall_budget"`` and the
@@ -347,54 +298,42 @@ def run_ours(
         span = abs(start - target)
         options = options.replace(ds=span / 2, ds_max=span)
     resumed = checkpoint is not None and checkpoint.exists()
-    progress = TraceProgress.load(checkpoint) if resumed else TraceProgress(theta0, start)
-    earlier_wall = progress.wall_s
+    result = continuation.TraceResult.load(checkpoint) if resumed else None
+    earlier_wall = result.wall_time if result is not None else 0.0
+    in_pieces = checkpoint is not None or max_wall_s is not None
     budget_spent = False
     while True:
-        piece_options = options
-        if progress.pieces:
-            piece_options = options.replace(
-                initial_iterations=0, ds=progress.ds or options.ds,
-                max_steps=max(1, options.max_steps - progress.accepted - progress.rejected),
-            )
-        clock = time.perf_counter()
-        seconds = CHECKPOINT_SECONDS if max_wall_s is None else min(CHECKPOINT_SECONDS, max_wall_s - progress.wall_s)
-        deadline = clock + seconds
-        in_pieces = checkpoint is not None or max_wall_s is not None
+        spent = result.wall_time if result is not None else 0.0
+        seconds = CHECKPOINT_SECONDS if max_wall_s is None else min(CHECKPOINT_SECONDS, max_wall_s - spent)
+        deadline = time.perf_counter() + seconds
         stop = (lambda record, theta: time.perf_counter() > deadline) if in_pieces else None
         result = continuation.trace(
-            problem.residual_map, progress.theta, [progress.eps, target], options=piece_options, callback=stop,
-            corrector_state=progress.corrector_state,
+            problem.residual_map, theta0 if result is None else result.theta, [start, target], options=options,
+            callback=stop, resume=None if result is None else result.state,
         )
-        progress = progress.extend(result, time.perf_counter() - clock)
         if result.status is not continuation.Status.STOPPED_BY_CALLBACK:
             break
-        if max_wall_s is not None and progress.wall_s >= max_wall_s:
+        if max_wall_s is not None and result.wall_time >= max_wall_s:
             budget_spent = True
             break
         if checkpoint is not None:
-            progress.save(checkpoint)
+            result.save(checkpoint)
     if checkpoint is not None and checkpoint.exists():
         checkpoint.unlink()
     extra = _trace_extra(result, options, [start, target])
-    extra.update(
-        accepted_steps=progress.accepted, rejected_steps=progress.rejected,
-        corrector_iterations=progress.corrector_iterations, jacobian_evaluations=progress.jacobian_evaluations,
-        path=progress.path,
-    )
+    pieces = result.state.pieces if result.state is not None else 1
     if checkpoint is not None:
-        extra.update(pieces=progress.pieces, resumed_from_checkpoint=resumed)
+        extra.update(pieces=pieces, resumed_from_checkpoint=resumed)
     if max_wall_s is not None:
         extra.update(max_wall_s=max_wall_s)
     if budget_spent:
         status = "wall_budget"
-        message = f"wall-time budget of {max_wall_s:g} s spent at eps = {progress.eps:g}"
+        message = f"wall-time budget of {max_wall_s:g} s spent at eps = {result.eps[-1]:g}"
     else:
         status, message = result.status.value, result.message
     return Outcome(
-        progress.theta, status,
-        message if progress.pieces == 1
-        else f"{message}; {progress.pieces} pieces, {progress.accepted} accepted steps in all",
+        _trace_theta(result, theta0), status,
+        message if pieces == 1 else f"{message}; {pieces} pieces, {result.accepted} accepted steps in all",
         "trace: euler predictor, lm corrector, adaptive, "
         + ("small-budget options (see options)" if budget.tiny else "default options")
         + (f", except {spec.ours_changes}" if spec.ours_changes else ""),
@@ -612,7 +551,7 @@ def write_table(out: Path, name: str, records: list[dict[str, Any]]) -> str:
     has_d = any(r.get("d") is not None for r in records)
     header = ["method"] + (["d"] if has_d else []) + ["eps", "L2RE", "loss"]
     header += [metric.replace("_", " ")] if metric else []
-    header += ["status", "steps acc/rej", "wall s", "load", "weights", "points", "budget", "seed"]
+    header += ["status", "steps acc/rej", "wall s", "load", "weights", "points", "budget", "seed", "commit"]
     lines = [
         f"# {spec.title}: methods side by side",
         "",
@@ -620,7 +559,10 @@ def write_table(out: Path, name: str, records: list[dict[str, Any]]) -> str:
         "Every method of a row group starts from the same initialisation on the same points; L2RE on a dense "
         "test set separate from the collocation points; loss = ||H||^2 at the target. One JSON per row here. "
         "steps: accepted/rejected steps of a trace; load: the machine's 1-minute load average when the run "
-        "ended (2 cores: above 2, wall times are inflated by other work).",
+        "ended (2 cores: above 2, wall times are inflated by other work). commit: the code that made the row "
+        "(`-`: not recorded, an older row). Rows made before 8cec683 (the engine's honest status) say `success` "
+        "when a trace reached its last eps, whatever its residual there; from 8cec683 on, `success` means "
+        "||H|| <= tol at the last point, else `floor` or `not_converged`.",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -633,8 +575,9 @@ def write_table(out: Path, name: str, records: list[dict[str, Any]]) -> str:
         points = f"{r['points']}+{r.get('boundary_points', 0)}"
         steps = f"{r['accepted_steps']}/{r['rejected_steps']}" if "accepted_steps" in r else "-"
         load = r["machine"].get("load_average", [None])[0]
+        commit = (r["machine"].get("code") or {}).get("commit") or "-"
         cells += [r["status"], steps, _fmt(r["wall_s"], ".1f"), _fmt(load, ".1f"), _fmt(r["weights"]), points,
-                  r["budget"], _fmt(r["seed"])]
+                  r["budget"], _fmt(r["seed"]), commit[:7]]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "![L2RE against eps](l2re.png)", ""]
     text = "\n".join(lines)

@@ -19,7 +19,20 @@ at the network's initial weights:
 
 and ``step_estimate_s`` = predictor + ``corrector_iterations`` x (linearize +
 damped solve + residual), the cost of a step that uses the default corrector
-budget. One JSON per (d, eps) under ``benchmarks/results/step-cost/``.
+budget. The matrix-free path (``Options(linear_solver="cg")``) beside it:
+
+* ``cg_damped_solve``: one Levenberg-Marquardt solve without ``J`` (the
+  Nystrom sketch of ``J^T J`` and preconditioned conjugate gradients, products
+  by ``jvp`` / ``vjp``), with its CG iterations, the relative residual of the
+  normal equations it reached (``cg_tol``) and its difference from the dense
+  solve (which the conditioning of ``J^T J + mu I`` can make larger than the
+  residual);
+* ``cg_predictor``: the Euler tangent without ``J`` (Tikhonov in place of
+  the truncated SVD), with its difference from the dense tangent;
+
+and the memory each path holds: the dense Jacobian (``M P`` floats) against
+the sketch (``P`` times the sketch rank). One JSON per (d, eps) under
+``benchmarks/results/step-cost/``.
 """
 
 from __future__ import annotations
@@ -32,7 +45,7 @@ from typing import Callable
 import torch
 
 from continuation import EulerPredictor, Options
-from continuation.linalg import DampedLeastSquares, pinv_solve
+from continuation.linalg import DampedLeastSquares, MatrixFreeLeastSquares, pinv_solve
 
 from .record import RESULTS, cached
 from .run import DEFAULT_WIDTHS, PROBLEMS
@@ -68,6 +81,15 @@ def measure(d: int, eps: float, repeats: int, seed: int = 0, tiny: bool = False)
         solver = DampedLeastSquares(jacobian, residual)
         return solver.step(options.lm_mu * solver.scale)
 
+    matrix_free = Options(linear_solver="cg")
+    free_predictor = EulerPredictor.from_options(matrix_free)
+
+    def cg_damped_solve() -> tuple[torch.Tensor, MatrixFreeLeastSquares]:
+        value, jvp, vjp = residual_map.products(theta, eps_t)
+        solver = MatrixFreeLeastSquares(jvp, vjp, value, theta.numel(), matrix_free.sketch_rank, matrix_free.cg_tol,
+                                        matrix_free.cg_maxiter)
+        return solver.step(options.lm_mu * solver.scale), solver
+
     pieces = {
         "residual": median_time(lambda: residual_map(theta, eps_t), repeats),
         "linearize": median_time(lambda: residual_map.linearize(theta, eps_t), repeats),
@@ -75,7 +97,14 @@ def measure(d: int, eps: float, repeats: int, seed: int = 0, tiny: bool = False)
         "damped_solve": median_time(damped_solve, repeats),
         "pinv_gelsd": median_time(lambda: pinv_solve(jacobian, velocity_rhs, options.rcond, "gelsd"), repeats),
         "pinv_svd": median_time(lambda: pinv_solve(jacobian, velocity_rhs, options.rcond, "svd"), repeats),
+        "cg_damped_solve": median_time(cg_damped_solve, repeats),
+        "cg_predictor": median_time(lambda: free_predictor.velocity(residual_map, theta, eps_t, None), repeats),
     }
+    free_step, free_solver = cg_damped_solve()
+    dense_step = damped_solve()
+    dense_velocity = predictor.velocity(residual_map, theta, eps_t, None)
+    free_velocity = free_predictor.velocity(residual_map, theta, eps_t, None)
+    bytes_per_float = torch.finfo(theta.dtype).bits // 8
     iteration = pieces["linearize"] + pieces["damped_solve"] + pieces["residual"]
     gelsd = pinv_solve(jacobian, velocity_rhs, options.rcond, "gelsd")
     svd = pinv_solve(jacobian, velocity_rhs, options.rcond, "svd")
@@ -97,6 +126,14 @@ def measure(d: int, eps: float, repeats: int, seed: int = 0, tiny: bool = False)
         "step_estimate_s": pieces["predictor"] + options.corrector_iterations * iteration,
         "svd_over_gelsd": pieces["pinv_svd"] / pieces["pinv_gelsd"],
         "gelsd_svd_difference": float(torch.linalg.vector_norm(gelsd - svd) / torch.linalg.vector_norm(svd)),
+        "cg_iterations": free_solver.iterations,
+        "cg_relative_residual": free_solver.relative_residual,
+        "cg_step_difference": float(torch.linalg.vector_norm(free_step - dense_step)
+                                    / torch.linalg.vector_norm(dense_step)),
+        "cg_predictor_difference": float(torch.linalg.vector_norm(free_velocity - dense_velocity)
+                                         / torch.linalg.vector_norm(dense_velocity)),
+        "memory_bytes": {"jacobian": jacobian.numel() * bytes_per_float,
+                         "sketch": theta.numel() * matrix_free.sketch_rank * bytes_per_float},
         "command": f"{COMMAND} --d {d} --eps {eps:g} --repeats {repeats}",
     }
 
@@ -109,11 +146,14 @@ def write_table(out: Path, records: list[dict]) -> str:
         f"Made by `{COMMAND}` (one JSON per row; medians of repeated calls at the initial weights, one torch "
         "thread). A step of `ours` is one predictor and up to `corrector_iterations` LM iterations "
         "(linearize + damped solve + trial residual). Last columns: the predictor's truncated pseudo-inverse "
-        "solve by an explicit SVD and by LAPACK's gelsd (the engine's choice), same matrix, same run.",
+        "solve by an explicit SVD and by LAPACK's gelsd (the engine's choice), same matrix, same run; the "
+        "matrix-free solves (`linear_solver=\"cg\"`, Nystrom sketch of rank 50) with their relative difference from "
+        "the dense ones (`-`: a row made before they were measured).",
         "",
         "| d | eps | weights | points (interior + boundary) | residual s | linearize s | predictor s "
-        "| damped solve s | LM iteration s | step (8 LM iterations) s | pinv: SVD / gelsd | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| damped solve s | LM iteration s | step (8 LM iterations) s | pinv: SVD / gelsd "
+        "| matrix-free LM solve s (CG its, diff) | matrix-free predictor s (diff) | memory J / sketch MB | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(records, key=lambda r: (r["d"], -r["eps"])):
         s = r["seconds"]
@@ -122,7 +162,11 @@ def write_table(out: Path, records: list[dict]) -> str:
             f"| {s['residual']:.3g} | {s['linearize']:.3g} | {s['predictor']:.3g} | {s['damped_solve']:.3g} "
             f"| {r['lm_iteration_s']:.3g} | {r['step_estimate_s']:.3g} "
             f"| {s['pinv_svd']:.3g} / {s['pinv_gelsd']:.3g} s ({r['svd_over_gelsd']:.1f}x) "
-            f"| {r['machine']['load_average'][0]:.1f} |"
+            + (f"| {s['cg_damped_solve']:.3g} ({r['cg_iterations']}, {r['cg_step_difference']:.1e}) "
+               f"| {s['cg_predictor']:.3g} ({r['cg_predictor_difference']:.1e}) "
+               f"| {r['memory_bytes']['jacobian'] / 1e6:.1f} / {r['memory_bytes']['sketch'] / 1e6:.1f} "
+               if "cg_damped_solve" in s else "| - | - | - ")
+            + f"| {r['machine']['load_average'][0]:.1f} |"
         )
     text = "\n".join(lines) + "\n"
     (out / "README.md").write_text(text)

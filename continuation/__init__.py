@@ -14,13 +14,15 @@ True
 """
 
 from .correctors import (
+    LBFGS,
     Adam,
     CorrectorResult,
     GaussNewton,
-    LBFGS,
+    IterativeCorrector,
     LevenbergMarquardt,
     Newton,
     NoCorrector,
+    Stop,
 )
 from .diagnostics import (
     HessianExtremes,
@@ -45,7 +47,8 @@ from .residual import (
     as_residual_map,
 )
 from .result import Event, Status, StepRecord, TraceResult
-from .trace import trace
+from .state import TraceState
+from .tracing import trace
 
 __version__ = "0.1.0"
 
@@ -56,6 +59,7 @@ __all__ = [
     "StepRecord",
     "Event",
     "TraceResult",
+    "TraceState",
     "ResidualMap",
     "FunctionResidual",
     "PointwiseResidual",
@@ -65,6 +69,8 @@ __all__ = [
     "NoPredictor",
     "SecantPredictor",
     "CorrectorResult",
+    "Stop",
+    "IterativeCorrector",
     "LevenbergMarquardt",
     "GaussNewton",
     "Adam",

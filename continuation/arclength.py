@@ -21,7 +21,6 @@ secant (Illinois) search on that component along the arc.
 from __future__ import annotations
 
 import math
-import time
 from typing import Any, Callable, Optional
 
 import torch
@@ -31,13 +30,13 @@ from torch.func import grad
 from .correctors import CorrectorResult
 from .linalg import pinv_solve
 from .residual import ResidualMap
-from .result import Event, Status, StepRecord, TraceResult, residual_note, stack_thetas
-from .stepsize import lipschitz_estimate, next_step
-from .trace import Setup, _error, evaluate_diagnostics, initial_correction, initial_point_is_new, judge
+from .result import Event, Status, StepRecord
+from .setup import InnerProduct, Setup
+from .state import TraceState
+from .stepping import Attempt, End, InvalidState, check_state_like, error_text, judge
+from .stepsize import corrector_factor, corrector_metrics, lipschitz_estimate, next_step
 
-__all__ = ["trace_arclength", "BorderedResidual", "output_inner_product"]
-
-InnerProduct = Callable[[Tensor, Tensor, Tensor], Tensor]
+__all__ = ["PseudoArclength", "BorderedResidual", "output_inner_product"]
 
 
 def output_inner_product(outputs: Callable[[Tensor], Tensor]) -> InnerProduct:
@@ -119,7 +118,7 @@ def _tangent(problem: ResidualMap, theta: Tensor, eps: Tensor, border: Tensor, i
     matrix = torch.cat(
         [torch.cat([problem.jacobian(theta, eps), problem.eps_derivative(theta, eps)[:, None]], 1), border[None]]
     )
-    rhs = torch.zeros(matrix.shape[0], dtype=theta.dtype)
+    rhs = torch.zeros(matrix.shape[0], dtype=theta.dtype, device=theta.device)
     rhs[-1] = 1.0
     if matrix.shape[0] == matrix.shape[1]:
         tangent = torch.linalg.solve(matrix, rhs)
@@ -129,17 +128,19 @@ def _tangent(problem: ResidualMap, theta: Tensor, eps: Tensor, border: Tensor, i
     return tangent / norm
 
 
-def trace_arclength(setup: Setup, *, progress: bool = False) -> TraceResult:
-    """Pseudo-arclength continuation, ``trace(..., method="arclength")``.
+class PseudoArclength:
+    """The hooks of pseudo-arclength continuation, ``trace(..., method="arclength")``.
 
     ``eps_path[0]`` is the start; the range of ``eps`` is
     ``[min(eps_path), max(eps_path)]`` and the first step heads towards
     ``eps_path[1]``. The trace ends when it leaves the range (the last point
-    is then corrected at the boundary value: ``Status.LEFT_RANGE``), after
+    is then corrected at the boundary value: ``Status.LEFT_RANGE``, or
+    ``Status.LANDING_FAILED`` if that correction fails), after
     ``options.max_arclength`` (``Status.MAX_ARCLENGTH``), after
     ``options.max_steps`` attempts, or when the step falls below ``ds_min``.
-    Folds are reported in ``result.events``. The predictor argument of
-    :func:`~continuation.trace` is not used: the tangent is the predictor.
+    Folds are reported in ``result.events``, located to ``options.fold_tol``.
+    The predictor argument of :func:`~continuation.trace` is not used: the
+    tangent is the predictor.
 
     Examples
     --------
@@ -150,179 +151,182 @@ def trace_arclength(setup: Setup, *, progress: bool = False) -> TraceResult:
     >>> [round(e.eps, 6) for e in result.events]
     [-1.0, 1.0]
     """
-    clock = time.perf_counter()
-    options, problem = setup.options, setup.problem
-    inner_product = setup.inner_product or _euclidean
-    low, high = min(setup.eps_path), max(setup.eps_path)
-    first, record = initial_correction(setup)
-    records = [record]
-    empty = setup.theta0.new_empty((0, setup.theta0.numel()))
-    if first is None:
-        return TraceResult(
-            [], empty, records, Status.INITIAL_CORRECTION_FAILED,
-            f"the initial correction at eps = {setup.eps_path[0]:g} failed: {record.reason}",
-            jacobian_evaluations=problem.jacobians, wall_time=time.perf_counter() - clock,
-        )
-    dtype = setup.theta0.dtype
-    direction = math.copysign(1.0, setup.eps_path[1] - setup.eps_path[0])
-    border = torch.zeros(setup.theta0.numel() + 1, dtype=dtype)
-    border[-1] = direction
-    path_z = [torch.cat([first.theta, setup.eps_tensor(setup.eps_path[0])[None]])]
-    diagnostics = [evaluate_diagnostics(setup, first.theta, setup.eps_path[0])] if setup.diagnostics else []
-    tangents: list[Tensor] = []
-    arclengths = [0.0]
-    events: list[Event] = []
-    residual_norm, corrector_state = first.residual_norm, first.state
-    ds = options.ds if options.ds is not None else min(options.ds_max, (high - low) / 10)
-    status, message = Status.MAX_STEPS, f"max_steps = {options.max_steps} attempts made"
-    records[0] = _with_arc(records[0], None, None, 0.0)
 
-    def tangent_at(z: Tensor, previous: Optional[Tensor]) -> Tensor:
-        row = border if previous is None else _metric_row(inner_product, z[:-1], previous)
-        return _tangent(problem, z[:-1], z[-1], row, inner_product, options.rcond)
+    def initial_record(self) -> dict[str, Any]:
+        return {"ds": None, "tangent_eps": None, "arclength": 0.0}
 
-    def correct_along(z: Tensor, tangent: Tensor, step: float, budget: int) -> CorrectorResult:
-        predicted = z + step * tangent
-        bordered = BorderedResidual(problem, _metric_row(inner_product, z[:-1], tangent), predicted)
-        return setup.corrector.correct(
-            bordered, predicted, predicted[-1], iterations=budget, tol=options.tol, state=corrector_state
-        )
-
-    try:
-        tangents.append(tangent_at(path_z[0], None))
-    except Exception as exc:
-        return TraceResult(
-            [setup.eps_path[0]], stack_thetas([first.theta]), records, Status.STEP_TOO_SMALL,
-            f"no tangent at the start: {_error(exc)}", jacobian_evaluations=problem.jacobians,
-            wall_time=time.perf_counter() - clock,
-        )
-    if initial_point_is_new(setup) and setup.callback(records[0], first.theta):
-        status, message = Status.STOPPED_BY_CALLBACK, f"stopped by the callback at eps = {setup.eps_path[0]:g}"
-    while status is Status.MAX_STEPS and len(records) <= options.max_steps:  # exits below set the status
-        start = time.perf_counter()
-        z, tangent = path_z[-1], tangents[-1]
-        report, new_tangent = None, None
+    def start(self, setup: Setup, state: TraceState) -> Optional[End]:
+        options, path = setup.options, setup.eps_path
+        ds = options.ds if options.ds is not None else (max(path) - min(path)) / 10
+        state.ds = min(max(ds, options.ds_min), options.ds_max)
+        border = torch.zeros(setup.theta0.numel() + 1, dtype=setup.theta0.dtype, device=setup.theta0.device)
+        border[-1] = math.copysign(1.0, path[1] - path[0])
         try:
-            report = correct_along(z, tangent, ds, options.corrector_iterations)
-            accepted, reason = judge(report, residual_norm, options, adaptive=True)
-            if accepted:
-                new_tangent = tangent_at(report.theta, tangent)
-        except Exception as exc:  # rejected and halved, never raised
-            accepted, reason = False, _error(exc)
+            state.tangent = _tangent(setup.problem, state.thetas[-1], setup.eps_tensor(state.eps[-1]), border,
+                                     _inner_product(setup), options.rcond)
+        except Exception as exc:
+            return Status.STEP_TOO_SMALL, f"no tangent at the start: {error_text(exc)}"
+        return None
+
+    def attempt(self, setup: Setup, state: TraceState) -> Attempt:
+        options = setup.options
+        z, tangent, ds = _point(setup, state), state.tangent, state.ds
+        low, high = min(setup.eps_path), max(setup.eps_path)
+        report, new_tangent, metrics = None, None, None
+        try:
+            report = _correct_along(setup, state, z, tangent, ds, options.corrector_iterations, options.tol)
+            check_state_like(report.theta, z, "the corrected state (theta, eps)")
+            if options.step_control == "corrector":
+                delta, kappa = corrector_metrics(lambda a, b: setup.distance(a[:-1], b[:-1]), z + ds * tangent,
+                                                 report)
+                metrics = {"delta": delta, "kappa": kappa}
+                if math.isfinite(report.residual_norm) and bool(torch.isfinite(report.theta).all()):
+                    new_tangent = _tangent_at(setup, report.theta, tangent)
+                    metrics["alpha"] = _angle(setup, report.theta, tangent, new_tangent)
+            accepted, criterion, reason = judge(setup, report, state.residual_norm, True, metrics)
+            if accepted and new_tangent is None:
+                new_tangent = _tangent_at(setup, report.theta, tangent)
+        except InvalidState as exc:
+            return Attempt(float(z[-1]), 0.0, None, None, False, "", f"invalid state: {exc}",
+                           end=(Status.INVALID_STATE, f"the arclength step returned an invalid state: {exc}"))
+        except Exception as exc:  # rejected and cut, never raised
+            accepted, criterion, reason = False, "", error_text(exc)
         z_new = report.theta if report is not None else z + ds * tangent
-        eps_new = float(z_new[-1])
-        arc = arclengths[-1] + ds
-        beyond = accepted and not low <= eps_new <= high
-        if beyond:  # not a point of the path: the trace lands on the boundary from it
-            accepted, reason = False, f"beyond the range [{low:g}, {high:g}], landing on its boundary ({reason})"
-        row = StepRecord(
-            len(records), eps_new, eps_new - float(z[-1]), report.iterations if report else 0,
-            report.residual_norm if report else math.nan, accepted, reason, time.perf_counter() - start,
-            ds=ds, tangent_eps=float(new_tangent[-1]) if new_tangent is not None else None, arclength=arc,
-        )
-        records.append(row)
-        if not accepted and not beyond:
-            ds /= 2
-            if ds < options.ds_min:
-                status = Status.STEP_TOO_SMALL
-                message = f"arclength step fell below ds_min = {options.ds_min:g} near eps = {float(z[-1]):g} ({reason})"
-                break
-            continue
-        if beyond:
-            landed, landing, landing_state = _land(
-                setup, z, z_new, low if eps_new < low else high, corrector_state, len(records)
-            )
-            records.append(landing)
-            if landed is not None:
-                path_z.append(landed)
-                corrector_state = landing_state
-                arclengths.append(arc)
-                if setup.diagnostics:
-                    diagnostics.append(evaluate_diagnostics(setup, landed[:-1], float(landed[-1])))
-            status = Status.LEFT_RANGE
-            message = f"left the range [{low:g}, {high:g}] of eps after arclength {arc:.4g}"
-            break
-        path_z.append(z_new)
-        tangents.append(new_tangent)
-        arclengths.append(arc)
-        if setup.diagnostics:
-            diagnostics.append(evaluate_diagnostics(setup, z_new[:-1], eps_new))
-        previous_norm, residual_norm, corrector_state = residual_norm, report.residual_norm, report.state
+        eps_new, arc = float(z_new[-1]), state.arclength + ds
+        record = {"ds": ds, "tangent_eps": float(new_tangent[-1]) if new_tangent is not None else None,
+                  "arclength": arc}
+        if not (accepted and not low <= eps_new <= high):
+            return Attempt(eps_new, eps_new - float(z[-1]), z_new[:-1], report, accepted, criterion, reason, record,
+                           data={"tangent": new_tangent}, metrics=metrics or {})
+        # beyond the range: not a point of the path; the trace lands on the boundary from it
+        beyond = StepRecord(len(state.steps), eps_new, eps_new - float(z[-1]), report.iterations,
+                            report.residual_norm, False, f"beyond the range [{low:g}, {high:g}], landing on its "
+                            f"boundary ({reason})", 0.0, **record)
+        boundary = low if eps_new < low else high
+        left = f"left the range [{low:g}, {high:g}] of eps after arclength {arc:.4g}"
+        fraction = (boundary - float(z[-1])) / (eps_new - float(z[-1]))
+        guess = z[:-1] + fraction * (z_new[:-1] - z[:-1])
+        landing = None
+        try:
+            landing = setup.corrector.correct(setup.problem, guess, setup.eps_tensor(boundary),
+                                              iterations=options.final_iterations, tol=options.tol,
+                                              state=state.corrector_state)
+            check_state_like(landing.theta, guess, "the state landed on the boundary")
+            accepted, criterion, reason = judge(setup, landing, state.residual_norm, adaptive=False)
+        except Exception as exc:
+            accepted, criterion, reason = False, "", error_text(exc)
+        landed = {"ds": None, "tangent_eps": None, "arclength": arc}
+        if not accepted:
+            return Attempt(boundary, boundary - float(z[-1]), None, landing, False, "", f"landing failed: {reason}",
+                           landed, [beyond], end=(Status.LANDING_FAILED, f"{left}, but the correction on its boundary "
+                                                                           f"eps = {boundary:g} failed: {reason}"))
+        return Attempt(boundary, boundary - float(z[-1]), landing.theta, landing, True, criterion,
+                       f"landed on the range boundary: {reason}", landed, [beyond], goal=(Status.LEFT_RANGE, left))
+
+    def accept(self, setup: Setup, state: TraceState, attempt: Attempt, previous_norm: float) -> Optional[End]:
+        options = setup.options
+        z = torch.cat([state.thetas[-2], setup.eps_tensor(state.eps[-2])[None]])
+        z_new = torch.cat([attempt.theta, setup.eps_tensor(attempt.eps)[None]])
+        tangent, new_tangent, ds = state.tangent, attempt.data["tangent"], state.ds
+        state.tangent, state.arclength = new_tangent, attempt.record["arclength"]
         if float(tangent[-1]) * float(new_tangent[-1]) < 0:
-            events.append(_locate_fold(setup, z, tangent, ds, len(path_z) - 2, correct_along, tangent_at))
+            state.events.append(_locate_fold(setup, state, z, tangent, ds, len(state.eps) - 2))
         lipschitz = lipschitz_estimate(new_tangent, tangent, z_new[:-1], z[:-1], float(z_new[-1] - z[-1]))
-        ds = next_step(ds, report, options.corrector_iterations, lipschitz, options, previous_norm)
-        if setup.callback is not None and setup.callback(row, z_new[:-1]):
-            status, message = Status.STOPPED_BY_CALLBACK, f"stopped by the callback at eps = {eps_new:g}"
-            break
-        if options.max_arclength is not None and arc >= options.max_arclength:
-            status, message = Status.MAX_ARCLENGTH, f"reached max_arclength = {options.max_arclength:g}"
-            break
-    states = torch.stack(path_z)
-    if events:
-        message += f"; {len(events)} fold(s) at eps = " + ", ".join(f"{e.eps:.10g}" for e in events)
-    message += residual_note([r.residual_norm for r in records if r.accepted], options.tol)
-    return TraceResult(
-        [float(e) for e in states[:, -1]], stack_thetas(list(states[:, :-1])), records, status, message,
-        events=events, jacobian_evaluations=problem.jacobians, wall_time=time.perf_counter() - clock,
-        diagnostics=diagnostics, corrector_state=corrector_state,
-    )
-
-
-def _with_arc(record: StepRecord, ds, tangent_eps, arclength) -> StepRecord:
-    return StepRecord(**{**record.__dict__, "ds": ds, "tangent_eps": tangent_eps, "arclength": arclength})
-
-
-def _land(
-    setup: Setup, z: Tensor, z_new: Tensor, boundary: float, state, step: int
-) -> tuple[Optional[Tensor], StepRecord, Any]:
-    """Correct at ``eps = boundary`` from the chord between ``z`` and ``z_new``: the landed
-    point (``None`` if the correction failed), its record and the corrector's state."""
-    start = time.perf_counter()
-    fraction = (boundary - float(z[-1])) / float(z_new[-1] - z[-1])
-    guess = z[:-1] + fraction * (z_new[:-1] - z[:-1])
-    try:
-        report = setup.corrector.correct(
-            setup.problem, guess, setup.eps_tensor(boundary), iterations=setup.options.final_iterations,
-            tol=setup.options.tol, state=state,
-        )
-        accepted = math.isfinite(report.residual_norm)
-        reason = f"landed on the range boundary: {report.message}"
-        iterations, norm = report.iterations, report.residual_norm
-    except Exception as exc:
-        report, accepted, reason, iterations, norm = None, False, _error(exc), 0, math.nan
-    record = StepRecord(step, boundary, boundary - float(z[-1]), iterations, norm, accepted, reason,
-                        time.perf_counter() - start)
-    if not accepted:
-        return None, record, state
-    return torch.cat([report.theta, setup.eps_tensor(boundary)[None]]), record, report.state
-
-
-def _locate_fold(setup: Setup, z: Tensor, tangent: Tensor, ds: float, index: int, correct_along, tangent_at) -> Event:
-    """Secant (Illinois) search on the tangent's eps component along the arc from ``z``."""
-    options = setup.options
-    lo, hi = 0.0, ds
-    f_lo = float(tangent[-1])
-    point_hi = correct_along(z, tangent, hi, options.final_iterations).theta
-    f_hi = float(tangent_at(point_hi, tangent)[-1])
-    point, side = point_hi, 0
-    for _ in range(60):
-        sigma = hi - f_hi * (hi - lo) / (f_hi - f_lo)
-        if not lo < sigma < hi:
-            sigma = (lo + hi) / 2
-        previous_eps = float(point[-1])
-        point = correct_along(z, tangent, sigma, options.final_iterations).theta
-        value = float(tangent_at(point, tangent)[-1])
-        if value * f_lo > 0:
-            lo, f_lo = sigma, value
-            if side == -1:
-                f_hi /= 2
-            side = -1
+        if options.step_control == "corrector":
+            step = ds * corrector_factor(options, **attempt.metrics)
+            if lipschitz:
+                step = min(step, options.lipschitz_c / lipschitz)
+            state.ds = min(max(step, options.ds_min), options.ds_max)
         else:
-            hi, f_hi = sigma, value
-            if side == 1:
-                f_lo /= 2
-            side = 1
-        if abs(float(point[-1]) - previous_eps) < options.fold_tol or (hi - lo) < 1e-14:
-            break
-    return Event("fold", float(point[-1]), index, point[:-1])
+            state.ds = next_step(ds, attempt.report, options.corrector_iterations, lipschitz, options, previous_norm)
+        if options.max_arclength is not None and state.arclength >= options.max_arclength:
+            return Status.MAX_ARCLENGTH, f"reached max_arclength = {options.max_arclength:g}"
+        return None
+
+    def reject(self, setup: Setup, state: TraceState, attempt: Attempt) -> Optional[End]:
+        cut = 0.5
+        if attempt.metrics:  # the "corrector" control cuts by what it measured, between 1/4 and 1/2
+            cut = min(corrector_factor(setup.options, **attempt.metrics), 0.5)
+        state.ds *= cut
+        if state.ds < setup.options.ds_min:
+            return Status.STEP_TOO_SMALL, (f"arclength step fell below ds_min = {setup.options.ds_min:g} near "
+                                           f"eps = {state.eps[-1]:g} ({attempt.reason})")
+        return None
+
+
+def _inner_product(setup: Setup) -> InnerProduct:
+    return setup.inner_product or _euclidean
+
+
+def _angle(setup: Setup, z: Tensor, tangent: Tensor, new_tangent: Tensor) -> float:
+    """The angle between two unit tangents in the arclength inner product."""
+    cosine = float(_inner_product(setup)(z[:-1], tangent[:-1], new_tangent[:-1]) + tangent[-1] * new_tangent[-1])
+    return math.acos(min(1.0, max(-1.0, cosine)))
+
+
+def _point(setup: Setup, state: TraceState) -> Tensor:
+    """The last accepted point as ``z = (theta, eps)``."""
+    return torch.cat([state.thetas[-1], setup.eps_tensor(state.eps[-1])[None]])
+
+
+def _tangent_at(setup: Setup, z: Tensor, previous: Tensor) -> Tensor:
+    """The unit tangent at ``z``, oriented by the ``previous`` one."""
+    inner_product = _inner_product(setup)
+    row = _metric_row(inner_product, z[:-1], previous)
+    return _tangent(setup.problem, z[:-1], z[-1], row, inner_product, setup.options.rcond)
+
+
+def _correct_along(setup: Setup, state: TraceState, z: Tensor, tangent: Tensor, step: float, budget: int,
+                   tol: float) -> CorrectorResult:
+    """Predict ``z + step * tangent`` and correct it on the bordered system."""
+    predicted = z + step * tangent
+    row = _metric_row(_inner_product(setup), z[:-1], tangent)
+    bordered = BorderedResidual(setup.problem, row, predicted)
+    return setup.corrector.correct(bordered, predicted, predicted[-1], iterations=budget, tol=tol,
+                                   state=state.corrector_state)
+
+
+def _locate_fold(setup: Setup, state: TraceState, z: Tensor, tangent: Tensor, ds: float, index: int) -> Event:
+    """Secant (Illinois) search on the tangent's eps component along the arc from ``z``.
+
+    The bracketing points are corrected to ``min(tol, fold_tol)``, so that
+    the fold is located to ``fold_tol`` and not to the path's tolerance. A
+    failure of the search keeps the trace going: the event is then the
+    accepted point after the fold, marked ``refined=False``.
+    """
+    options = setup.options
+    tol = min(options.tol, options.fold_tol)
+
+    def point_and_slope(sigma: float) -> tuple[Tensor, float]:
+        point = _correct_along(setup, state, z, tangent, sigma, options.final_iterations, tol).theta
+        check_state_like(point, z, "the corrected state (theta, eps)")
+        return point, float(_tangent_at(setup, point, tangent)[-1])
+
+    try:
+        lo, hi, f_lo = 0.0, ds, float(tangent[-1])
+        point, f_hi = point_and_slope(hi)
+        true_lo, true_hi, side = f_lo, f_hi, 0
+        for _ in range(60):
+            sigma = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+            if not lo < sigma < hi:
+                sigma = (lo + hi) / 2
+            point, value = point_and_slope(sigma)
+            if value * f_lo > 0:
+                lo, f_lo, true_lo = sigma, value, value
+                if side == -1:
+                    f_hi /= 2
+                side = -1
+            else:
+                hi, f_hi, true_hi = sigma, value, value
+                if side == 1:
+                    f_lo /= 2
+                side = 1
+            # eps is extremal at the fold, eps(sigma) ~ eps_fold - |f'| (sigma - sigma_fold)^2 / 2 with f the
+            # tangent's eps component (d eps / d sigma): the error of this point is about f^2 / (2 |f'|)
+            curvature = abs(true_hi - true_lo) / (hi - lo)
+            if value == 0 or (curvature > 0 and value**2 / (2 * curvature) < options.fold_tol) or hi - lo < 1e-15:
+                break
+        return Event("fold", float(point[-1]), index, point[:-1])
+    except Exception as exc:
+        return Event("fold", state.eps[-1], index, state.thetas[-1], refined=False,
+                     note=f"the fold was not refined: {error_text(exc)}")

@@ -7,27 +7,35 @@ what the corrector returned as ``result.state`` at the previous accepted
 point (``None`` at the start): Levenberg-Marquardt carries its damping
 through it, so that the state of a trace stays explicit.
 
-Each corrector reports its iterations, the final ``||H||``, whether it
-converged and why it stopped.
+The correctors of the library share one loop, :class:`IterativeCorrector`:
+it evaluates the residual, checks it is finite, tests convergence
+(``||H|| <= tol``) and stationarity (the least-squares floor test of MINPACK,
+``||J^T H|| <= gtol ||J||_F ||H||`` with a last relative decrease of at most
+``ftol``), keeps the budget and says why it stopped (a :class:`Stop`). A
+corrector then writes only its :meth:`~IterativeCorrector.step`.
 """
 
 from __future__ import annotations
 
 import copy
+import enum
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Protocol, runtime_checkable
 
 import torch
 from torch import Tensor
 from torch.func import grad, hessian
 
-from .linalg import DampedLeastSquares, pinv_solve
+from .linalg import DampedLeastSquares, MatrixFreeLeastSquares, pinv_solve
 from .residual import ResidualMap
 
 __all__ = [
+    "Stop",
     "CorrectorResult",
     "Corrector",
+    "IterativeCorrector",
+    "Step",
     "NoCorrector",
     "LevenbergMarquardt",
     "GaussNewton",
@@ -36,7 +44,29 @@ __all__ = [
     "Newton",
     "CORRECTORS",
     "corrector_from_options",
+    "gradient_ratio",
 ]
+
+
+class Stop(enum.Enum):
+    """Why a corrector stopped."""
+
+    CONVERGED = "converged"
+    """``||H|| <= tol``."""
+    STATIONARY = "stationary"
+    """At a least-squares floor: ``||J^T H|| <= gtol ||J||_F ||H||`` and the last step
+    lowered ``||H||`` by a relative amount of at most ``ftol``."""
+    STALLED = "stalled"
+    """No step lowers the loss, and the gradient test does not hold."""
+    BUDGET = "budget used"
+    """The iterations ran out."""
+    NON_FINITE = "non-finite residual"
+    """``H`` has NaN or Inf entries."""
+    DEGENERATE_JACOBIAN = "degenerate jacobian"
+    """``J`` is zero or not finite (a residual cut from the autograd graph, a
+    non-differentiable point): never taken for stationarity."""
+    NOT_CORRECTED = "not corrected"
+    """No iteration was asked for, or the corrector does not iterate."""
 
 
 @dataclass(frozen=True)
@@ -52,11 +82,21 @@ class CorrectorResult:
     residual_norm
         ``||H(theta, eps)||`` at the returned state.
     converged
-        ``residual_norm <= tol`` (or the corrector's own convergence test).
+        ``residual_norm <= tol``.
     message
-        Why it stopped.
+        Why it stopped, in words.
     state
         What the corrector wants back at the next call (its damping, say).
+    stop
+        Why it stopped, as a :class:`Stop`.
+    step_norms
+        The Euclidean lengths of the accepted corrector steps, in order
+        (the first is the predictor's error estimate of classical step control).
+    iterates
+        The first (at most two) corrected iterates after the starting point:
+        what the step control measures its ``delta`` and ``kappa`` on.
+    linear_iterations
+        Conjugate-gradient iterations of a matrix-free corrector (0 for dense solves).
     """
 
     theta: Tensor
@@ -65,6 +105,10 @@ class CorrectorResult:
     converged: bool
     message: str
     state: Any = None
+    stop: Stop = Stop.BUDGET
+    step_norms: tuple[float, ...] = field(default_factory=tuple)
+    iterates: tuple[Tensor, ...] = field(default_factory=tuple)
+    linear_iterations: int = 0
 
 
 @runtime_checkable
@@ -97,6 +141,149 @@ def _loss(problem: ResidualMap, eps: Tensor):
     return loss
 
 
+def gradient_ratio(jacobian: Tensor, residual: Tensor) -> Optional[float]:
+    """``||J^T H|| / (||J||_F ||H||)``, the cosine-like quantity of the gradient test.
+
+    ``None`` when ``J`` is zero or not finite, or ``H`` is zero: the test
+    then says nothing (a degenerate Jacobian is not a floor).
+
+    Examples
+    --------
+    >>> import torch
+    >>> J = torch.tensor([[1.0], [0.0]], dtype=torch.float64)
+    >>> gradient_ratio(J, torch.tensor([0.0, 2.0], dtype=torch.float64))  # H orthogonal to range(J)
+    0.0
+    >>> gradient_ratio(torch.zeros(2, 1), torch.ones(2)) is None
+    True
+    """
+    j_norm, h_norm = float(torch.linalg.matrix_norm(jacobian)), _norm(residual)
+    if not (math.isfinite(j_norm) and j_norm > 0 and h_norm > 0):
+        return None
+    return _norm(jacobian.T @ residual) / (j_norm * h_norm)
+
+
+def _degenerate(jacobian: Tensor) -> bool:
+    return not bool(torch.isfinite(jacobian).all()) or not bool(jacobian.any())
+
+
+@dataclass
+class Step:
+    """What one iteration of an :class:`IterativeCorrector` produced.
+
+    Attributes
+    ----------
+    theta
+        The new iterate (the old one when the step stalled).
+    residual
+        ``H`` at the new iterate, or ``None`` if the step did not evaluate it.
+    state
+        The corrector's state after the step.
+    gradient_ratio
+        :func:`gradient_ratio` at the old iterate, if the step computed ``J``.
+    stalled
+        No step lowered the loss: ``theta`` is the old iterate.
+    degenerate
+        ``J`` at the old iterate is zero or not finite: ``theta`` is the old iterate.
+    linear_iterations
+        Conjugate-gradient iterations the step took (matrix-free solves).
+    """
+
+    theta: Tensor
+    residual: Optional[Tensor] = None
+    state: Any = None
+    gradient_ratio: Optional[float] = None
+    stalled: bool = False
+    degenerate: bool = False
+    linear_iterations: int = 0
+
+
+class IterativeCorrector:
+    """The loop every iterative corrector of the library shares.
+
+    A subclass writes :meth:`step` (one iteration from an iterate whose
+    residual is known) and may override :meth:`begin` (per-call set-up, such
+    as an optimiser) and :meth:`check_state`. The loop evaluates and checks
+    the residual, calls the observer, tests ``tol`` and the floor, keeps the
+    budget and builds the :class:`CorrectorResult`.
+
+    Parameters
+    ----------
+    gtol, ftol
+        The least-squares floor test (see :class:`Stop`).
+    observer
+        ``observer(theta, residual_norm)`` at every iterate a step may start
+        from (so once per iteration, before the convergence test), for
+        monitoring; ``None``: no call.
+    """
+
+    def __init__(self, gtol: float = 1e-8, ftol: float = 1e-8,
+                 observer: Optional[Callable[[Tensor, float], None]] = None):
+        _check_positive("gtol", gtol)
+        _check_positive("ftol", ftol)
+        if observer is not None and not callable(observer):
+            raise TypeError(f"observer must be callable or None, got {type(observer).__name__}")
+        self.gtol, self.ftol, self.observer = float(gtol), float(ftol), observer
+
+    def check_state(self, state: Any) -> None:
+        """Raise :class:`ValueError` if ``state`` cannot start this corrector (``None`` always can)."""
+
+    def begin(self, problem: ResidualMap, theta: Tensor, eps: Tensor, state: Any) -> Any:
+        """Per-call set-up; returns the state the steps see (``state`` by default)."""
+        return state
+
+    def finish(self, state: Any) -> Any:
+        """The state handed back with the result (``state`` by default)."""
+        return state
+
+    def step(self, problem: ResidualMap, theta: Tensor, eps: Tensor, residual: Tensor, state: Any) -> Step:
+        """One iteration from ``theta``, where ``H = residual``."""
+        raise NotImplementedError
+
+    def correct(self, problem, theta, eps, *, iterations, tol, state=None) -> CorrectorResult:
+        self.check_state(state)
+        state = self.begin(problem, theta, eps, state)
+        residual: Optional[Tensor] = problem(theta, eps)
+        steps: list[float] = []
+        iterates: list[Tensor] = []
+        decrease: Optional[float] = None  # relative decrease of ||H|| by the last step
+        used, linear = 0, 0
+
+        def result(stop: Stop, norm: float, theta: Tensor = theta) -> CorrectorResult:
+            converged = stop is Stop.CONVERGED
+            return CorrectorResult(theta, used, norm, converged, stop.value, self.finish(state), stop, tuple(steps),
+                                   tuple(iterates), linear)
+
+        while True:
+            if residual is None:
+                residual = problem(theta, eps)
+            norm = _norm(residual)
+            if self.observer is not None and used < iterations:  # once per iterate a step may start from
+                self.observer(theta, norm)
+            if not math.isfinite(norm):
+                return result(Stop.NON_FINITE, norm, theta)
+            if norm <= tol:
+                return result(Stop.CONVERGED, norm, theta)
+            if used == iterations:
+                return result(Stop.BUDGET if iterations else Stop.NOT_CORRECTED, norm, theta)
+            outcome = self.step(problem, theta, eps, residual, state)
+            used, linear = used + 1, linear + outcome.linear_iterations
+            state = outcome.state
+            stationary = outcome.gradient_ratio is not None and outcome.gradient_ratio <= self.gtol
+            if outcome.degenerate:
+                return result(Stop.DEGENERATE_JACOBIAN, norm, theta)
+            if outcome.stalled:
+                return result(Stop.STATIONARY if stationary else Stop.STALLED, norm, theta)
+            steps.append(float(torch.linalg.vector_norm(outcome.theta - theta)))
+            if len(iterates) < 2:
+                iterates.append(outcome.theta)
+            theta, residual = outcome.theta, outcome.residual
+            if residual is not None:
+                new_norm = _norm(residual)
+                decrease = (norm - new_norm) / norm
+                if stationary and decrease <= self.ftol and math.isfinite(new_norm) and new_norm > tol:
+                    return result(Stop.STATIONARY, new_norm, theta)
+
+
 class NoCorrector:
     """No correction: the predicted state is kept (pure homotopy dynamics).
 
@@ -106,33 +293,52 @@ class NoCorrector:
     >>> from continuation import FunctionResidual
     >>> H = FunctionResidual(lambda theta, eps: theta - eps)
     >>> r = NoCorrector().correct(H, torch.ones(1), torch.tensor(0.0), iterations=5, tol=1e-8)
-    >>> r.iterations, r.residual_norm
-    (0, 1.0)
+    >>> r.iterations, r.residual_norm, r.stop.value
+    (0, 1.0, 'not corrected')
     """
+
+    @classmethod
+    def from_options(cls, options) -> "NoCorrector":
+        """The corrector (it has no constants)."""
+        return cls()
 
     def correct(self, problem, theta, eps, *, iterations, tol, state=None) -> CorrectorResult:
         norm = _norm(problem(theta, eps))
-        return CorrectorResult(theta, 0, norm, True, "no corrector", state)
+        if not math.isfinite(norm):
+            return CorrectorResult(theta, 0, norm, False, Stop.NON_FINITE.value, state, Stop.NON_FINITE)
+        stop = Stop.CONVERGED if norm <= tol else Stop.NOT_CORRECTED
+        return CorrectorResult(theta, 0, norm, norm <= tol, stop.value, state, stop)
 
 
-class LevenbergMarquardt:
+MAX_DAMPING_RETRIES = 64
+"""Bound on Levenberg-Marquardt's retries with a larger damping in one iteration."""
+
+
+class LevenbergMarquardt(IterativeCorrector):
     """Levenberg-Marquardt with adaptive damping, in kernel form when ``M < P``.
 
     The step is ``d = -(J^T J + mu I)^{-1} J^T H`` (or ``-J^T (J J^T + mu I)^{-1} H``),
     with ``mu = mu_rel * trace(J^T J) / n``. A step that does not lower the
     loss is rejected and ``mu_rel`` raised (x4) without a new Jacobian; an
-    accepted step lowers it (/3). The loss therefore never increases.
+    accepted step lowers it (/3). The loss therefore never increases. The
+    retries are bounded (``mu_rel <= mu_max`` and at most
+    :data:`MAX_DAMPING_RETRIES`); when none lowers the loss the corrector
+    stops (stationary at a floor, or stalled) and hands on the damping of
+    its last accepted step, not the largest one tried.
 
     Parameters
     ----------
     mu
-        Initial relative damping.
+        Initial relative damping, in ``[mu_min, mu_max]``.
     mu_min, mu_max
-        Bounds; when no step with ``mu_rel <= mu_max`` lowers the loss, the
-        corrector stops (a least-squares minimum, or a stall).
-    observer
-        ``observer(theta, residual_norm)`` called at every iteration with
-        the state the Jacobian is taken at, for monitoring; ``None``: no call.
+        Bounds on the relative damping (positive and finite).
+    gtol, ftol, observer
+        See :class:`IterativeCorrector`.
+    linear_solver, sketch_rank, cg_tol, cg_maxiter
+        ``"dense"`` (the Jacobian and a Cholesky factorisation,
+        :class:`~continuation.DampedLeastSquares`) or ``"cg"`` (matrix-free,
+        :class:`~continuation.linalg.MatrixFreeLeastSquares`); see
+        :class:`~continuation.Options`.
 
     Examples
     --------
@@ -151,43 +357,78 @@ class LevenbergMarquardt:
         mu_min: float = 1e-15,
         mu_max: float = 1e8,
         observer: Optional[Callable[[Tensor, float], None]] = None,
+        gtol: float = 1e-8,
+        ftol: float = 1e-8,
+        linear_solver: str = "dense",
+        sketch_rank: int = 50,
+        cg_tol: float = 1e-10,
+        cg_maxiter: int = 500,
     ):
-        self.mu, self.mu_min, self.mu_max, self.observer = mu, mu_min, mu_max, observer
+        super().__init__(gtol, ftol, observer)
+        if linear_solver not in ("dense", "cg"):
+            raise ValueError(f"linear_solver must be 'dense' or 'cg', got {linear_solver!r}")
+        self.linear_solver, self.sketch_rank, self.cg_tol, self.cg_maxiter = (
+            linear_solver, sketch_rank, cg_tol, cg_maxiter)
+        for name, value in (("mu", mu), ("mu_min", mu_min), ("mu_max", mu_max)):
+            _check_positive(name, value)
+        if not mu_min <= mu <= mu_max:
+            raise ValueError(f"mu must lie in [mu_min, mu_max] = [{mu_min!r}, {mu_max!r}], got {mu!r}")
+        self.mu, self.mu_min, self.mu_max = float(mu), float(mu_min), float(mu_max)
 
-    def correct(self, problem, theta, eps, *, iterations, tol, state=None) -> CorrectorResult:
-        mu = self.mu if state is None else state
-        residual = problem(theta, eps)
-        norm = _norm(residual)
-        if not math.isfinite(norm):
-            return CorrectorResult(theta, 0, norm, False, "non-finite residual", mu)
-        for iteration in range(iterations):
-            if self.observer is not None:
-                self.observer(theta, norm)
-            if norm <= tol:
-                return CorrectorResult(theta, iteration, norm, True, "converged", mu)
+    @classmethod
+    def from_options(cls, options) -> "LevenbergMarquardt":
+        """The corrector with the damping constants and floor test of ``options``."""
+        return cls(options.lm_mu, options.lm_mu_min, options.lm_mu_max, gtol=options.gtol, ftol=options.ftol,
+                   linear_solver=options.linear_solver, sketch_rank=options.sketch_rank, cg_tol=options.cg_tol,
+                   cg_maxiter=options.cg_maxiter)
+
+    def check_state(self, state: Any) -> None:
+        if state is None:
+            return
+        if isinstance(state, bool) or not isinstance(state, (int, float)) or not (
+            math.isfinite(state) and self.mu_min <= state <= self.mu_max
+        ):
+            raise ValueError(
+                f"corrector_state of Levenberg-Marquardt must be a damping in [mu_min, mu_max] = "
+                f"[{self.mu_min:g}, {self.mu_max:g}], got {state!r}"
+            )
+
+    def begin(self, problem, theta, eps, state):
+        return self.mu if state is None else float(state)
+
+    def step(self, problem, theta, eps, residual, state) -> Step:
+        mu = state
+        if self.linear_solver == "cg":
+            residual, jvp, vjp = problem.products(theta, eps)
+            solver = MatrixFreeLeastSquares(jvp, vjp, residual, theta.numel(), self.sketch_rank, self.cg_tol,
+                                            self.cg_maxiter)
+            j_norm = solver.jacobian_norm
+            if not (math.isfinite(j_norm) and j_norm > 0):
+                return Step(theta, residual, mu, degenerate=True)
+            ratio = _norm(solver.gradient) / (j_norm * _norm(residual)) if _norm(residual) > 0 else None
+        else:
             residual, jacobian = problem.linearize(theta, eps)
+            if _degenerate(jacobian):
+                return Step(theta, residual, mu, degenerate=True)
+            ratio = gradient_ratio(jacobian, residual)
             solver = DampedLeastSquares(jacobian, residual)
-            scale = max(solver.scale, torch.finfo(theta.dtype).tiny)
-            while True:
-                trial = theta + solver.step(mu * scale)
-                trial_norm = _norm(problem(trial, eps))
-                if math.isfinite(trial_norm) and trial_norm < norm:
-                    theta, norm = trial, trial_norm
-                    mu = max(mu / 3.0, self.mu_min)
-                    break
-                mu *= 4.0
-                if mu > self.mu_max:
-                    return CorrectorResult(
-                        theta, iteration + 1, norm, norm <= tol, "stalled: no step lowers the loss",
-                        self.mu_max,
-                    )
-        converged = norm <= tol
-        return CorrectorResult(
-            theta, iterations, norm, converged, "converged" if converged else "budget used", mu
-        )
+        norm = _norm(residual)
+        scale = max(solver.scale, torch.finfo(theta.dtype).tiny)
+        trial_mu = mu
+        for _ in range(MAX_DAMPING_RETRIES):
+            trial = theta + solver.step(trial_mu * scale)
+            trial_residual = problem(trial, eps)
+            trial_norm = _norm(trial_residual)
+            if math.isfinite(trial_norm) and trial_norm < norm:
+                return Step(trial, trial_residual, max(trial_mu / 3.0, self.mu_min), ratio,
+                            linear_iterations=getattr(solver, "iterations", 0))
+            trial_mu *= 4.0
+            if trial_mu > self.mu_max:
+                break
+        return Step(theta, residual, mu, ratio, stalled=True, linear_iterations=getattr(solver, "iterations", 0))
 
 
-class GaussNewton:
+class GaussNewton(IterativeCorrector):
     """Gauss-Newton with the truncated pseudo-inverse step and backtracking.
 
     The step ``d = -J^+ H`` (singular values below ``rcond * s_max`` dropped)
@@ -204,31 +445,33 @@ class GaussNewton:
     2.0
     """
 
-    def __init__(self, rcond: float = 1e-4):
-        self.rcond = rcond
+    def __init__(self, rcond: float = 1e-4, gtol: float = 1e-8, ftol: float = 1e-8,
+                 observer: Optional[Callable[[Tensor, float], None]] = None):
+        super().__init__(gtol, ftol, observer)
+        _check_positive("rcond", rcond)
+        self.rcond = float(rcond)
 
-    def correct(self, problem, theta, eps, *, iterations, tol, state=None) -> CorrectorResult:
-        norm = _norm(problem(theta, eps))
-        if not math.isfinite(norm):
-            return CorrectorResult(theta, 0, norm, False, "non-finite residual")
-        for iteration in range(iterations):
-            if norm <= tol:
-                return CorrectorResult(theta, iteration, norm, True, "converged")
-            residual, jacobian = problem.linearize(theta, eps)
-            step = -pinv_solve(jacobian, residual, self.rcond)
-            for _ in range(30):
-                trial_norm = _norm(problem(theta + step, eps))
-                if math.isfinite(trial_norm) and trial_norm < norm:
-                    theta, norm = theta + step, trial_norm
-                    break
-                step = step / 2
-            else:
-                return CorrectorResult(theta, iteration + 1, norm, False, "stalled: no step lowers the loss")
-        converged = norm <= tol
-        return CorrectorResult(theta, iterations, norm, converged, "converged" if converged else "budget used")
+    @classmethod
+    def from_options(cls, options) -> "GaussNewton":
+        """The corrector with the ``rcond`` and floor test of ``options``."""
+        return cls(options.rcond, gtol=options.gtol, ftol=options.ftol)
+
+    def step(self, problem, theta, eps, residual, state) -> Step:
+        residual, jacobian = problem.linearize(theta, eps)
+        if _degenerate(jacobian):
+            return Step(theta, residual, state, degenerate=True)
+        ratio, norm = gradient_ratio(jacobian, residual), _norm(residual)
+        step = -pinv_solve(jacobian, residual, self.rcond)
+        for _ in range(30):
+            trial_residual = problem(theta + step, eps)
+            trial_norm = _norm(trial_residual)
+            if math.isfinite(trial_norm) and trial_norm < norm:
+                return Step(theta + step, trial_residual, state, ratio)
+            step = step / 2
+        return Step(theta, residual, state, ratio, stalled=True)
 
 
-class Adam:
+class Adam(IterativeCorrector):
     """``torch.optim.Adam`` on the loss ``||H||^2 / 2`` for a fixed budget.
 
     A fresh optimiser at every call (the seed's Strategy 2 re-solves each
@@ -278,45 +521,54 @@ class Adam:
         observer: Optional[Callable[[Tensor, float], None]] = None,
         keep_state: bool = False,
     ):
-        self.lr, self.weight_decay, self.observer = lr, weight_decay, observer
+        super().__init__(observer=observer)
+        _check_positive("lr", lr)
+        if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or not (
+            math.isfinite(weight_decay) and weight_decay >= 0
+        ):
+            raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}")
+        self.lr, self.weight_decay = float(lr), float(weight_decay)
         self.keep_state = keep_state
 
-    def _optimizer(self, parameter: Tensor) -> torch.optim.Optimizer:
-        if self.weight_decay > 0:
-            return torch.optim.AdamW([parameter], lr=self.lr, weight_decay=self.weight_decay)
-        return torch.optim.Adam([parameter], lr=self.lr)
+    @classmethod
+    def from_options(cls, options) -> "Adam":
+        """The corrector with the learning rate and weight decay of ``options``."""
+        return cls(options.learning_rate, options.weight_decay)
 
-    def correct(self, problem, theta, eps, *, iterations, tol, state=None) -> CorrectorResult:
+    def check_state(self, state: Any) -> None:
+        if state is not None and not (self.keep_state and isinstance(state, dict) and "state" in state):
+            raise ValueError(
+                "corrector_state of Adam must be None, or an optimiser state_dict with keep_state=True, "
+                f"got {type(state).__name__}"
+            )
+
+    def begin(self, problem, theta, eps, state):
         parameter = theta.detach().clone().requires_grad_(True)
-        optimizer = self._optimizer(parameter)
-        if self.keep_state and state is not None:
+        if self.weight_decay > 0:
+            optimizer = torch.optim.AdamW([parameter], lr=self.lr, weight_decay=self.weight_decay)
+        else:
+            optimizer = torch.optim.Adam([parameter], lr=self.lr)
+        if state is not None:
             optimizer.load_state_dict(state)
+        return parameter, optimizer
 
-        def result(theta: Tensor, used: int, norm: float, converged: bool, message: str) -> CorrectorResult:
-            kept = copy.deepcopy(optimizer.state_dict()) if self.keep_state else None
-            return CorrectorResult(theta, used, norm, converged, message, kept)
+    def finish(self, state):
+        _, optimizer = state
+        return copy.deepcopy(optimizer.state_dict()) if self.keep_state else None
 
-        loss_fn = _loss(problem, eps)
-        for iteration in range(iterations):
-            optimizer.zero_grad()
-            loss = loss_fn(parameter)
-            norm = math.sqrt(2 * float(loss.detach()))
-            if self.observer is not None:
-                self.observer(parameter.detach().clone(), norm)
-            if not math.isfinite(norm):
-                return result(parameter.detach(), iteration, norm, False, "non-finite residual")
-            if norm <= tol:
-                return result(parameter.detach(), iteration, norm, True, "converged")
-            loss.backward()
-            optimizer.step()
-        theta = parameter.detach()
-        norm = _norm(problem(theta, eps))
-        converged = norm <= tol
-        return result(theta, iterations, norm, converged, "converged" if converged else "budget used")
+    def step(self, problem, theta, eps, residual, state) -> Step:
+        parameter, optimizer = state
+        optimizer.zero_grad()
+        _loss(problem, eps)(parameter).backward()
+        optimizer.step()
+        return Step(parameter.detach().clone(), None, state)
 
 
-class LBFGS:
+class LBFGS(IterativeCorrector):
     """``torch.optim.LBFGS`` (strong Wolfe line search) on ``||H||^2 / 2``.
+
+    One iteration of the loop is one L-BFGS iteration; the curvature pairs
+    are kept through the call.
 
     Parameters
     ----------
@@ -334,17 +586,21 @@ class LBFGS:
     True
     """
 
-    def __init__(self, history_size: int = 50):
+    def __init__(self, history_size: int = 50, observer: Optional[Callable[[Tensor, float], None]] = None):
+        super().__init__(observer=observer)
+        if isinstance(history_size, bool) or not isinstance(history_size, int) or history_size < 1:
+            raise ValueError(f"history_size must be an integer >= 1, got {history_size!r}")
         self.history_size = history_size
 
-    def correct(self, problem, theta, eps, *, iterations, tol, state=None) -> CorrectorResult:
+    @classmethod
+    def from_options(cls, options) -> "LBFGS":
+        """The corrector with its default history."""
+        return cls()
+
+    def begin(self, problem, theta, eps, state):
         parameter = theta.detach().clone().requires_grad_(True)
-        norm = _norm(problem(theta, eps))
-        if norm <= tol or iterations == 0 or not math.isfinite(norm):
-            ok = norm <= tol
-            return CorrectorResult(theta, 0, norm, ok, "converged" if ok else "not corrected")
         optimizer = torch.optim.LBFGS(
-            [parameter], lr=1.0, max_iter=iterations, history_size=self.history_size,
+            [parameter], lr=1.0, max_iter=1, max_eval=25, history_size=self.history_size,
             tolerance_grad=0.0, tolerance_change=0.0, line_search_fn="strong_wolfe",
         )
         loss_fn = _loss(problem, eps)
@@ -355,15 +611,18 @@ class LBFGS:
             loss.backward()
             return loss
 
+        return parameter, optimizer, closure
+
+    def finish(self, state):
+        return None
+
+    def step(self, problem, theta, eps, residual, state) -> Step:
+        parameter, optimizer, closure = state
         optimizer.step(closure)
-        used = optimizer.state[parameter].get("n_iter", iterations)
-        theta = parameter.detach()
-        norm = _norm(problem(theta, eps))
-        converged = norm <= tol
-        return CorrectorResult(theta, used, norm, converged, "converged" if converged else "budget used")
+        return Step(parameter.detach().clone(), None, state)
 
 
-class Newton:
+class Newton(IterativeCorrector):
     """Newton's method on the loss with its exact (dense) Hessian.
 
     ``d = -Hess^+ grad`` with a truncated pseudo-inverse, full steps, no line
@@ -381,21 +640,24 @@ class Newton:
     (1, True)
     """
 
-    def __init__(self, rcond: float = 1e-4):
-        self.rcond = rcond
+    def __init__(self, rcond: float = 1e-4, observer: Optional[Callable[[Tensor, float], None]] = None):
+        super().__init__(observer=observer)
+        _check_positive("rcond", rcond)
+        self.rcond = float(rcond)
 
-    def correct(self, problem, theta, eps, *, iterations, tol, state=None) -> CorrectorResult:
+    @classmethod
+    def from_options(cls, options) -> "Newton":
+        """The corrector with the ``rcond`` of ``options``."""
+        return cls(options.rcond)
+
+    def step(self, problem, theta, eps, residual, state) -> Step:
         loss_fn = _loss(problem, eps)
-        norm = _norm(problem(theta, eps))
-        for iteration in range(iterations):
-            if not math.isfinite(norm):
-                return CorrectorResult(theta, iteration, norm, False, "non-finite residual")
-            if norm <= tol:
-                return CorrectorResult(theta, iteration, norm, True, "converged")
-            theta = theta - pinv_solve(hessian(loss_fn)(theta), grad(loss_fn)(theta), self.rcond)
-            norm = _norm(problem(theta, eps))
-        converged = norm <= tol
-        return CorrectorResult(theta, iterations, norm, converged, "converged" if converged else "budget used")
+        return Step(theta - pinv_solve(hessian(loss_fn)(theta), grad(loss_fn)(theta), self.rcond), None, state)
+
+
+def _check_positive(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
 
 
 CORRECTORS = {
@@ -406,16 +668,18 @@ CORRECTORS = {
     "lbfgs": LBFGS,
     "newton": Newton,
 }
-"""Correctors by name."""
+"""Correctors by name; each is built by its ``from_options``."""
 
 
 def corrector_from_options(name: str, options) -> Corrector:
-    """Build the named corrector with the constants of ``options``."""
-    if name == "lm":
-        return LevenbergMarquardt(options.lm_mu, options.lm_mu_min, options.lm_mu_max)
-    if name in ("gauss-newton", "newton"):
-        return CORRECTORS[name](options.rcond)
-    if name == "adam":
-        return Adam(options.learning_rate, options.weight_decay)
-    return CORRECTORS[name]()
+    """Build the named corrector with the constants of ``options``.
 
+    Examples
+    --------
+    >>> from continuation import Options
+    >>> corrector_from_options("lm", Options(lm_mu=0.1)).mu
+    0.1
+    """
+    if name not in CORRECTORS:
+        raise ValueError(f"corrector must be one of {sorted(CORRECTORS)}, got {name!r}")
+    return CORRECTORS[name].from_options(options)

@@ -67,8 +67,8 @@ Problem = Union[ResidualMap, Callable[[Tensor, Tensor], Tensor]]
 
 def _as_eps(eps: Union[float, Tensor], theta: Tensor) -> Tensor:
     if isinstance(eps, Tensor):
-        return eps.to(dtype=theta.dtype)
-    return torch.tensor(float(eps), dtype=theta.dtype)
+        return eps.to(dtype=theta.dtype, device=theta.device)
+    return torch.tensor(float(eps), dtype=theta.dtype, device=theta.device)
 
 
 def _check_theta(theta: Tensor) -> Tensor:
@@ -519,14 +519,14 @@ def hessian_extremes(
     steps = min(k, size)
     if start is None:
         generator = torch.Generator().manual_seed(seed)
-        q = torch.randn(size, generator=generator, dtype=theta.dtype)
+        q = torch.randn(size, generator=generator, dtype=theta.dtype).to(theta.device)
     else:
-        q = torch.as_tensor(start, dtype=theta.dtype).detach().reshape(-1).clone()
+        q = torch.as_tensor(start, dtype=theta.dtype, device=theta.device).detach().reshape(-1).clone()
         if q.numel() != size or not bool(torch.isfinite(q).all()) or float(q.norm()) == 0:
             raise ValueError("start must be a finite nonzero vector of the length of theta")
     hvp = _hvp(problem, theta, eps)
 
-    basis = torch.empty(steps + 1, size, dtype=theta.dtype)
+    basis = torch.empty(steps + 1, size, dtype=theta.dtype, device=theta.device)
     basis[0] = q / q.norm()
     alphas: list[float] = []
     betas: list[float] = []

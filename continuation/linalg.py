@@ -1,13 +1,17 @@
-"""Dense linear algebra of the engine: truncated pseudo-inverses and damped solves."""
+"""Linear algebra of the engine: truncated pseudo-inverses and damped least-squares solves,
+dense (a Jacobian formed) or matrix-free (products with ``J`` and ``J^T`` only, by conjugate
+gradients with a randomized Nystrom preconditioner)."""
 
 from __future__ import annotations
 
 import math
+from typing import Callable, Optional
 
 import torch
 from torch import Tensor
 
-__all__ = ["pinv_solve", "DampedLeastSquares"]
+__all__ = ["pinv_solve", "DampedLeastSquares", "conjugate_gradient", "NystromPreconditioner",
+           "MatrixFreeLeastSquares"]
 
 
 def pinv_solve(matrix: Tensor, rhs: Tensor, rcond: float, method: str = "auto") -> Tensor:
@@ -85,7 +89,7 @@ class DampedLeastSquares:
             self.gram, self.rhs = jacobian @ jacobian.T, residual
         else:
             self.gram, self.rhs = jacobian.T @ jacobian, jacobian.T @ residual
-        self.identity = torch.eye(self.gram.shape[0], dtype=jacobian.dtype)
+        self.identity = torch.eye(self.gram.shape[0], dtype=jacobian.dtype, device=jacobian.device)
 
     @property
     def scale(self) -> float:
@@ -96,6 +100,193 @@ class DampedLeastSquares:
         """The damped Gauss-Newton step ``d(mu)``; NaN where ``K + mu I`` is not positive definite."""
         factor, info = torch.linalg.cholesky_ex(self.gram + mu * self.identity)
         if int(info) != 0:
-            return torch.full((self.jacobian.shape[1],), math.nan, dtype=self.jacobian.dtype)
+            return torch.full((self.jacobian.shape[1],), math.nan, dtype=self.jacobian.dtype, device=self.jacobian.device)
         solution = torch.cholesky_solve(self.rhs[:, None], factor)[:, 0]
         return -(self.jacobian.T @ solution) if self.kernel_form else -solution
+
+
+def conjugate_gradient(
+    apply: Callable[[Tensor], Tensor],
+    rhs: Tensor,
+    *,
+    precondition: Optional[Callable[[Tensor], Tensor]] = None,
+    tol: float = 1e-10,
+    maxiter: int = 500,
+) -> tuple[Tensor, int, float]:
+    """Preconditioned conjugate gradients for ``A x = b`` with ``A`` symmetric positive definite.
+
+    Stops when ``||b - A x|| <= tol ||b||`` or after ``maxiter`` iterations.
+
+    Parameters
+    ----------
+    apply
+        ``x -> A x``.
+    rhs
+        ``b``.
+    precondition
+        ``r -> M^{-1} r`` for a positive definite ``M`` close to ``A`` (``None``: none).
+    tol, maxiter
+        The relative residual to reach and the iteration budget.
+
+    Returns
+    -------
+    tuple
+        ``(x, iterations, relative residual)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> A = torch.tensor([[4.0, 1.0], [1.0, 3.0]], dtype=torch.float64)
+    >>> x, iterations, residual = conjugate_gradient(lambda v: A @ v, torch.tensor([1.0, 2.0], dtype=torch.float64))
+    >>> torch.allclose(A @ x, torch.tensor([1.0, 2.0], dtype=torch.float64)), iterations
+    (True, 2)
+    """
+    precondition = precondition or (lambda r: r)
+    b_norm = float(torch.linalg.vector_norm(rhs))
+    x = torch.zeros_like(rhs)
+    if b_norm == 0:
+        return x, 0, 0.0
+    r = rhs.clone()
+    z = precondition(r)
+    p = z.clone()
+    rz = torch.dot(r, z)
+    for iteration in range(1, maxiter + 1):
+        ap = apply(p)
+        curvature = torch.dot(p, ap)
+        if not float(curvature) > 0:  # A is not positive definite along p (or p vanished)
+            return x, iteration - 1, float(torch.linalg.vector_norm(r)) / b_norm
+        step = rz / curvature
+        x = x + step * p
+        r = r - step * ap
+        residual = float(torch.linalg.vector_norm(r)) / b_norm
+        if residual <= tol:
+            return x, iteration, residual
+        z = precondition(r)
+        rz_new = torch.dot(r, z)
+        p = z + (rz_new / rz) * p
+        rz = rz_new
+    return x, maxiter, float(torch.linalg.vector_norm(r)) / b_norm
+
+
+class NystromPreconditioner:
+    """Randomized Nystrom approximation ``A ~ U diag(lam) U^T`` of a positive semidefinite ``A``
+    from ``rank`` products, and the preconditioner of ``A + mu I`` it gives.
+
+    Frangella, Tropp and Udell, "Randomized Nystrom preconditioning", SIAM J. Matrix Anal. Appl.
+    (2023), Algorithm 2.1 and eq. (5.3): ``M^{-1} = (lam_r + mu) U (diag(lam) + mu I)^{-1} U^T
+    + (I - U U^T)``. The sketch also estimates ``trace(A)`` (``trace``) and ``||A||_2`` (``largest``).
+
+    Parameters
+    ----------
+    apply
+        ``x -> A x``.
+    size
+        The dimension of ``A``.
+    rank
+        Sketch size (products with ``A``); at most ``size``.
+    like
+        A tensor whose dtype and device the sketch takes.
+    seed
+        Seed of the Gaussian test matrix (the same sketch for the same seed).
+
+    Examples
+    --------
+    >>> import torch
+    >>> A = torch.diag(torch.tensor([100.0, 10.0, 1.0, 1e-3], dtype=torch.float64))
+    >>> pre = NystromPreconditioner(lambda v: A @ v, 4, rank=4, like=A)
+    >>> [round(v, 6) for v in pre.eigenvalues.tolist()]
+    [100.0, 10.0, 1.0, 0.001]
+    """
+
+    def __init__(self, apply: Callable[[Tensor], Tensor], size: int, rank: int, like: Tensor, seed: int = 0):
+        rank = max(1, min(rank, size))
+        generator = torch.Generator(device="cpu").manual_seed(seed)
+        omega = torch.randn(size, rank, generator=generator, dtype=like.dtype).to(like.device)
+        omega, _ = torch.linalg.qr(omega)
+        y = torch.stack([apply(omega[:, i]) for i in range(rank)], dim=1)
+        self.trace = float(torch.sum(omega * y)) * size / rank  # E[w^T A w] = trace(A) / size for unit w
+        shift = torch.finfo(like.dtype).eps * float(torch.linalg.matrix_norm(y))
+        y_shifted = y + shift * omega
+        gram = omega.T @ y_shifted
+        factor, info = torch.linalg.cholesky_ex((gram + gram.T) / 2)
+        if int(info) != 0:  # A is (numerically) zero on the sketch
+            self.basis = omega[:, :0]
+            self.eigenvalues = like.new_zeros(0)
+        else:
+            b = torch.linalg.solve_triangular(factor, y_shifted.T, upper=False).T
+            u, s, _ = torch.linalg.svd(b, full_matrices=False)
+            self.basis, self.eigenvalues = u, torch.clamp(s**2 - shift, min=0.0)
+        self.largest = float(self.eigenvalues[0]) if self.eigenvalues.numel() else 0.0
+
+    def inverse(self, mu: float) -> Callable[[Tensor], Tensor]:
+        """``r -> M^{-1} r``, the preconditioner of ``A + mu I`` (``mu > 0``)."""
+        if self.eigenvalues.numel() == 0:
+            return lambda r: r / mu
+        smallest = float(self.eigenvalues[-1])
+        scale = (smallest + mu) / (self.eigenvalues + mu)
+
+        def apply(r: Tensor) -> Tensor:
+            coefficients = self.basis.T @ r
+            return r + self.basis @ ((scale - 1.0) * coefficients)
+
+        return apply
+
+
+class MatrixFreeLeastSquares:
+    """Solves ``(J^T J + mu I) d = -J^T r`` for several ``mu`` with products by ``J`` and ``J^T`` only.
+
+    The matrix-free counterpart of :class:`DampedLeastSquares`: conjugate
+    gradients on the normal equations, preconditioned by a randomized Nystrom
+    approximation of ``J^T J`` made once from ``rank`` products (each a
+    ``jvp`` and a ``vjp``). ``J`` is never formed: memory is ``O(P rank)``.
+
+    Parameters
+    ----------
+    jvp, vjp
+        ``v -> J v`` and ``w -> J^T w``.
+    residual
+        ``r``, shape ``(M,)``.
+    size
+        ``P``, the number of unknowns.
+    rank, tol, maxiter
+        Sketch size of the preconditioner; relative residual and iteration
+        budget of each conjugate-gradient solve.
+
+    Examples
+    --------
+    >>> import torch
+    >>> J = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
+    >>> r = torch.tensor([1.0, 1.0, 1.0], dtype=torch.float64)
+    >>> free = MatrixFreeLeastSquares(lambda v: J @ v, lambda w: J.T @ w, r, 2, rank=2)
+    >>> torch.allclose(free.step(0.5), DampedLeastSquares(J, r).step(0.5))
+    True
+    """
+
+    def __init__(self, jvp: Callable[[Tensor], Tensor], vjp: Callable[[Tensor], Tensor], residual: Tensor,
+                 size: int, rank: int = 50, tol: float = 1e-10, maxiter: int = 500):
+        self.normal = lambda v: vjp(jvp(v))
+        self.gradient = vjp(residual)
+        self.preconditioner = NystromPreconditioner(self.normal, size, rank, like=self.gradient)
+        self.size, self.rows, self.tol, self.maxiter = size, residual.numel(), tol, maxiter
+        self.iterations, self.relative_residual = 0, 0.0
+
+    @property
+    def scale(self) -> float:
+        """``trace(J^T J) / min(M, P)`` (the trace estimated from the sketch): the mean eigenvalue of the
+        smaller Gram matrix, the natural unit of ``mu``, as in :class:`DampedLeastSquares`."""
+        return self.preconditioner.trace / min(self.size, self.rows)
+
+    @property
+    def jacobian_norm(self) -> float:
+        """``||J||_F``, estimated from the sketch."""
+        return math.sqrt(max(self.preconditioner.trace, 0.0))
+
+    def step(self, mu: float) -> Tensor:
+        """The damped Gauss-Newton step ``d(mu)``; conjugate-gradient iterations add up in ``iterations``."""
+        solution, iterations, residual = conjugate_gradient(
+            lambda v: self.normal(v) + mu * v, -self.gradient, precondition=self.preconditioner.inverse(mu),
+            tol=self.tol, maxiter=self.maxiter,
+        )
+        self.iterations += iterations
+        self.relative_residual = residual
+        return solution

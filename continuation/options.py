@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Optional
 
-__all__ = ["Options"]
+__all__ = ["Options", "STEP_CONTROLS", "PARAMETRIZATIONS", "LINEAR_SOLVERS"]
+
+STEP_CONTROLS = ("effort", "corrector")
+"""The step controls of :class:`Options` (``step_control``)."""
+
+PARAMETRIZATIONS = ("eps", "log")
+"""The parametrizations of a natural-parameter path (``parametrization``)."""
+
+LINEAR_SOLVERS = ("dense", "cg")
+"""The linear solvers of the Levenberg-Marquardt step and the Euler predictor (``linear_solver``)."""
 
 
 @dataclass(frozen=True)
@@ -20,7 +30,14 @@ class Options:
     Parameters
     ----------
     tol
-        The corrector has converged when ``||H|| <= tol``.
+        The corrector has converged when ``||H|| <= tol``. A trace reports
+        success only if its last point meets it.
+    gtol, ftol
+        The least-squares floor test, as in MINPACK and
+        :func:`scipy.optimize.least_squares`: a corrector is stationary when
+        ``||J^T H|| <= gtol ||J||_F ||H||`` and its last step lowered ``||H||``
+        by a relative amount of at most ``ftol``. A point there is labelled
+        ``"floor"``: the model cannot make the residual smaller nearby.
     corrector_iterations
         Corrector budget at each intermediate step of the path.
     initial_iterations
@@ -56,8 +73,9 @@ class Options:
     rcond
         Relative cut-off of the truncated SVD in the pseudo-inverses.
     lm_mu
-        Initial Levenberg-Marquardt damping, relative to the largest
-        eigenvalue of ``J^T J``.
+        Initial Levenberg-Marquardt damping, relative to the mean eigenvalue
+        of the Gram matrix (``trace(J^T J) / n``, see
+        :class:`~continuation.DampedLeastSquares`).
     lm_mu_min, lm_mu_max
         Bounds on the relative damping; reaching ``lm_mu_max`` ends the
         corrector (no step lowers the loss).
@@ -66,6 +84,46 @@ class Options:
     weight_decay
         Decoupled weight decay of the ``adam`` corrector (``0``: Adam; a
         positive value: AdamW).
+    step_control
+        How the step size is set after a corrected point. ``"effort"``: from
+        the corrector's iterations (or the rise of ``||H||`` at a point that
+        did not converge), capped by the Lipschitz rule. ``"corrector"``:
+        from the corrector's behaviour on the step, as in Allgower and Georg
+        (ch. 6) and Deuflhard: ``delta``, the relative distance from the
+        prediction to the corrected point, ``kappa``, the contraction of the
+        second corrector step against the first, and (arclength) ``alpha``,
+        the angle between consecutive tangents. A step whose ``delta`` or
+        ``alpha`` exceeds its maximum is rejected, and so is one whose
+        ``kappa`` does while the corrector is still on its way; the
+        next one is ``ds * min(sqrt(delta_nominal / delta), sqrt(kappa_nominal /
+        kappa), alpha_nominal / alpha)`` within ``[1/4, growth_max]``, capped by
+        the Lipschitz rule. Distances are measured on the residual map's
+        ``outputs`` (the function) when it has them, else on the state.
+    delta_nominal, delta_max
+        Nominal and largest relative correction (``"corrector"`` control).
+    kappa_nominal, kappa_max
+        Nominal and largest contraction of the corrector (``"corrector"`` control).
+    alpha_nominal, alpha_max
+        Nominal and largest angle (radians) between consecutive arclength
+        tangents (``"corrector"`` control).
+    parametrization
+        ``"eps"``: steps ``ds`` in ``eps``; ``"log"``: steps in ``log|eps|``
+        (relative steps, for singularly perturbed paths; ``eps_path`` must
+        then keep one sign and avoid 0). ``ds``, ``ds_min`` and ``ds_max``
+        are in the units of the parametrization.
+    linear_solver
+        How the Levenberg-Marquardt step and the Euler predictor solve their
+        least-squares problems: ``"dense"`` forms the Jacobian (Cholesky of
+        the smaller Gram matrix; truncated SVD for the predictor); ``"cg"``
+        never forms it: conjugate gradients on the normal equations with
+        products by ``J`` and ``J^T`` (:meth:`~continuation.ResidualMap.products`),
+        preconditioned by a randomized Nystrom sketch of ``J^T J``; the
+        predictor's truncation at ``rcond * s_max`` becomes a Tikhonov damping
+        ``(rcond * s_max)^2``, whose filter ``s^2 / (s^2 + damping)`` is the
+        smooth counterpart of the cut-off.
+    sketch_rank, cg_tol, cg_maxiter
+        ``"cg"``: products in the Nystrom sketch; relative residual and
+        iteration budget of each conjugate-gradient solve.
     max_arclength
         Stop an arclength trace after this arclength (``None``: no bound).
     fold_tol
@@ -82,6 +140,8 @@ class Options:
     """
 
     tol: float = 1e-5
+    gtol: float = 1e-8
+    ftol: float = 1e-8
     corrector_iterations: int = 8
     initial_iterations: int = 200
     final_iterations: int = 60
@@ -101,11 +161,30 @@ class Options:
     weight_decay: float = 0.0
     max_arclength: Optional[float] = None
     fold_tol: float = 1e-10
+    step_control: str = "effort"
+    delta_nominal: float = 0.02
+    delta_max: float = 0.2
+    kappa_nominal: float = 0.4
+    kappa_max: float = 0.9
+    alpha_nominal: float = 0.1
+    alpha_max: float = 0.5
+    parametrization: str = "eps"
+    linear_solver: str = "dense"
+    sketch_rank: int = 50
+    cg_tol: float = 1e-10
+    cg_maxiter: int = 500
 
     def __post_init__(self) -> None:
+        for item in dataclasses.fields(self):  # numpy scalars become Python numbers
+            value = getattr(self, item.name)
+            if isinstance(value, numbers.Integral) and type(value) not in (int, bool):
+                object.__setattr__(self, item.name, int(value))
+            elif isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) and type(value) is not float:
+                object.__setattr__(self, item.name, float(value))
         positive = [
-            "tol", "ds_min", "ds_max", "lipschitz_c", "rcond", "lm_mu",
+            "tol", "gtol", "ftol", "ds_min", "ds_max", "lipschitz_c", "rcond", "lm_mu",
             "lm_mu_min", "lm_mu_max", "learning_rate", "fold_tol",
+            "delta_nominal", "delta_max", "kappa_nominal", "kappa_max", "alpha_nominal", "alpha_max", "cg_tol",
         ]
         for name in positive:
             _check_positive(name, getattr(self, name))
@@ -115,6 +194,8 @@ class Options:
         for name in ["corrector_iterations", "initial_iterations", "final_iterations"]:
             _check_count(name, getattr(self, name), minimum=0)
         _check_count("max_steps", self.max_steps, minimum=1)
+        _check_count("sketch_rank", self.sketch_rank, minimum=1)
+        _check_count("cg_maxiter", self.cg_maxiter, minimum=1)
         _check_at_least("weight_decay", self.weight_decay, 0)
         for name in ["residual_growth", "step_growth_ratio", "growth_max"]:
             _check_at_least(name, getattr(self, name), 1)
@@ -128,8 +209,22 @@ class Options:
                 f"options.lm_mu_min must not exceed options.lm_mu_max, got "
                 f"lm_mu_min={self.lm_mu_min!r}, lm_mu_max={self.lm_mu_max!r}"
             )
+        for name, choices in (("step_control", STEP_CONTROLS), ("parametrization", PARAMETRIZATIONS),
+                              ("linear_solver", LINEAR_SOLVERS)):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"options.{name} must be one of {choices}, got {getattr(self, name)!r}")
+        for nominal, largest in (("delta_nominal", "delta_max"), ("kappa_nominal", "kappa_max"),
+                                 ("alpha_nominal", "alpha_max")):
+            if getattr(self, nominal) > getattr(self, largest):
+                raise ValueError(f"options.{nominal} must not exceed options.{largest}, got "
+                                 f"{getattr(self, nominal)!r} > {getattr(self, largest)!r}")
         if self.rcond >= 1:
             raise ValueError(f"options.rcond must be below 1, got {self.rcond!r}")
+        if not self.lm_mu_min <= self.lm_mu <= self.lm_mu_max:
+            raise ValueError(
+                f"options.lm_mu must lie in [lm_mu_min, lm_mu_max] = [{self.lm_mu_min!r}, {self.lm_mu_max!r}], "
+                f"got {self.lm_mu!r}"
+            )
 
     def replace(self, **changes) -> "Options":
         """A copy with some fields changed (validated again)."""

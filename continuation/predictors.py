@@ -15,7 +15,7 @@ from typing import Optional, Protocol, runtime_checkable
 
 from torch import Tensor
 
-from .linalg import pinv_solve
+from .linalg import MatrixFreeLeastSquares, pinv_solve
 from .residual import ResidualMap
 
 __all__ = ["Predictor", "NoPredictor", "EulerPredictor", "SecantPredictor", "PREDICTORS"]
@@ -53,12 +53,19 @@ class NoPredictor:
 
 
 class EulerPredictor:
-    """The homotopy-dynamics velocity ``v = -J^+ dH/deps`` (truncated SVD).
+    """The homotopy-dynamics velocity ``v = -J^+ dH/deps`` (truncated SVD, or matrix-free).
 
     Parameters
     ----------
     rcond
         Singular values below ``rcond * s_max`` are dropped.
+    linear_solver, sketch_rank, cg_tol, cg_maxiter
+        ``"dense"``: the truncated SVD of the formed Jacobian. ``"cg"``:
+        never forms ``J``; ``v`` solves ``(J^T J + lam I) v = -J^T dH/deps``
+        by preconditioned conjugate gradients with ``lam = (rcond s_max)^2``
+        (``s_max`` from the Nystrom sketch): Tikhonov's filter
+        ``s^2 / (s^2 + lam)`` in place of the sharp cut-off, equal to it on
+        the singular values far from ``rcond s_max``.
 
     Examples
     --------
@@ -68,14 +75,33 @@ class EulerPredictor:
     >>> theta, eps = torch.tensor([0.25], dtype=torch.float64), torch.tensor(0.5, dtype=torch.float64)
     >>> EulerPredictor(rcond=1e-12).velocity(H, theta, eps, None)  # d(eps^2)/deps
     tensor([1.], dtype=torch.float64)
+    >>> EulerPredictor(rcond=1e-12, linear_solver="cg").velocity(H, theta, eps, None)
+    tensor([1.], dtype=torch.float64)
     """
 
-    def __init__(self, rcond: float = 1e-4):
-        self.rcond = rcond
+    def __init__(self, rcond: float = 1e-4, linear_solver: str = "dense", sketch_rank: int = 50,
+                 cg_tol: float = 1e-10, cg_maxiter: int = 500):
+        if linear_solver not in ("dense", "cg"):
+            raise ValueError(f"linear_solver must be 'dense' or 'cg', got {linear_solver!r}")
+        self.rcond, self.linear_solver = rcond, linear_solver
+        self.sketch_rank, self.cg_tol, self.cg_maxiter = sketch_rank, cg_tol, cg_maxiter
+        self.linear_iterations = 0
+
+    @classmethod
+    def from_options(cls, options) -> "EulerPredictor":
+        """The predictor with the ``rcond`` and linear solver of ``options``."""
+        return cls(options.rcond, options.linear_solver, options.sketch_rank, options.cg_tol, options.cg_maxiter)
 
     def velocity(self, problem: ResidualMap, theta: Tensor, eps: Tensor, previous) -> Tensor:
-        jacobian = problem.jacobian(theta, eps)
-        return -pinv_solve(jacobian, problem.eps_derivative(theta, eps), self.rcond)
+        if self.linear_solver == "dense":
+            jacobian = problem.jacobian(theta, eps)
+            return -pinv_solve(jacobian, problem.eps_derivative(theta, eps), self.rcond)
+        _, jvp, vjp = problem.products(theta, eps)
+        solver = MatrixFreeLeastSquares(jvp, vjp, problem.eps_derivative(theta, eps), theta.numel(),
+                                        self.sketch_rank, self.cg_tol, self.cg_maxiter)
+        velocity = solver.step((self.rcond**2) * solver.preconditioner.largest)
+        self.linear_iterations += solver.iterations
+        return velocity
 
 
 class SecantPredictor:

@@ -1,9 +1,17 @@
-"""Step control: the Theorem 2 Lipschitz rule and corrector effort."""
+"""Step control: the Theorem 2 Lipschitz rule, corrector effort, and the corrector's contraction.
+
+Two controls (``Options.step_control``): ``"effort"`` grows the step when the
+corrector converged in few iterations (:func:`next_step`); ``"corrector"``
+judges the step by the corrector's behaviour on it (:func:`corrector_metrics`,
+:func:`corrector_factor`), as in Allgower and Georg, *Introduction to
+Numerical Continuation Methods*, ch. 6, and Deuflhard's contraction monitor.
+Both keep the Theorem 2 Lipschitz bound as a cap.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 from torch import Tensor
@@ -11,7 +19,11 @@ from torch import Tensor
 from .correctors import CorrectorResult
 from .options import Options
 
-__all__ = ["effort_factor", "lipschitz_estimate", "next_step"]
+__all__ = ["effort_factor", "lipschitz_estimate", "next_step", "corrector_metrics", "corrector_factor",
+           "MIN_FACTOR"]
+
+MIN_FACTOR = 0.25
+"""The ``"corrector"`` control shrinks a step by at most this factor at a time."""
 
 
 def lipschitz_estimate(
@@ -116,3 +128,60 @@ def next_step(
     if lipschitz is not None and lipschitz > 0:
         step = min(step, options.lipschitz_c / lipschitz)
     return min(max(step, options.ds_min), options.ds_max)
+
+
+def corrector_metrics(
+    distance: Callable[[Tensor, Tensor], float], predicted: Tensor, report: CorrectorResult
+) -> tuple[float, float]:
+    """``(delta, kappa)`` of a corrected step.
+
+    ``delta = d(x, x_0)``, the relative distance from the prediction ``x_0``
+    to the corrected point ``x``: the predictor's error. (Classical step
+    control takes the first Newton step for it, which is the whole
+    correction when Newton contracts fast; a damped Gauss-Newton's first
+    step is shortened by its damping, the whole correction is not.)
+    ``kappa = d(x_2, x_1) / d(x_1, x_0)``, the contraction of the first two
+    corrector steps (0 when it needed at most one step).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from continuation.correctors import CorrectorResult
+    >>> x0 = torch.tensor([1.0])
+    >>> report = CorrectorResult(torch.tensor([1.11]), 2, 0.0, True, "converged",
+    ...                          iterates=(torch.tensor([1.1]), torch.tensor([1.11])))
+    >>> delta, kappa = corrector_metrics(lambda a, b: float(abs(a - b).sum()), x0, report)
+    >>> round(delta, 6), round(kappa, 6)
+    (0.11, 0.1)
+    """
+    iterates = report.iterates
+    if not iterates:
+        return 0.0, 0.0
+    delta = distance(report.theta, predicted)
+    first = distance(iterates[0], predicted)
+    if len(iterates) < 2 or first == 0:
+        return delta, 0.0
+    return delta, distance(iterates[1], iterates[0]) / first
+
+
+def corrector_factor(options: Options, delta: float, kappa: float, alpha: Optional[float] = None) -> float:
+    """The factor of the next step: ``min(sqrt(delta_nom / delta), sqrt(kappa_nom / kappa), alpha_nom / alpha)``
+    within ``[MIN_FACTOR, growth_max]`` (a zero measure puts no bound).
+
+    Examples
+    --------
+    >>> from continuation import Options
+    >>> options = Options(delta_nominal=0.01, kappa_nominal=0.25, growth_max=2.0)
+    >>> corrector_factor(options, delta=0.04, kappa=0.0)   # predictor error 4x nominal: half the step
+    0.5
+    >>> corrector_factor(options, delta=0.0, kappa=0.0)    # exact prediction
+    2.0
+    """
+    factors = [options.growth_max]
+    if delta > 0:
+        factors.append(math.sqrt(options.delta_nominal / delta))
+    if kappa > 0:
+        factors.append(math.sqrt(options.kappa_nominal / kappa))
+    if alpha is not None and alpha > 0:
+        factors.append(options.alpha_nominal / alpha)
+    return min(max(min(factors), MIN_FACTOR), options.growth_max)

@@ -1,4 +1,4 @@
-"""Sphinx configuration: autodoc + numpydoc, warnings are errors (make docs uses -W)."""
+"""Sphinx configuration: autodoc + numpydoc, MathJax, the furo theme; warnings are errors (make docs uses -W)."""
 
 import os
 import sys
@@ -22,5 +22,9 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_validation_checks = set()
-html_theme = "alabaster"
+# $...$ and $$...$$ in the markdown pages are math, rendered by MathJax
+myst_enable_extensions = ["dollarmath", "amsmath"]
+# furo wraps every table in a container that scrolls sideways, so wide tables are not cut
+html_theme = "furo"
+html_title = "homotopy-continuation-nn"
 nitpicky = False

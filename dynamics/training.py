@@ -349,8 +349,9 @@ def _train_on_path(
 ) -> tuple[Tensor, dict]:
     """``homotopy`` or ``homotopy-lm``: :func:`continuation.trace` over the schedule.
 
-    With ``save`` (a checkpoint), each piece of the trace corrects one value of
-    ``lam`` (the first one included), saves, and the next piece goes on from there.
+    With ``save`` (a checkpoint), each piece of the trace accepts one value of
+    ``lam`` (the first one included) and saves the trace; the next piece resumes
+    it (``trace(..., resume=result.state)``), which gives the uninterrupted path.
     """
     problem = SynchronizationResidual(model, data.t, data.y, s.coupling)
     schedule = synchronization_schedule(s.schedule_steps, s.schedule_decay)
@@ -366,30 +367,20 @@ def _train_on_path(
         budgets = dict(initial_iterations=s.lm_initial, corrector_iterations=s.lm_step,
                        final_iterations=s.lm_final, rcond=s.lm_rcond)
     options = Options(tol=1e-12, **budgets)
-    at, theta, jacobians, corrector_state = 0, theta0, 0, None  # theta is corrected at schedule[at]
-    per_step: dict[str, list] = {"corrector_iterations_per_step": [], "residual_norm_per_step": []}
-    if saved:
-        theta, at, per_step, jacobians = saved["state"], saved["at"], saved["per_step"], saved["jacobians"]
-        corrector_state = saved["corrector_state"]
-    resumed = saved is not None
+    result = continuation.TraceResult.from_dict(saved["trace"]) if saved else None
     while True:
-        # a resumed piece takes its corrected starting point as it is (0 iterations)
+        # with a checkpoint, each piece accepts one value of lam (the first one included), then saves
         result = continuation.trace(
-            problem, theta, schedule[at:], predictor=predictor, corrector=corrector, adaptive=False,
-            options=options.replace(initial_iterations=0) if resumed else options,
-            callback=(lambda record, theta: True) if save is not None else None,
-            corrector_state=corrector_state,
+            problem, theta0 if result is None else result.theta, schedule, predictor=predictor, corrector=corrector,
+            adaptive=False, options=options, callback=(lambda record, theta: True) if save is not None else None,
+            resume=None if result is None else result.state,
         )
-        steps = result.steps[1:] if resumed else result.steps
-        per_step["corrector_iterations_per_step"] += [r.iterations for r in steps]
-        per_step["residual_norm_per_step"] += [r.residual_norm for r in steps]
-        jacobians += result.jacobian_evaluations
-        if result.eps:  # a trace that accepted no point leaves theta where it was
-            # LM's damping goes on to the next piece with the point
-            theta, at, corrector_state = result.theta, at + result.accepted - 1, result.corrector_state
         if result.status is not continuation.Status.STOPPED_BY_CALLBACK:
             break
-        save(state=theta, at=at, per_step=per_step, jacobians=jacobians, corrector_state=corrector_state)
-        resumed = True
+        save(trace=result.to_dict())
+    theta = result.theta if result.eps else theta0  # a trace that accepted no point leaves theta where it was
+    per_step = {"corrector_iterations_per_step": [r.iterations for r in result.steps],
+                "residual_norm_per_step": [r.residual_norm for r in result.steps]}
+    jacobians = result.jacobian_evaluations
     return theta, {"schedule": schedule, "status": result.status.value, "message": result.message, **per_step,
                    "jacobian_evaluations": jacobians}

@@ -37,8 +37,8 @@ class DeepONet:
     activation
         Activation of both nets (a name in :data:`models.ACTIVATIONS` or a
         callable); the output layers are linear.
-    dtype
-        Floating dtype of the weights made by :meth:`init`.
+    dtype, device
+        Floating dtype and device of the weights made by :meth:`init`.
 
     Examples
     --------
@@ -64,13 +64,15 @@ class DeepONet:
         dim: int = 1,
         activation: Union[str, Callable[[Tensor], Tensor]] = "tanh",
         dtype: torch.dtype = torch.float64,
+        device: Union[str, torch.device, None] = None,
     ):
         for name, value in (("sensors", sensors), ("basis", basis), ("dim", dim)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         self.sensors, self.basis, self.dim, self.dtype = sensors, basis, dim, dtype
-        self.branch = MLP([sensors, *branch_hidden, basis], activation=activation, dtype=dtype)
-        self.trunk = MLP([dim, *trunk_hidden, basis], activation=activation, dtype=dtype)
+        self.branch = MLP([sensors, *branch_hidden, basis], activation=activation, dtype=dtype, device=device)
+        self.trunk = MLP([dim, *trunk_hidden, basis], activation=activation, dtype=dtype, device=device)
+        self.device = self.branch.device
         self.num_weights = self.branch.num_weights + self.trunk.num_weights + 1
 
     def init(self, seed: Optional[int] = None) -> Tensor:
@@ -80,7 +82,7 @@ class DeepONet:
             [
                 self.branch.init(generator=generator),
                 self.trunk.init(generator=generator),
-                torch.zeros(1, dtype=self.dtype),
+                torch.zeros(1, dtype=self.dtype, device=self.device),
             ]
         )
 
@@ -108,6 +110,15 @@ class DeepONet:
             raise ValueError(f"x must have shape (N, {self.dim}), got {tuple(x.shape)}")
         over_points = vmap(self.apply_one, in_dims=(None, None, 0))
         return vmap(over_points, in_dims=(None, 0, None))(theta, u0, x)
+
+    def config(self) -> dict:
+        """The constructor arguments as plain values (what :func:`models.save` stores)."""
+        branch, trunk = self.branch.config(), self.trunk.config()
+        return {
+            "sensors": self.sensors, "basis": self.basis, "branch_hidden": branch["widths"][1:-1],
+            "trunk_hidden": trunk["widths"][1:-1], "dim": self.dim, "activation": branch["activation"],
+            "dtype": branch["dtype"],
+        }
 
     def __repr__(self) -> str:
         return (

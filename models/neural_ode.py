@@ -10,7 +10,7 @@ unless the adjoint is asked for.
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, Union
 
 import torch
 from torch import Tensor
@@ -109,8 +109,8 @@ class NeuralODE:
         Layer widths; the first and the last are the state dimension ``n``.
     activation
         Activation of the hidden layers (``"gelu"`` in seed 002).
-    dtype
-        Floating dtype of the weights.
+    dtype, device
+        Floating dtype and device of the weights.
     method, rtol, atol
         Solver settings used by :meth:`trajectory`.
     adjoint
@@ -135,6 +135,7 @@ class NeuralODE:
         activation: str = "gelu",
         dtype: torch.dtype = torch.float64,
         *,
+        device: Union[str, torch.device, None] = None,
         method: str = "dopri5",
         rtol: float = 1e-7,
         atol: float = 1e-9,
@@ -142,7 +143,8 @@ class NeuralODE:
     ):
         widths = list(widths)
         self.dimension = self.state_dimension(widths)
-        self.mlp = MLP(widths, activation=activation, dtype=dtype)
+        self.mlp = MLP(widths, activation=activation, dtype=dtype, device=device)
+        self.device = self.mlp.device
         self.method, self.rtol, self.atol, self.adjoint = method, rtol, atol, adjoint
 
     @staticmethod
@@ -196,6 +198,13 @@ class NeuralODE:
         field = self.bind(theta)
         return self.solve(lambda _, u: field(u), theta, u0, t)
 
+    def config(self) -> dict:
+        """The constructor arguments as plain values (what :func:`models.save` stores)."""
+        return {
+            **self.mlp.config(), "method": self.method, "rtol": self.rtol, "atol": self.atol,
+            "adjoint": self.adjoint,
+        }
+
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(widths={self.mlp.widths}, num_weights={self.num_weights}, "
                 f"method={self.method!r})")
@@ -215,7 +224,7 @@ class SecondOrderNeuralODE(NeuralODE):
     ----------
     widths
         Layer widths ``[2d, ..., d]``.
-    activation, dtype, method, rtol, atol, adjoint
+    activation, dtype, device, method, rtol, atol, adjoint
         As for :class:`NeuralODE`.
 
     Examples

@@ -55,6 +55,7 @@ def test_the_step_beyond_the_range_is_not_counted_as_a_point_of_the_path():
     assert result.accepted == len(result.eps) == len(result.residual_norms)
     beyond = result.steps[-2]
     assert not beyond.accepted and beyond.eps > 2.0 and "beyond the range" in beyond.reason
+    assert [s.step for s in result.steps] == list(range(len(result.steps)))  # each row numbered by its place
     assert result.steps[-1].accepted and result.eps[-1] == 2.0
 
 

@@ -7,6 +7,8 @@ import math
 import pytest
 import torch
 
+import continuation
+
 from benchmarks import record
 from benchmarks.__main__ import main
 from benchmarks.run import methods_for, schedule
@@ -141,7 +143,10 @@ def test_step_cost_measures_every_piece_of_a_step(results):
         weights = d * 30 + 30 + 2 * (30 * 30 + 30) + 31
         assert data["weights"] == weights and data["jacobian_shape"] == [40 + 12, weights]
         seconds = data["seconds"]
-        assert set(seconds) == {"residual", "linearize", "predictor", "damped_solve", "pinv_gelsd", "pinv_svd"}
+        assert set(seconds) == {"residual", "linearize", "predictor", "damped_solve", "pinv_gelsd", "pinv_svd",
+                                "cg_damped_solve", "cg_predictor"}
+        assert data["cg_relative_residual"] <= 1e-10 and data["cg_iterations"] > 0  # the normal equations solved
+        assert data["memory_bytes"]["jacobian"] == 8 * (40 + 12) * weights
         assert data["gelsd_svd_difference"] < 1e-8
         assert all(value > 0 for value in seconds.values())
         iteration = seconds["linearize"] + seconds["damped_solve"] + seconds["residual"]
@@ -160,28 +165,32 @@ def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatc
 
     # every accepted point ends a piece; the first save stops the process as a session end would
     monkeypatch.setattr(run_module, "CHECKPOINT_SECONDS", 0.0)
-    save = run_module.TraceProgress.save
+    save = continuation.TraceResult.save
 
-    def save_then_stop(progress, where):
-        save(progress, where)
+    def save_then_stop(result, where):
+        save(result, where)
         raise RuntimeError("session over")
 
-    monkeypatch.setattr(run_module.TraceProgress, "save", save_then_stop)
+    monkeypatch.setattr(continuation.TraceResult, "save", save_then_stop)
     with pytest.raises(SystemExit, match="ours at eps = 0.1"):
         main(argv)
     assert checkpoint.exists() and not path.exists()
-    saved = run_module.TraceProgress.load(checkpoint)
+    saved = continuation.TraceResult.load(checkpoint)
     # the first piece ends at the corrected start point
-    assert saved.pieces == 1 and saved.eps == 0.5 and saved.accepted == 1 and saved.wall_s > 0
+    assert saved.state.pieces == 1 and saved.eps == [0.5] and saved.accepted == 1 and saved.wall_time > 0
     assert isinstance(saved.corrector_state, float) and saved.corrector_state > 0  # LM's damping, carried over
 
-    monkeypatch.setattr(run_module.TraceProgress, "save", save)
+    monkeypatch.setattr(continuation.TraceResult, "save", save)
     main(argv)
     data = json.loads(path.read_text())
     assert not checkpoint.exists()
-    assert data["status"] == "success" and data["reached_parameter"] == 0.1
+    assert data["reached_parameter"] == 0.1  # (the small budget does not polish to tol: status not_converged)
     assert data["resumed_from_checkpoint"] and data["pieces"] >= 2
-    assert data["accepted_steps"] >= saved.accepted + 1 and data["wall_s"] >= saved.wall_s
+    assert data["accepted_steps"] >= saved.accepted + 1 and data["wall_s"] >= saved.wall_time
+    # the same trace as one piece: the engine's resume continues the path exactly
+    main(argv[:-1] + [str(results / "whole")])
+    whole = json.loads((results / "whole" / path.name).read_text())
+    assert whole["theta"] == data["theta"] and whole["status"] == data["status"]
     # one [eps, ||H||] per accepted point, from 0.5 down to the target, across the pieces
     assert len(data["path"]) == data["accepted_steps"]
     assert data["path"][0][0] == 0.5 and data["path"][-1][0] == 0.1

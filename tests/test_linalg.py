@@ -54,3 +54,61 @@ def test_pinv_solve_refuses_non_finite_matrices_and_maps_zero_to_zero():
     assert torch.equal(zero, torch.zeros(2, dtype=torch.float64))
     with pytest.raises(ValueError, match="method must be"):
         pinv_solve(torch.eye(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64), 1e-4, "qr")
+
+
+# ---------------------------------------------------------------- matrix-free solves
+
+
+@given(m=st.integers(1, 30), p=st.integers(1, 30), seed=st.integers(0, 2**31 - 1),
+       mu=st.sampled_from([1e-6, 1e-2, 1.0, 1e2]), rank=st.integers(1, 40))
+def test_matrix_free_damped_step_matches_the_dense_one(m, p, seed, mu, rank):
+    """Conjugate gradients with the Nystrom preconditioner solve the damped normal equations, whatever the sketch."""
+    from continuation.linalg import MatrixFreeLeastSquares
+
+    rng = np.random.default_rng(seed)
+    J = torch.from_numpy(rng.standard_normal((m, p)) @ np.diag(np.logspace(0, -3, p)))
+    r = torch.from_numpy(rng.standard_normal(m))
+    free = MatrixFreeLeastSquares(lambda v: J @ v, lambda w: J.T @ w, r, p, rank=rank, tol=1e-13, maxiter=200)
+    dense = DampedLeastSquares(J, r)
+    scale = float(torch.trace(J.T @ J)) / min(m, p)
+    assert free.scale == pytest.approx(dense.scale, rel=1e-8) or rank < p  # exact once the sketch spans
+    assert dense.scale == pytest.approx(scale, rel=1e-12)
+    expected = dense.step(mu)
+    got = free.step(mu)
+    torch.testing.assert_close(got, expected, rtol=1e-7, atol=1e-9 * float(expected.norm()) + 1e-14)
+
+
+def test_the_nystrom_preconditioner_cuts_conjugate_gradient_iterations():
+    """A spectrum that decays fast, then flattens (as PINN Jacobians do): a sketch that spans the decay
+    leaves conjugate gradients a well-conditioned rest."""
+    from continuation.linalg import MatrixFreeLeastSquares
+
+    rng = np.random.default_rng(0)
+    p = 200
+    spectrum = np.concatenate([np.logspace(0, -4, 40), np.full(p - 40, 1e-4) * np.linspace(1, 2, p - 40)])
+    u, _ = np.linalg.qr(rng.standard_normal((300, p)))
+    v, _ = np.linalg.qr(rng.standard_normal((p, p)))
+    J = torch.from_numpy(u @ np.diag(spectrum) @ v.T)
+    r = torch.from_numpy(rng.standard_normal(300))
+    iterations = {}
+    for rank in (1, 60):
+        free = MatrixFreeLeastSquares(lambda v: J @ v, lambda w: J.T @ w, r, p, rank=rank, tol=1e-10, maxiter=2000)
+        free.step(1e-6 * free.scale)
+        iterations[rank] = free.iterations
+    assert iterations[60] < iterations[1] / 3, iterations
+
+
+def test_matrix_free_levenberg_marquardt_and_euler_agree_with_dense():
+    from continuation import EulerPredictor, FunctionResidual, LevenbergMarquardt
+
+    rng = np.random.default_rng(1)
+    a, y = torch.from_numpy(rng.standard_normal((40, 10))), torch.from_numpy(rng.standard_normal(40))
+    H = FunctionResidual(lambda t, e: torch.tanh(a @ t) - e * y)
+    theta, eps = torch.zeros(10, dtype=torch.float64), torch.tensor(0.3, dtype=torch.float64)
+    dense, free = (LevenbergMarquardt(linear_solver=s).correct(H, theta, eps, iterations=30, tol=1e-12)
+                   for s in ("dense", "cg"))
+    assert free.residual_norm == pytest.approx(dense.residual_norm, rel=1e-10) and free.linear_iterations > 0
+    torch.testing.assert_close(free.theta, dense.theta, rtol=1e-8, atol=1e-10)
+    # a well-conditioned J: Tikhonov with (rcond s_max)^2 and the truncated SVD give the same velocity
+    v_dense, v_free = (EulerPredictor(1e-8, s).velocity(H, dense.theta, eps, None) for s in ("dense", "cg"))
+    torch.testing.assert_close(v_free, v_dense, rtol=1e-6, atol=1e-10)

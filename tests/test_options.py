@@ -10,7 +10,9 @@ BAD_VALUES = [
     ("corrector_iterations", -1), ("corrector_iterations", 2.5), ("initial_iterations", True),
     ("final_iterations", -3), ("max_steps", 0), ("residual_growth", 0.5), ("growth_max", 0.9),
     ("residual_growth", True), ("growth_max", "2"), ("step_growth_ratio", math.inf),
-    ("ds", 0.0), ("max_arclength", -1.0), ("fold_tol", 0.0),
+    ("ds", 0.0), ("max_arclength", -1.0), ("fold_tol", 0.0), ("gtol", 0.0), ("ftol", math.inf),
+    ("step_control", "pid"), ("parametrization", "sqrt"), ("delta_nominal", -0.1), ("kappa_max", math.nan),
+    ("alpha_nominal", 0.0), ("lm_mu", 1e9),
 ]
 
 
@@ -32,3 +34,14 @@ def test_options_are_frozen_and_replace_validates():
     assert options.replace(tol=1e-3).tol == 1e-3
     with pytest.raises(ValueError, match="options.tol"):
         options.replace(tol=-1.0)
+
+
+def test_nominal_values_must_not_exceed_their_maxima():
+    with pytest.raises(ValueError, match="options.kappa_nominal must not exceed options.kappa_max"):
+        Options(kappa_nominal=0.5, kappa_max=0.4)
+
+
+def test_numpy_scalars_are_accepted_as_python_numbers():
+    np = pytest.importorskip("numpy")
+    options = Options(tol=np.float64(1e-8), max_steps=np.int64(50), growth_max=np.float32(1.5))
+    assert type(options.tol) is float and type(options.max_steps) is int and options.growth_max == 1.5

@@ -151,9 +151,9 @@ def test_callback_can_stop_at_the_initial_point(method):
     assert result.eps == [1.0] and len(seen) == 1
     assert seen[0][:2] == (0, 1.0) and seen[0][2] == pytest.approx(1.0, abs=1e-10)
     assert result.theta[0] == pytest.approx(1.0, abs=1e-10)
-    # a trace resumed there takes the point as given: the callback is not called for it again
+    # the trace resumed there goes on from the point: the callback is not called for it again
     rest = continuation.trace(sqrt_path, result.theta, [1.0, 0.5], method=method, callback=stop_at_once,
-                              options=TIGHT.replace(initial_iterations=0))
+                              options=TIGHT, resume=result.state)
     assert rest.status is Status.STOPPED_BY_CALLBACK and rest.eps[0] == 1.0 and rest.eps[1] < 1.0
     assert len(seen) == 2 and seen[1][0] > 0 and seen[1][1] == rest.eps[1]
 
@@ -180,13 +180,16 @@ def test_residual_norms_are_those_of_the_accepted_points(eps_path, adaptive):
 
 
 def test_a_trace_that_ends_off_tolerance_says_so():
-    """A fixed schedule with no corrector iterations reaches the end, far from the path."""
+    """A fixed schedule with no corrector iterations reaches the end, far from the path: not a success."""
     options = Options(tol=1e-10, corrector_iterations=0, final_iterations=0)
     result = continuation.trace(
         sqrt_path, theta_near(1.0), [1.0, 0.5, 0.25], adaptive=False, predictor="none", options=options
     )
-    assert result.status is Status.SUCCESS  # every listed eps was reached ...
+    assert result.status is Status.NOT_CONVERGED and not result.success  # every listed eps was reached ...
+    assert result.eps == [1.0, 0.5, 0.25]
     assert result.residual_norms == pytest.approx([0.0, 0.5, 0.75])  # ... with theta left at 1
+    assert [r.criterion for r in result.steps] == ["converged", "unconverged", "unconverged"]
+    assert "reached eps = 0.25" in result.message
     assert "not corrected to tol = 1e-10: ||H|| = 7.500e-01" in result.message
 
 
@@ -224,8 +227,15 @@ def test_failed_initial_correction_has_a_status_and_no_path():
         ({"eps_path": [1.0]}, ValueError, "eps_path must hold at least two values"),
         ({"eps_path": [1.0, 1.0]}, ValueError, "eps_path must not repeat"),
         ({"eps_path": [1.0, math.inf]}, ValueError, "eps_path must be finite"),
-        ({"eps_path": "ab"}, TypeError, "eps_path must be a sequence"),
-        ({"eps_path": 0.5}, TypeError, "eps_path must be a sequence"),
+        ({"eps_path": "ab"}, TypeError, "eps_path must be an ordered sequence"),
+        ({"eps_path": 0.5}, TypeError, "eps_path must be an ordered sequence"),
+        ({"eps_path": {1.0, 0.5}}, TypeError, "eps_path must be an ordered sequence .* got set"),
+        ({"eps_path": {1.0: 0, 0.5: 1}}, TypeError, "eps_path must be an ordered sequence .* got dict"),
+        ({"corrector_state": -1.0}, ValueError, r"corrector_state of Levenberg-Marquardt must be a damping"),
+        ({"corrector_state": math.nan}, ValueError, r"corrector_state of Levenberg-Marquardt .* got nan"),
+        ({"inner_product": lambda a, b: a @ b, "method": "arclength"}, TypeError,
+         r"inner_product must be a function inner_product\(theta, a, b\)"),
+        ({"resume": "state"}, TypeError, "resume must be a TraceState"),
         ({"residual": 3.0}, TypeError, "residual must be a ResidualMap or a callable"),
         ({"residual": lambda t, e: (t - e).reshape(1, 1)}, ValueError, r"residual\(theta0, eps_path\[0\]=1\) must return a non-empty 1-D tensor"),
         ({"residual": lambda t, e: [1.0]}, TypeError, "must return a torch.Tensor"),
@@ -251,7 +261,7 @@ def test_bad_input_is_rejected_before_any_work(kwargs, error, match):
     arguments = {"residual": residual, "theta0": theta_near(1.0), "eps_path": [1.0, 0.5], **kwargs}
     with pytest.raises(error, match=match):
         continuation.trace(arguments.pop("residual"), arguments.pop("theta0"), arguments.pop("eps_path"), **arguments)
-    assert len(calls) <= 1  # at most the one evaluation that checks the residual's output
+    assert len(calls) <= 2  # at most the evaluations that check the residual's output and its eps-derivative
 
 
 def floored_path(theta, eps):
@@ -266,10 +276,11 @@ def test_steps_grow_on_a_least_squares_floor_above_tol(direction):
     theta0 = torch.full((2,), eps_path[0], dtype=DT)
     options = Options(tol=1e-12, ds=0.01, ds_max=1.0)
     result = continuation.trace(floored_path, theta0, eps_path, options=options)
-    assert result.success, result.message
+    assert result.status is Status.FLOOR and not result.success, result.message  # a floor is not a solution
+    assert "stationary at ||H|| = " in result.message
     assert result.rejected == 0
     steps = [abs(r.deps) for r in result.steps[1:]]
-    assert not any(r.reason == "converged" for r in result.steps[1:])
+    assert all(r.criterion == "floor" for r in result.steps[1:])
     if direction == "floor falls":  # every point beats the last: 1.5x growth, 0.01 -> 0.9 in 10 steps
         assert all(b >= 1.5 * a * (1 - 1e-9) for a, b in zip(steps, steps[1:-1]))
         assert len(steps) <= 10
@@ -290,7 +301,7 @@ def test_a_floor_rising_from_zero_costs_logarithmically_many_steps():
     crawl = continuation.trace(floored_path, torch.ones(2, dtype=DT), [1.0, 0.0], options=options.replace(
         step_growth_ratio=1.0, max_steps=100))
     assert crawl.status == Status.MAX_STEPS  # the default keeps the step while the floor rises
-    assert result.success, result.message
+    assert result.status is Status.FLOOR, result.message  # the end was reached, on a floor
     first = next(r for r in result.steps[1:] if r.accepted)
     assert first.residual_norm <= options.residual_growth * options.tol
     assert abs(first.deps) < 1e-4
@@ -323,3 +334,39 @@ def test_a_trace_resumed_with_its_corrector_state_continues_as_one_trace():
     assert torch.equal(resumed.thetas, whole.thetas[2:])
     assert resumed.corrector_state == whole.corrector_state
     assert not torch.equal(restarted.theta, whole.theta)  # the damping matters: without it the path differs
+
+
+def test_log_parametrization_takes_relative_steps():
+    """With steps in log|eps| and a fixed step, the visited eps form a geometric sequence."""
+    options = Options(parametrization="log", ds=math.log(2), ds_min=math.log(2), ds_max=math.log(2), tol=1e-10)
+    result = continuation.trace(sqrt_path, theta_near(1.0), [1.0, 1 / 64], options=options)
+    assert result.success
+    assert result.eps == pytest.approx([2.0**-k for k in range(7)], rel=1e-12)
+    with pytest.raises(ValueError, match="eps_path must keep one sign and avoid 0"):
+        continuation.trace(sqrt_path, theta_near(1.0), [1.0, 0.0], options=options)
+
+
+@pytest.mark.parametrize("method, path", [("natural", [1.0, 0.05]), ("arclength", [1.0, 0.05])])
+def test_corrector_step_control_measures_every_step(method, path):
+    options = Options(step_control="corrector", tol=1e-10, ds_max=0.2)
+    result = continuation.trace(sqrt_path, theta_near(1.0), path, method=method, options=options)
+    assert result.success, result.message
+    steps = [r for r in result.steps[1:] if r.accepted and (method == "natural" or r.ds is not None)]
+    assert steps and all(r.delta is not None and r.kappa is not None for r in steps)
+    assert all(r.delta <= options.delta_max and r.kappa <= options.kappa_max for r in steps)
+    if method == "arclength":
+        assert all(r.alpha is not None and r.alpha <= options.alpha_max for r in steps)
+
+
+def test_corrector_step_control_measures_on_the_outputs():
+    """Two weights, one function value: the step is judged by the function, not by the weights."""
+    def product(theta, eps):
+        return (theta[0] * theta[1] - eps)[None]
+
+    seen = []
+    outputs = lambda theta: (seen.append(1), (theta[0] * theta[1])[None])[1]  # noqa: E731
+    result = continuation.trace(product, torch.tensor([1.0, 1.0], dtype=DT), [1.0, 0.5], outputs=outputs,
+                                options=Options(step_control="corrector", tol=1e-10))
+    assert result.success and seen
+    with pytest.raises(TypeError, match="outputs must be callable"):
+        continuation.trace(product, torch.ones(2, dtype=DT), [1.0, 0.5], outputs=3)

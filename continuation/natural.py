@@ -1,0 +1,155 @@
+"""Natural-parameter continuation in ``eps``: the hooks it gives the stepping loop.
+
+From the last accepted point ``(theta, eps)`` the predictor gives a velocity
+``v`` (``dtheta/deps``), the next ``eps`` is a step ``ds`` towards the next
+listed value (never past it), measured in ``eps`` or in ``log|eps|``
+(``Options.parametrization``), and the prediction ``theta + deps v`` is
+corrected at the new ``eps``. With ``adaptive=True`` a rejected step is cut
+and an accepted one sets the next from the step control
+(``Options.step_control``, :mod:`continuation.stepsize`), capped by the
+Theorem 2 Lipschitz rule.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+from .correctors import Stop
+from .result import Status
+from .setup import Setup
+from .state import TraceState
+from .stepping import Attempt, End, InvalidState, check_state_like, error_text, judge
+from .stepsize import MIN_FACTOR, corrector_factor, corrector_metrics, lipschitz_estimate, next_step
+
+__all__ = ["NaturalParameter", "next_eps", "coordinate"]
+
+
+def coordinate(eps: float, parametrization: str) -> float:
+    """The path's coordinate of ``eps``: ``eps`` itself, or ``log|eps|``.
+
+    Examples
+    --------
+    >>> coordinate(0.5, "eps"), round(coordinate(math.e, "log"), 12)
+    (0.5, 1.0)
+    """
+    return math.log(abs(eps)) if parametrization == "log" else eps
+
+
+def next_eps(eps: float, goal: float, ds: float, parametrization: str = "eps") -> float:
+    """``eps`` moved by ``ds`` (in the coordinate of ``parametrization``) towards ``goal``,
+    never past it (snapping to it when within rounding).
+
+    Examples
+    --------
+    >>> next_eps(1.0, 0.5, 0.2), next_eps(1.0, 0.5, 0.7), next_eps(0.0, 1.0, math.inf)
+    (0.8, 0.5, 1.0)
+    >>> round(next_eps(1.0, 0.01, math.log(10), "log"), 12)   # one decade in log|eps|
+    0.1
+    """
+    here, there = coordinate(eps, parametrization), coordinate(goal, parametrization)
+    remaining = abs(there - here)
+    if remaining - ds <= 1e-12 * max(abs(there), 1.0):
+        return goal
+    moved = here + math.copysign(ds, there - here)
+    return math.copysign(math.exp(moved), eps) if parametrization == "log" else moved
+
+
+class NaturalParameter:
+    """The hooks of natural-parameter continuation (see the module docstring)."""
+
+    def initial_record(self) -> dict[str, Any]:
+        return {}
+
+    def start(self, setup: Setup, state: TraceState) -> Optional[End]:
+        options, path, unit = setup.options, setup.eps_path, setup.options.parametrization
+        ds = options.ds if options.ds is not None else abs(coordinate(path[1], unit) - coordinate(path[0], unit)) / 10
+        state.ds = min(max(ds, options.ds_min), options.ds_max)
+        state.target = 1
+        return None
+
+    def attempt(self, setup: Setup, state: TraceState) -> Attempt:
+        options, problem, unit = setup.options, setup.problem, setup.options.parametrization
+        eps, theta = state.eps[-1], state.thetas[-1]
+        goal = setup.eps_path[state.target]
+        step = (lambda ds: next_eps(eps, goal, ds if setup.adaptive else math.inf, unit))  # noqa: E731
+        report, eps_new, budget = None, None, options.corrector_iterations
+        try:
+            if not state.velocity_known:
+                previous = (state.thetas[-2], setup.eps_tensor(state.eps[-2])) if len(state.eps) > 1 else None
+                velocity = setup.predictor.velocity(problem, theta, setup.eps_tensor(eps), previous)
+                if velocity is not None:
+                    check_state_like(velocity, theta, "the predictor's velocity")
+                state.velocity, state.velocity_known = velocity, True
+                if setup.adaptive and velocity is not None and state.previous_velocity is not None:
+                    lipschitz = lipschitz_estimate(
+                        velocity, state.previous_velocity, theta, state.thetas[-2], eps - state.eps[-2]
+                    )
+                    if lipschitz:  # |deps| L <= c, in the path's coordinate
+                        cap = options.lipschitz_c / lipschitz / (abs(eps) if unit == "log" else 1.0)
+                        state.ds = min(state.ds, max(cap, options.ds_min))
+            eps_new = step(state.ds)
+            final = state.target == len(setup.eps_path) - 1 and eps_new == goal
+            budget = options.final_iterations if final else options.corrector_iterations
+            predicted = theta if state.velocity is None else theta + (eps_new - eps) * state.velocity
+            report = setup.corrector.correct(
+                problem, predicted, setup.eps_tensor(eps_new), iterations=budget, tol=options.tol,
+                state=state.corrector_state,
+            )
+            check_state_like(report.theta, theta, "the corrected state")
+            metrics = None
+            if options.step_control == "corrector":
+                delta, kappa = corrector_metrics(setup.distance, predicted, report)
+                metrics = {"delta": delta, "kappa": kappa}
+        except InvalidState as exc:
+            eps_new = eps_new if eps_new is not None else step(state.ds)
+            return Attempt(eps_new, eps_new - eps, None, None, False, "", f"invalid state: {exc}",
+                           end=(Status.INVALID_STATE, f"the step to eps = {eps_new:g} returned an invalid state: {exc}"))
+        except Exception as exc:  # a failing step is rejected, the path is kept
+            eps_new = eps_new if eps_new is not None else step(state.ds)
+            return Attempt(eps_new, eps_new - eps, None, report, False, "", error_text(exc))
+        accepted, criterion, reason = judge(setup, report, state.residual_norm, setup.adaptive, metrics)
+        return Attempt(eps_new, eps_new - eps, report.theta, report, accepted, criterion, reason,
+                       data={"budget": budget}, metrics=metrics or {})
+
+    def accept(self, setup: Setup, state: TraceState, attempt: Attempt, previous_norm: float) -> Optional[End]:
+        state.previous_velocity, state.velocity, state.velocity_known = state.velocity, None, False
+        options = setup.options
+        if setup.adaptive:
+            taken = _taken(state.eps[-2], attempt.eps, options.parametrization)
+            if options.step_control == "corrector":
+                factor = corrector_factor(options, attempt.metrics["delta"], attempt.metrics["kappa"])
+                state.ds = min(max(taken * factor, options.ds_min), options.ds_max)
+            else:
+                state.ds = next_step(taken, attempt.report, attempt.data["budget"], None, options, previous_norm)
+        if attempt.eps == setup.eps_path[state.target]:
+            state.target += 1
+            if state.target == len(setup.eps_path):
+                return Status.SUCCESS, f"reached eps = {attempt.eps:g} in {len(state.eps) - 1} accepted steps"
+        return None
+
+    def reject(self, setup: Setup, state: TraceState, attempt: Attempt) -> Optional[End]:
+        options = setup.options
+        if not setup.adaptive:
+            return Status.CORRECTOR_FAILED, (
+                f"the step to eps = {attempt.eps:g} failed ({attempt.reason}); adaptive=False cannot halve it"
+            )
+        taken = _taken(state.eps[-1], attempt.eps, options.parametrization)
+        cut = 0.5
+        if attempt.metrics:  # the "corrector" control cuts by what it measured, between 1/4 and 1/2
+            cut = min(max(corrector_factor(options, attempt.metrics["delta"], attempt.metrics["kappa"]), MIN_FACTOR),
+                      0.5)
+        state.ds = taken * cut
+        if state.ds >= options.ds_min:
+            return None
+        message = (f"step size fell below ds_min = {options.ds_min:g} near eps = {state.eps[-1]:g} "
+                   f"(last rejection: {attempt.reason})")
+        numerical = attempt.report is not None and attempt.report.stop not in (Stop.NON_FINITE, Stop.DEGENERATE_JACOBIAN)
+        if numerical:  # the corrector could not follow the path: it may turn here
+            message += "; the path may turn here: try method='arclength'"
+        return Status.STEP_TOO_SMALL, message
+
+
+def _taken(eps: float, eps_new: float, parametrization: str) -> float:
+    """The length of the step from ``eps`` to ``eps_new`` in the path's coordinate."""
+    return abs(coordinate(eps_new, parametrization) - coordinate(eps, parametrization))

@@ -1,0 +1,242 @@
+"""The validated inputs of a trace: every check of :func:`continuation.trace`, done once, before any work."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import torch
+from torch import Tensor
+
+from .correctors import CORRECTORS, Corrector, corrector_from_options
+from .options import Options
+from .predictors import PREDICTORS, EulerPredictor, NoPredictor, Predictor, SecantPredictor
+from .residual import ResidualMap, as_residual_map
+from .state import TraceState
+
+__all__ = ["Setup", "CountingResidual", "check_inputs", "METHODS", "Callback", "Diagnostic", "InnerProduct"]
+
+METHODS = ("natural", "arclength")
+"""The continuation methods :func:`~continuation.trace` knows."""
+
+Callback = Callable[[Any, Tensor], Optional[bool]]
+Diagnostic = Callable[[ResidualMap, Tensor, Tensor], Any]
+InnerProduct = Callable[[Tensor, Tensor, Tensor], Tensor]
+
+
+class CountingResidual(ResidualMap):
+    """Wraps a residual map and counts its Jacobian evaluations."""
+
+    def __init__(self, problem: ResidualMap, jacobians: int = 0):
+        self.problem = problem
+        self.jacobians = jacobians
+
+    def __call__(self, theta: Tensor, eps: Tensor) -> Tensor:
+        return self.problem(theta, eps)
+
+    def jacobian(self, theta: Tensor, eps: Tensor) -> Tensor:
+        self.jacobians += 1
+        return self.problem.jacobian(theta, eps)
+
+    def eps_derivative(self, theta: Tensor, eps: Tensor) -> Tensor:
+        return self.problem.eps_derivative(theta, eps)
+
+    def linearize(self, theta: Tensor, eps: Tensor) -> tuple[Tensor, Tensor]:
+        self.jacobians += 1
+        return self.problem.linearize(theta, eps)
+
+    def products(self, theta: Tensor, eps: Tensor):
+        return self.problem.products(theta, eps)
+
+
+@dataclass
+class Setup:
+    """The validated inputs of a trace, shared by the methods and the loop."""
+
+    problem: CountingResidual
+    theta0: Tensor
+    eps_path: list[float]
+    method: str
+    predictor: Predictor
+    corrector: Corrector
+    adaptive: bool
+    options: Options
+    callback: Optional[Callback]
+    diagnostics: dict[str, Diagnostic] = field(default_factory=dict)
+    inner_product: Optional[InnerProduct] = None
+    corrector_state: Any = None
+    resume: Optional[TraceState] = None
+    outputs: Optional[Callable[[Tensor], Tensor]] = None
+
+    def eps_tensor(self, value: float) -> Tensor:
+        """``value`` as a 0-d tensor of ``theta0``'s dtype and device."""
+        return torch.tensor(value, dtype=self.theta0.dtype, device=self.theta0.device)
+
+    def distance(self, a: Tensor, b: Tensor) -> float:
+        """The relative distance ``||f(a) - f(b)|| / ||f(b)||`` of two states, ``f`` being the
+        ``outputs`` (the function a network represents) when there are any, else the identity."""
+        if self.outputs is not None:
+            a, b = self.outputs(a), self.outputs(b)
+        scale = float(torch.linalg.vector_norm(b))
+        return float(torch.linalg.vector_norm(a - b)) / max(scale, torch.finfo(b.dtype).tiny)
+
+
+def check_inputs(
+    residual, theta0, eps_path, method, predictor, corrector, adaptive, options, callback,
+    diagnostics, inner_product, corrector_state, resume, outputs=None,
+) -> Setup:
+    """Every input check of :func:`~continuation.trace`; raises ``TypeError`` / ``ValueError`` naming the argument."""
+    if options is None:
+        options = Options()
+    elif not isinstance(options, Options):
+        raise TypeError(f"options must be a continuation.Options or None, got {type(options).__name__}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if not isinstance(adaptive, bool):
+        raise TypeError(f"adaptive must be True or False, got {adaptive!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+    if inner_product is not None and not callable(inner_product):
+        raise TypeError(f"inner_product must be callable or None, got {type(inner_product).__name__}")
+    if diagnostics is not None and not isinstance(diagnostics, Mapping):
+        raise TypeError(f"diagnostics must be a mapping {{name: fn}} or None, got {type(diagnostics).__name__}")
+    diagnostics = dict(diagnostics or {})
+    for name, fn in diagnostics.items():
+        if not callable(fn):
+            raise TypeError(f"diagnostics[{name!r}] must be callable, got {type(fn).__name__}")
+    predictor = _named(predictor, "predictor", PREDICTORS, "velocity", options)
+    corrector = _named(corrector, "corrector", CORRECTORS, "correct", options)
+
+    if not isinstance(theta0, Tensor):
+        raise TypeError(f"theta0 must be a torch.Tensor, got {type(theta0).__name__}")
+    if theta0.ndim != 1 or theta0.numel() == 0:
+        raise ValueError(f"theta0 must be a non-empty 1-D tensor, got shape {tuple(theta0.shape)}")
+    if not theta0.dtype.is_floating_point:
+        raise TypeError(f"theta0 must have a floating dtype (float64 advised), got {theta0.dtype}")
+    if not bool(torch.isfinite(theta0).all()):
+        raise ValueError("theta0 must be finite, got NaN or Inf entries")
+    theta0 = theta0.detach()
+    eps_values = check_eps_path(eps_path)
+    _check_resume(resume, theta0, eps_values, method, corrector_state)
+    if resume is None and corrector_state is not None:
+        _check_corrector_state(corrector, corrector_state)
+
+    problem = as_residual_map(residual)
+    eps0 = torch.tensor(eps_values[0], dtype=theta0.dtype, device=theta0.device)
+    where = f"residual(theta0, eps_path[0]={eps_values[0]:g})"
+    value = problem(theta0, eps0)
+    _check_output(value, where, theta0, length=None)
+    if not bool(torch.isfinite(value).all()):
+        raise ValueError(f"{where} is not finite (NaN or Inf entries)")
+    if method == "arclength" or not isinstance(predictor, (NoPredictor, SecantPredictor)):
+        # the eps-derivative is used by the Euler predictor and the arclength tangent: its dtype must match
+        _check_output(problem.eps_derivative(theta0, eps0), f"the eps-derivative of {where}", theta0, value.numel())
+    if inner_product is not None:
+        _check_inner_product(inner_product, theta0)
+    if outputs is None and callable(getattr(problem, "outputs", None)):
+        outputs = problem.outputs
+    if outputs is not None:
+        if not callable(outputs):
+            raise TypeError(f"outputs must be callable or None, got {type(outputs).__name__}")
+        value = outputs(theta0)
+        if not isinstance(value, Tensor) or value.numel() == 0 or value.dtype != theta0.dtype:
+            raise TypeError("outputs(theta0) must return a non-empty tensor of theta0's dtype, got "
+                            f"{type(value).__name__ if not isinstance(value, Tensor) else value.dtype}")
+    if options.parametrization == "log" and method == "natural" and not (
+        all(v > 0 for v in eps_values) or all(v < 0 for v in eps_values)
+    ):
+        raise ValueError(f"eps_path must keep one sign and avoid 0 with options.parametrization='log', got "
+                         f"{eps_values!r}")
+    jacobians = resume.jacobian_evaluations if resume is not None else 0
+    return Setup(
+        CountingResidual(problem, jacobians), theta0, eps_values, method, predictor, corrector, adaptive, options,
+        callback, diagnostics, inner_product, corrector_state, None if resume is None else resume.clone(), outputs,
+    )
+
+
+def check_eps_path(eps_path) -> list[float]:
+    """``eps_path`` as a list of floats: an ordered sequence of at least two finite values, no value twice in a row."""
+    if isinstance(eps_path, (str, bytes, Set, Mapping)) or not hasattr(eps_path, "__len__") or not hasattr(
+        eps_path, "__getitem__"
+    ):
+        raise TypeError(f"eps_path must be an ordered sequence of numbers (list, tuple, array), got "
+                        f"{type(eps_path).__name__}")
+    try:
+        values = [float(v) for v in eps_path]
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"eps_path must be a sequence of numbers, got {eps_path!r}") from exc
+    if len(values) < 2:
+        raise ValueError(f"eps_path must hold at least two values, got {values!r}")
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"eps_path must be finite, got {values!r}")
+    for a, b in zip(values, values[1:]):
+        if a == b:
+            raise ValueError(f"eps_path must not repeat a value in consecutive places, got {a!r} twice")
+    return values
+
+
+def _check_output(value, where: str, theta0: Tensor, length: Optional[int]) -> None:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{where} must return a torch.Tensor, got {type(value).__name__}")
+    if value.ndim != 1 or value.numel() == 0 or (length is not None and value.numel() != length):
+        expected = "a non-empty 1-D tensor" if length is None else f"a 1-D tensor of length {length}"
+        raise ValueError(f"{where} must return {expected}, got shape {tuple(value.shape)}")
+    if value.dtype != theta0.dtype:
+        raise TypeError(f"{where} returned dtype {value.dtype}, but theta0 has dtype {theta0.dtype}")
+    if value.device != theta0.device:
+        raise TypeError(f"{where} returned a tensor on {value.device}, but theta0 is on {theta0.device}")
+
+
+def _check_inner_product(inner_product: InnerProduct, theta0: Tensor) -> None:
+    direction = torch.ones_like(theta0) / math.sqrt(theta0.numel())
+    try:
+        value = inner_product(theta0, direction, direction)
+    except TypeError as exc:
+        raise TypeError(
+            f"inner_product must be a function inner_product(theta, a, b) of the state and two directions: {exc}"
+        ) from exc
+    if not isinstance(value, Tensor) or value.numel() != 1:
+        raise TypeError(f"inner_product(theta, a, b) must return a scalar tensor, got {type(value).__name__}")
+    if not (math.isfinite(float(value)) and float(value) >= 0):
+        raise ValueError(f"inner_product(theta, a, a) must be finite and >= 0, got {float(value)!r}")
+
+
+def _check_corrector_state(corrector: Corrector, state: Any) -> None:
+    check = getattr(corrector, "check_state", None)
+    if check is not None:
+        check(state)
+
+
+def _check_resume(resume, theta0: Tensor, eps_path: list[float], method: str, corrector_state) -> None:
+    if resume is None:
+        return
+    if not isinstance(resume, TraceState):
+        raise TypeError(f"resume must be a TraceState (result.state) or None, got {type(resume).__name__}")
+    if resume.method != method:
+        raise ValueError(f"resume holds a {resume.method!r} trace, but method={method!r}")
+    if resume.eps_path != eps_path:
+        raise ValueError(f"eps_path must be that of the resumed trace, {resume.eps_path!r}, got {eps_path!r}")
+    if not resume.thetas:
+        raise ValueError("resume holds no accepted point: start a new trace instead")
+    last = resume.thetas[-1]
+    if last.shape != theta0.shape or last.dtype != theta0.dtype or not torch.equal(last.to(theta0.device), theta0):
+        raise ValueError("theta0 must be the last accepted point of the resumed trace (result.theta)")
+    if corrector_state is not None:
+        raise ValueError("corrector_state must be None with resume: the resumed state carries the corrector's")
+
+
+def _named(choice, argument: str, registry: dict, method_name: str, options: Options):
+    if isinstance(choice, str):
+        if choice not in registry:
+            raise ValueError(f"{argument} must be one of {sorted(registry)} or an object, got {choice!r}")
+        if argument == "predictor":
+            return EulerPredictor.from_options(options) if choice == "euler" else registry[choice]()
+        return corrector_from_options(choice, options)
+    if not callable(getattr(choice, method_name, None)):
+        raise TypeError(
+            f"{argument} must be a name or an object with a {method_name}() method, "
+            f"got {type(choice).__name__}"
+        )
+    return choice

@@ -1,0 +1,363 @@
+"""The one stepping loop of every continuation method.
+
+:func:`run` owns what every method shares: the initial correction, attempt ->
+judge -> record, accept or reject, diagnostics, the callback, ``max_steps``,
+interrupts, the progress bar, the honest final status and the result. A
+method (:mod:`continuation.natural`, :mod:`continuation.arclength`) supplies
+only its hooks (:class:`Method`): ``start`` (after the initial point),
+``attempt`` (predict and correct one step, judged with :func:`judge`),
+``accept`` (step size, events, goal) and ``reject`` (halve, or end).
+
+Everything that carries over from one step to the next lives in the
+:class:`~continuation.state.TraceState`, so a trace resumed from its state
+goes on exactly as if it had not stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Optional, Protocol
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from .correctors import CorrectorResult, Stop, gradient_ratio
+from .result import SUCCESSES, Status, StepRecord, TraceResult, residual_note
+from .setup import Setup
+from .state import TraceState
+
+__all__ = ["Attempt", "Method", "run", "judge", "check_state_like", "InvalidState", "error_text"]
+
+logger = logging.getLogger("continuation")
+
+End = tuple[Status, str]
+
+
+class InvalidState(Exception):
+    """A predictor, corrector or residual returned a state of the wrong shape, dtype or device."""
+
+
+@dataclass
+class Attempt:
+    """One attempted step, as a method hands it to the loop.
+
+    Attributes
+    ----------
+    eps, deps
+        The candidate point's ``eps`` and the signed step to it.
+    theta
+        The candidate state (``None`` if there is none).
+    report
+        The corrector's report (``None`` if the attempt failed before it).
+    accepted, criterion, reason
+        The verdict of :func:`judge` (or of a failure).
+    record
+        Extra fields of the step's :class:`~continuation.StepRecord` (arclength: ``ds``, ...).
+    preceding
+        Rows recorded before this attempt's own (arclength: the step beyond the range).
+    data
+        What the method's ``accept`` needs (arclength: the new tangent).
+    goal
+        If accepted, the trace reached its end with this status and message.
+    end
+        The trace ends with this status and message whatever the verdict.
+    metrics
+        ``delta``, ``kappa`` (and ``alpha``) of the ``"corrector"`` step control.
+    """
+
+    eps: float
+    deps: float
+    theta: Optional[Tensor]
+    report: Optional[CorrectorResult]
+    accepted: bool
+    criterion: str
+    reason: str
+    record: dict[str, Any] = field(default_factory=dict)
+    preceding: list[StepRecord] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    goal: Optional[End] = None
+    end: Optional[End] = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+class Method(Protocol):
+    """The hooks a continuation method supplies to :func:`run`."""
+
+    def start(self, setup: Setup, state: TraceState) -> Optional[End]:
+        """After the initial point is accepted: the first ``ds`` (and the first tangent)."""
+
+    def initial_record(self) -> dict[str, Any]:
+        """Extra fields of the initial point's record."""
+
+    def attempt(self, setup: Setup, state: TraceState) -> Attempt:
+        """Predict and correct one step from the last accepted point; never raises."""
+
+    def accept(self, setup: Setup, state: TraceState, attempt: Attempt, previous_norm: float) -> Optional[End]:
+        """After the point of ``attempt`` joined the path: the next step, events; the goal if reached."""
+
+    def reject(self, setup: Setup, state: TraceState, attempt: Attempt) -> Optional[End]:
+        """After a rejection: a smaller step, or the end of the trace."""
+
+
+def judge(
+    setup: Setup, report: CorrectorResult, previous_norm: float, adaptive: bool,
+    metrics: Optional[dict[str, float]] = None,
+) -> tuple[bool, str, str]:
+    """Accept or reject a corrected point: ``(accepted, criterion, reason)``.
+
+    A point with a non-finite residual or a degenerate Jacobian is rejected;
+    so is, on an adaptive path, a step whose ``metrics`` (``delta``,
+    ``alpha`` of the ``"corrector"`` step control, and ``kappa`` when the
+    corrector was cut by its budget) exceed their maxima. Otherwise the point is ``"converged"`` if ``||H|| <= tol``,
+    ``"floor"`` if the corrector found it stationary at a least-squares
+    floor, and ``"unconverged"`` else. A converged point is accepted; so is
+    any point on a fixed schedule (``adaptive=False``: there is no smaller
+    step to try), with no corrector iterations (``NOT_CORRECTED``), or at a
+    floor under the ``"corrector"`` control (its ``delta`` and ``kappa``
+    vouch for the step); other floor or unconverged points are accepted if
+    ``||H||`` is at most ``options.residual_growth`` times that of the
+    previous accepted point (or ``tol``, if larger). The final status of a
+    trace does not rest on these labels alone: see :func:`run`.
+    """
+    options = setup.options
+    if report.stop is Stop.NON_FINITE or not math.isfinite(report.residual_norm) or not bool(
+        torch.isfinite(report.theta).all()
+    ):
+        return False, "", "non-finite residual"
+    if report.stop is Stop.DEGENERATE_JACOBIAN:
+        return False, "", DEGENERATE
+    if adaptive and metrics:
+        for name, value in metrics.items():
+            largest = getattr(options, f"{name}_max")
+            # a slow contraction matters while the corrector is still on its way (cut by its budget)
+            if value > largest and (name != "kappa" or report.stop is Stop.BUDGET):
+                return False, "", f"{report.message}; {name} = {value:.3g} above {name}_max = {largest:g}"
+    if report.residual_norm <= options.tol:
+        return True, "converged", report.message
+    criterion = "floor" if report.stop is Stop.STATIONARY else "unconverged"
+    if not adaptive or report.stop is Stop.NOT_CORRECTED or (metrics is not None and criterion == "floor"):
+        return True, criterion, report.message
+    allowed = options.residual_growth * max(previous_norm, options.tol)
+    if report.residual_norm <= allowed:
+        return True, criterion, report.message
+    return False, "", f"{report.message}; ||H|| = {report.residual_norm:.3e} above {allowed:.3e}"
+
+
+DEGENERATE = (
+    "degenerate jacobian: dH/dtheta is zero or not finite here (is the residual cut from the autograd graph by "
+    ".detach(), .item() or numpy, or not differentiable here?)"
+)
+
+
+def check_state_like(value: Any, like: Tensor, what: str) -> None:
+    """Raise :class:`InvalidState` unless ``value`` is a tensor of ``like``'s shape, dtype and device."""
+    if not isinstance(value, Tensor):
+        raise InvalidState(f"{what} is a {type(value).__name__}, expected a tensor of shape {tuple(like.shape)}")
+    if value.shape != like.shape or value.dtype != like.dtype or value.device != like.device:
+        raise InvalidState(
+            f"{what} has shape {tuple(value.shape)}, dtype {value.dtype} on {value.device}; expected shape "
+            f"{tuple(like.shape)}, dtype {like.dtype} on {like.device}"
+        )
+
+
+def error_text(exc: BaseException) -> str:
+    """An exception as the reason of a failed step."""
+    return f"error: {type(exc).__name__}: {exc}"
+
+
+def run(setup: Setup, method: Method, *, progress: bool = False) -> TraceResult:
+    """Run a trace (or resume one) to its end and build the result."""
+    clock = time.perf_counter()
+    state = setup.resume if setup.resume is not None else TraceState(setup.method, list(setup.eps_path))
+    earlier_wall = state.wall_time
+    state.pieces += 1
+    bar = _Progress(progress, setup, state)
+    end: Optional[End] = None
+    logger.info("trace %s from eps = %g over %s", setup.method, setup.eps_path[0], setup.eps_path)
+    try:
+        if not state.started:
+            end = _start(setup, method, state, bar)
+        elif state.finished:  # a finished trace resumed: nothing left to do
+            end = (Status(state.finished), "the resumed trace had already reached its end")
+        while end is None:
+            if state.attempts >= setup.options.max_steps:
+                end = (Status.MAX_STEPS, f"max_steps = {setup.options.max_steps} attempts made; stopped at "
+                                         f"eps = {state.eps[-1]:g}")
+                break
+            start = time.perf_counter()
+            attempt = method.attempt(setup, state)
+            state.steps.extend(attempt.preceding)
+            record = StepRecord(
+                len(state.steps), attempt.eps, attempt.deps, attempt.report.iterations if attempt.report else 0,
+                attempt.report.residual_norm if attempt.report else math.nan, attempt.accepted, attempt.reason,
+                time.perf_counter() - start, criterion=attempt.criterion, **attempt.record, **attempt.metrics,
+                linear_iterations=attempt.report.linear_iterations if attempt.report else 0,
+            )
+            state.steps.append(record)
+            logger.debug("step %d: eps = %g, ||H|| = %.3e, %s (%s)", record.step, record.eps, record.residual_norm,
+                         "accepted" if record.accepted else "rejected", record.reason)
+            if attempt.accepted:
+                end = _accept(setup, method, state, attempt, record, bar)
+            else:
+                end = attempt.end or method.reject(setup, state, attempt)
+    except KeyboardInterrupt:
+        where = f"eps = {state.eps[-1]:g}" if state.eps else "the initial correction"
+        end = (Status.INTERRUPTED, f"interrupted after {where}; resume with trace(..., resume=result.state)")
+    finally:
+        bar.close()
+    status, message = end
+    if status in SUCCESSES:
+        state.finished = status.value
+        status, message = _honest(setup, state, status, message)
+    elif status not in (Status.FLOOR, Status.NOT_CONVERGED):
+        message += residual_note([r.residual_norm for r in state.steps if r.accepted], setup.options.tol)
+    if state.events:
+        message += f"; {len(state.events)} fold(s) at eps = " + ", ".join(f"{e.eps:.10g}" for e in state.events)
+    state.jacobian_evaluations = setup.problem.jacobians
+    state.wall_time = earlier_wall + time.perf_counter() - clock
+    logger.info("trace ended: %s: %s", status.value, message)
+    return TraceResult(
+        list(state.eps), state.stacked_thetas(setup.theta0), list(state.steps), status, message,
+        events=list(state.events), jacobian_evaluations=state.jacobian_evaluations, wall_time=state.wall_time,
+        diagnostics=list(state.diagnostics), corrector_state=state.corrector_state, state=state,
+    )
+
+
+def _start(setup: Setup, method: Method, state: TraceState, bar: "_Progress") -> Optional[End]:
+    """Correct ``theta0`` at ``eps_path[0]`` and accept it as the first point."""
+    start, eps0 = time.perf_counter(), setup.eps_path[0]
+    try:
+        report = setup.corrector.correct(
+            setup.problem, setup.theta0, setup.eps_tensor(eps0), iterations=setup.options.initial_iterations,
+            tol=setup.options.tol, state=setup.corrector_state,
+        )
+        check_state_like(report.theta, setup.theta0, "the corrected initial state")
+    except Exception as exc:
+        state.steps.append(StepRecord(0, eps0, 0.0, 0, math.nan, False, error_text(exc), time.perf_counter() - start))
+        return Status.INITIAL_CORRECTION_FAILED, f"the initial correction at eps = {eps0:g} failed: {error_text(exc)}"
+    finite = math.isfinite(report.residual_norm) and bool(torch.isfinite(report.theta).all())
+    criterion = "" if not finite else "converged" if report.residual_norm <= setup.options.tol else (
+        "floor" if report.stop is Stop.STATIONARY else "unconverged")
+    reason = report.message if finite else "non-finite residual"
+    record = StepRecord(0, eps0, 0.0, report.iterations, report.residual_norm, finite, reason,
+                        time.perf_counter() - start, criterion=criterion, **method.initial_record())
+    state.steps.append(record)
+    if not finite:
+        return Status.INITIAL_CORRECTION_FAILED, f"the initial correction at eps = {eps0:g} failed: {reason}"
+    state.eps.append(eps0)
+    state.thetas.append(report.theta.detach())
+    state.residual_norm, state.corrector_state, state.last_report = report.residual_norm, report.state, report.stop.value
+    end = method.start(setup, state)
+    return end or _after_point(setup, state, record, report.theta, bar, goal=None)
+
+
+def _accept(setup: Setup, method: Method, state: TraceState, attempt: Attempt, record: StepRecord,
+            bar: "_Progress") -> Optional[End]:
+    previous_norm = state.residual_norm
+    state.eps.append(attempt.eps)
+    state.thetas.append(attempt.theta.detach())
+    report = attempt.report
+    state.residual_norm, state.corrector_state, state.last_report = report.residual_norm, report.state, report.stop.value
+    goal = attempt.goal or method.accept(setup, state, attempt, previous_norm)
+    return _after_point(setup, state, record, attempt.theta, bar, goal)
+
+
+def _after_point(setup: Setup, state: TraceState, record: StepRecord, theta: Tensor, bar: "_Progress",
+                 goal: Optional[End]) -> Optional[End]:
+    """Diagnostics, progress and the callback at a newly accepted point."""
+    eps = state.eps[-1]
+    if setup.diagnostics:
+        values: dict[str, Any] = {"eps": eps}
+        state.diagnostics.append(values)
+        for name, fn in setup.diagnostics.items():
+            try:
+                values[name] = fn(setup.problem.problem, theta, setup.eps_tensor(eps))
+            except Exception as exc:
+                values[name] = error_text(exc)
+                return Status.DIAGNOSTIC_FAILED, f"the diagnostic {name!r} failed at eps = {eps:g}: {error_text(exc)}"
+    bar.update(state)
+    if setup.callback is not None:
+        try:
+            stop = setup.callback(record, theta)
+        except Exception as exc:
+            return Status.CALLBACK_FAILED, f"the callback failed at eps = {eps:g}: {error_text(exc)}"
+        if stop and goal is None:
+            return Status.STOPPED_BY_CALLBACK, f"stopped by the callback at eps = {eps:g}"
+    return goal
+
+
+def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> End:
+    """Keep a success only if the last point solves the problem to ``tol``; else say what was reached."""
+    tol = setup.options.tol
+    theta, eps = state.thetas[-1], setup.eps_tensor(state.eps[-1])
+    try:
+        norm = float(torch.linalg.vector_norm(setup.problem(theta, eps)))
+    except Exception as exc:
+        return Status.NOT_CONVERGED, f"{message}; but ||H|| could not be evaluated at the last point: {error_text(exc)}"
+    if norm <= tol:
+        return status, message
+    floor, note = state.last_report == Stop.STATIONARY.value, ""
+    if not floor:
+        try:
+            residual, jacobian = setup.problem.linearize(theta, eps)
+            ratio = gradient_ratio(jacobian, residual)
+            if ratio is None:
+                note = " (" + DEGENERATE + ")"
+            floor = ratio is not None and ratio <= setup.options.gtol
+        except Exception as exc:
+            note = f" (the Jacobian could not be evaluated there: {error_text(exc)})"
+    if floor:
+        return Status.FLOOR, (
+            f"{message}; but its last point is stationary at ||H|| = {norm:.3e} > tol = {tol:g} "
+            "(a least-squares floor: the model cannot make the residual smaller here)"
+        )
+    return Status.NOT_CONVERGED, (
+        f"{message}; but its last point was not corrected to tol = {tol:g}: ||H|| = {norm:.3e}{note}"
+    )
+
+
+class _Progress:
+    """A progress bar in percent of the path: of the distance in ``log|eps|`` on a path whose ``eps``
+    spans a decade or more on one side of 0, else in ``eps``; for arclength, of ``max_arclength`` if set."""
+
+    def __init__(self, enabled: bool, setup: Setup, state: TraceState):
+        self.setup, self.shown = setup, 0.0
+        path = setup.eps_path
+        same_sign = all(v > 0 for v in path) or all(v < 0 for v in path)
+        self.logarithmic = same_sign and max(abs(v) for v in path) >= 10 * min(abs(v) for v in path)
+        self.total = sum(self.distance(a, b) for a, b in zip(path, path[1:]))
+        self.bar = tqdm(total=100, disable=not enabled, leave=True, desc="initial correction" if not state.started
+                        else "tracing", bar_format="{desc} {percentage:3.0f}%|{bar}| [{elapsed}<{remaining}]{postfix}")
+
+    def distance(self, a: float, b: float) -> float:
+        if self.logarithmic:
+            return abs(math.log(abs(b)) - math.log(abs(a)))
+        return abs(b / 2 - a / 2)  # halves: no overflow for eps near the largest float
+
+    def fraction(self, state: TraceState) -> float:
+        setup, eps = self.setup, state.eps[-1]
+        if setup.method == "arclength":
+            if setup.options.max_arclength is not None:
+                return state.arclength / setup.options.max_arclength
+            low, high = min(setup.eps_path), max(setup.eps_path)
+            return self.distance(setup.eps_path[0], eps) / max(self.distance(low, high), 1e-300)
+        path, target = setup.eps_path, min(state.target, len(setup.eps_path) - 1)
+        done = sum(self.distance(a, b) for a, b in zip(path[: target - 1], path[1:target]))
+        done += self.distance(path[target - 1], eps) if state.target < len(path) else self.distance(path[-2], path[-1])
+        return done / self.total if self.total > 0 and math.isfinite(self.total) else 0.0
+
+    def update(self, state: TraceState) -> None:
+        if self.bar.disable:
+            return
+        self.shown = max(self.shown, min(100.0, round(100 * self.fraction(state), 1)))
+        self.bar.n = self.shown
+        self.bar.set_description("tracing", refresh=False)
+        self.bar.set_postfix_str(f"eps={state.eps[-1]:.4g} ||H||={state.residual_norm:.2e}", refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.close()
