@@ -1,6 +1,7 @@
 """Command line of the benchmarks.
 
-``python -m benchmarks {demo,foundation,run,sweep,bratu,diagnostics,burgers,burgers-source,neural-ode,neural-ode-lab,step-cost} ...``
+``python -m benchmarks {demo,foundation,run,sweep,bratu,diagnostics,burgers,burgers-source,neural-ode,neural-ode-lab,
+step-cost,generalization} ...``
 """
 
 from __future__ import annotations
@@ -93,6 +94,14 @@ def main(argv=None) -> None:
                            help="small: the smoke-test point counts of `run --budget small`")
     step_cost.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     step_cost.add_argument("--out", default=None, help="output folder (default benchmarks/results/step-cost)")
+    from .generalization import add_arguments as add_generalization_arguments
+
+    add_generalization_arguments(
+        commands.add_parser(
+            "generalization",
+            help="ten problems the defaults were not tuned on: library defaults against a naive geometric schedule",
+        )
+    )
     from .sweep import add_arguments as add_sweep_arguments
 
     add_sweep_arguments(
@@ -141,6 +150,10 @@ def main(argv=None) -> None:
         from .step_cost import main as step_cost_main
 
         step_cost_main(args)
+    elif args.command == "generalization":
+        from .generalization import main as generalization_main
+
+        generalization_main(args)
     elif args.command == "foundation":
         from .foundation import main as foundation_main
 

@@ -131,7 +131,10 @@ def main(args) -> None:
             check = (f"u(1/2) at lam={r['eps']:g}: {r['upper_midpoint']:.6f} vs {r['upper_midpoint_exact']:.6f} "
                      f"(rel {r['upper_midpoint_relative_error']:.1e})")
         else:
-            check = f"L2RE at lam=1: lower {r['l2re_lower_at_1']:.1e}, upper {r['l2re_upper_at_1']:.1e}"
+            lower, upper = (f"{v:.1e}" if v is not None else "none" for v in (r["l2re_lower_at_1"],
+                                                                                 r["l2re_upper_at_1"]))
+            check = f"L2RE at lam=1: lower {lower}, upper {upper}" + (
+                " (the trace did not reach that branch)" if "none" in (lower, upper) else "")
         folds = ", ".join(f"{f:.9f}" for f in r["folds"]) or "none"
         errors = ", ".join(f"{e:.1e}" for e in r["fold_relative_error"]) or "-"
         lines.append(f"| {name} | {folds} | {errors} | {check} | {r['wall_s']:.1f} | "

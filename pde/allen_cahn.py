@@ -11,7 +11,7 @@ from torch import Tensor
 from continuation import PointwiseResidual, StackedResidual
 from models import MLP
 
-from .base import NetworkProblem
+from .base import NetworkProblem, farthest_root
 
 __all__ = ["AllenCahn1D", "default_points_1d"]
 
@@ -99,12 +99,4 @@ class AllenCahn1D(NetworkProblem):
         several roots the worst one is reported; ``nan`` if there is none.
         """
         with torch.no_grad():
-            x = self.test_points[:, 0]
-            u = self.predict(theta, self.test_points)
-            change = torch.nonzero(torch.sign(u[:-1]) * torch.sign(u[1:]) <= 0)[:, 0]
-            if change.numel() == 0:
-                return math.nan
-            x0, x1, u0, u1 = x[change], x[change + 1], u[change], u[change + 1]
-            denominator = torch.where(u1 == u0, torch.ones_like(u0), u1 - u0)
-            roots = torch.where(u1 == u0, x0, x0 - u0 * (x1 - x0) / denominator)
-            return float(roots[torch.argmax(roots.abs())])
+            return farthest_root(self.test_points[:, 0], self.predict(theta, self.test_points), 0.0)

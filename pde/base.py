@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -9,7 +11,7 @@ from continuation import ResidualMap
 
 from .calculus import laplacian
 
-__all__ = ["relative_l2", "NetworkProblem"]
+__all__ = ["relative_l2", "farthest_root", "NetworkProblem"]
 
 
 def relative_l2(predicted: Tensor, exact: Tensor) -> float:
@@ -22,6 +24,31 @@ def relative_l2(predicted: Tensor, exact: Tensor) -> float:
     0.447...
     """
     return float(torch.linalg.vector_norm(predicted - exact) / torch.linalg.vector_norm(exact))
+
+
+def farthest_root(x: Tensor, u: Tensor, reference: float) -> float:
+    """The root of the samples ``u`` on the 1-D grid ``x`` farthest from ``reference``.
+
+    Roots are located by sign changes and linear interpolation; with several
+    roots the one farthest from ``reference`` is reported (a spurious second
+    interface counts as an error); ``nan`` if there is none.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.linspace(-1.0, 1.0, 5)
+    >>> farthest_root(x, x - 0.25, 0.0)
+    0.25
+    >>> farthest_root(x, torch.ones(5), 0.0)
+    nan
+    """
+    change = torch.nonzero(torch.sign(u[:-1]) * torch.sign(u[1:]) <= 0)[:, 0]
+    if change.numel() == 0:
+        return math.nan
+    x0, x1, u0, u1 = x[change], x[change + 1], u[change], u[change + 1]
+    denominator = torch.where(u1 == u0, torch.ones_like(u0), u1 - u0)
+    roots = torch.where(u1 == u0, x0, x0 - u0 * (x1 - x0) / denominator)
+    return float(roots[torch.argmax((roots - reference).abs())])
 
 
 class NetworkProblem:

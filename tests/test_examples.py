@@ -20,8 +20,8 @@ def run(name: str) -> dict:
 
 
 def test_every_example_is_tested():
-    tested = {"own_pinn", "boundary_layer", "fold_arclength", "neural_ode_sync"}
-    assert {p.stem for p in EXAMPLES.glob("*.py")} <= tested | {"save_load_resume"}
+    tested = {"own_pinn", "boundary_layer", "fold_arclength", "neural_ode_sync", "save_load_resume"}
+    assert {p.stem for p in EXAMPLES.glob("*.py")} <= tested
 
 
 def test_own_pinn_from_a_torch_module(one_thread):
@@ -50,3 +50,11 @@ def test_neural_ode_by_synchronization(one_thread):
     # noisy data: the misfit has a floor far above tol, so the trace reaches lam = 0 without converging
     assert out["status"] in REACHED and out["lam"][-1] == 0.0 and out["iterations"] == 60
     assert out["final_mse"] < 1e-2 < 10 < out["initial_mse"]
+
+
+def test_save_load_and_resume_a_trace(one_thread):
+    out = run("save_load_resume")
+    assert out["first_status"] == "stopped_by_callback" and out["pieces"] == 2
+    assert out["same_path"]  # the resumed trace is the uninterrupted one, bit for bit
+    assert out["status"] in REACHED and out["eps"] == 0.1 and out["l2re"] < 1e-4
+    assert out["model"] == "MLP" and out["weights"] == 1951
