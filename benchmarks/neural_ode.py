@@ -237,7 +237,7 @@ def plot_curves(system: str, records: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(1, len(units), figsize=(6 * len(units), 4), sharey=True, squeeze=False)
     for ax, unit in zip(axes[0], units):
         for r in (r for r in runs if r["budget_unit"] == unit):
-            history = [h for h in r["history"] if h[2] < float("inf")]
+            history = [h for h in r["history"] if h[2] is not None and h[2] < float("inf")]  # null: non-finite
             ax.semilogy([h[0] for h in history], [h[2] for h in history], lw=1, label=f"{r['method']} seed {r['seed']}")
         ax.set(xlabel=unit)
         ax.legend(fontsize=7)
