@@ -1,6 +1,7 @@
 """Command line of the benchmarks.
 
-``python -m benchmarks {demo,foundation,run,sweep,bratu,diagnostics,burgers,neural-ode,step-cost,generalization,branches} ...``
+``python -m benchmarks {demo,foundation,run,sweep,bratu,diagnostics,burgers,burgers-source,neural-ode,neural-ode-lab,
+step-cost,generalization,branches} ...``
 """
 
 from __future__ import annotations
@@ -57,12 +58,30 @@ def main(argv=None) -> None:
     burgers.add_argument("--budget", choices=("full", "tiny"), default="full", help="tiny: the smoke budget")
     burgers.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     burgers.add_argument("--out", default=None, help="output folder (default benchmarks/results/burgers)")
+    burgers_source = commands.add_parser(
+        "burgers-source", help="Burgers with a source: physics-informed DeepONet f -> u against batched Newton"
+    )
+    burgers_source.add_argument("--nu", type=float, nargs="+", default=[0.5, 0.1, 0.05], help="target viscosities")
+    burgers_source.add_argument("--method", nargs="+", choices=("homotopy", "direct"), default=["homotopy", "direct"],
+                                help="homotopy: viscosity from 1 to the target; direct: LM at the target")
+    burgers_source.add_argument("--budget", choices=("full", "sparse", "tiny"), default="full",
+                                help="sparse: P5's layout, 100 sources x 8 points; tiny: the smoke budget")
+    burgers_source.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
+    burgers_source.add_argument("--out", default=None, help="output folder (default benchmarks/results/burgers_source)")
     from .neural_ode import add_arguments as add_neural_ode_arguments
 
     add_neural_ode_arguments(
         commands.add_parser(
             "neural-ode",
             help="P7: neural ODE training by synchronization homotopy against plain training and multiple shooting",
+        )
+    )
+    from .neural_ode_lab import add_arguments as add_neural_ode_lab_arguments
+
+    add_neural_ode_lab_arguments(
+        commands.add_parser(
+            "neural-ode-lab",
+            help="P7 on the laboratory double pendulum: black-box and second-order neural ODEs, four methods",
         )
     )
     step_cost = commands.add_parser(
@@ -125,10 +144,18 @@ def main(argv=None) -> None:
         from .burgers import main as burgers_main
 
         burgers_main(args)
+    elif args.command == "burgers-source":
+        from .burgers_source import main as burgers_source_main
+
+        burgers_source_main(args)
     elif args.command == "neural-ode":
         from .neural_ode import main as neural_ode_main
 
         neural_ode_main(args)
+    elif args.command == "neural-ode-lab":
+        from .neural_ode_lab import main as neural_ode_lab_main
+
+        neural_ode_lab_main(args)
     elif args.command == "step-cost":
         from .step_cost import main as step_cost_main
 

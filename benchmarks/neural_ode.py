@@ -166,12 +166,17 @@ def picked_by_training(record: dict) -> list:
     The training MSE (the uncoupled model against the noisy data) is what a user
     has without the noise-free truth: this is the model such a user would keep.
     """
-    return min(record["history"], key=lambda row: row[1])
+    return min(record["history"], key=lambda row: _finite(row[1]))
 
 
 def first_epoch_at_or_below(record: dict, level: float):
     """The first evaluated epoch whose interpolation MSE is at most ``level`` (``None``: never)."""
-    return next((h[0] for h in record["history"] if h[2] <= level), None)
+    return next((h[0] for h in record["history"] if _finite(h[2]) <= level), None)
+
+
+def _finite(value) -> float:
+    """A recorded error; ``null`` (a non-finite value in a strict-JSON record) counts as infinite."""
+    return float("inf") if value is None else value
 
 
 def homotopy_against_vanilla(records: list[dict]) -> list[str]:
@@ -237,7 +242,7 @@ def plot_curves(system: str, records: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(1, len(units), figsize=(6 * len(units), 4), sharey=True, squeeze=False)
     for ax, unit in zip(axes[0], units):
         for r in (r for r in runs if r["budget_unit"] == unit):
-            history = [h for h in r["history"] if h[2] < float("inf")]
+            history = [h for h in r["history"] if _finite(h[2]) < float("inf")]
             ax.semilogy([h[0] for h in history], [h[2] for h in history], lw=1, label=f"{r['method']} seed {r['seed']}")
         ax.set(xlabel=unit)
         ax.legend(fontsize=7)

@@ -50,12 +50,18 @@ METHODS = ("homotopy", "homotopy-lm", "vanilla", "multiple-shooting")
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Errors of the uncoupled model after ``epoch`` updates (mean squared, all components)."""
+    """Errors of the uncoupled model after ``epoch`` updates (mean squared, all components).
+
+    ``wall_s`` is the training time (all pieces of a resumed run) when the
+    evaluation was made; NaN when it is not known (a run resumed from a
+    checkpoint that did not record it).
+    """
 
     epoch: int
     train_mse: float
     interpolation_mse: float
     extrapolation_mse: float
+    wall_s: float = field(default=math.nan, compare=False)
 
 
 class Monitor:
@@ -85,6 +91,11 @@ class Monitor:
         self.history: list[Evaluation] = []
         self.best: Optional[Evaluation] = None
         self.best_theta: Optional[Tensor] = None
+        self._started, self._earlier_wall = time.perf_counter(), 0.0
+
+    def elapsed(self) -> float:
+        """Seconds since the run began (earlier pieces of a resumed run included)."""
+        return self._earlier_wall + time.perf_counter() - self._started
 
     def predict(self, theta: Tensor) -> Tensor:
         """The uncoupled trajectory of the weights in ``theta`` on the dense grid (NaN if the solver fails)."""
@@ -99,7 +110,8 @@ class Monitor:
         squared = (prediction - data.y_dense) ** 2
         train = (prediction[:: data.refine][: data.t.shape[0]] - data.y) ** 2
         evaluation = Evaluation(
-            epoch, _mean(train), _mean(squared[data.interpolation]), _mean(squared[data.extrapolation])
+            epoch, _mean(train), _mean(squared[data.interpolation]), _mean(squared[data.extrapolation]),
+            self.elapsed(),
         )
         self.history.append(evaluation)
         if self.best is None or evaluation.interpolation_mse < self.best.interpolation_mse:
@@ -115,9 +127,11 @@ class Monitor:
         """The monitor as plain data (for a checkpoint)."""
         return {
             "updates": self.updates,
-            "history": [[e.epoch, e.train_mse, e.interpolation_mse, e.extrapolation_mse] for e in self.history],
+            "history": [[e.epoch, e.train_mse, e.interpolation_mse, e.extrapolation_mse, e.wall_s]
+                        for e in self.history],
             "best": None if self.best is None else self.history.index(self.best),
             "best_theta": self.best_theta,
+            "wall_s": self.elapsed(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -126,6 +140,7 @@ class Monitor:
         self.history = [Evaluation(int(e[0]), *map(float, e[1:])) for e in state["history"]]
         self.best = None if state["best"] is None else self.history[state["best"]]
         self.best_theta = state["best_theta"]
+        self._started, self._earlier_wall = time.perf_counter(), state.get("wall_s", math.nan)
 
     def finish(self, theta: Tensor) -> Evaluation:
         """Evaluate the state after the last update."""

@@ -10,10 +10,10 @@ from .deeponet import DeepONet
 from .io import load, save
 from .mlp import ACTIVATIONS, MLP
 from .module import ModuleModel, from_module
-from .neural_ode import NeuralODE, integrate
+from .neural_ode import NeuralODE, SecondOrderNeuralODE, integrate
 from .random_features import RandomFeatures
 
 __all__ = [
-    "MLP", "ACTIVATIONS", "RandomFeatures", "DeepONet", "NeuralODE", "integrate", "ModuleModel",
-    "from_module", "save", "load",
+    "MLP", "ACTIVATIONS", "RandomFeatures", "DeepONet", "NeuralODE", "SecondOrderNeuralODE", "integrate",
+    "ModuleModel", "from_module", "save", "load",
 ]

@@ -18,7 +18,7 @@ from torchdiffeq import odeint, odeint_adjoint
 
 from .mlp import MLP
 
-__all__ = ["NeuralODE", "integrate"]
+__all__ = ["NeuralODE", "SecondOrderNeuralODE", "integrate"]
 
 RightHandSide = Callable[[Tensor, Tensor], Tensor]
 
@@ -142,12 +142,17 @@ class NeuralODE:
         adjoint: bool = False,
     ):
         widths = list(widths)
-        if len(widths) < 2 or widths[0] != widths[-1]:
-            raise ValueError(f"widths must start and end with the state dimension, got {widths!r}")
+        self.dimension = self.state_dimension(widths)
         self.mlp = MLP(widths, activation=activation, dtype=dtype, device=device)
         self.device = self.mlp.device
-        self.dimension = widths[0]
         self.method, self.rtol, self.atol, self.adjoint = method, rtol, atol, adjoint
+
+    @staticmethod
+    def state_dimension(widths: list[int]) -> int:
+        """The state dimension ``n`` of a network with these widths (they must start and end with it)."""
+        if len(widths) < 2 or widths[0] != widths[-1]:
+            raise ValueError(f"widths must start and end with the state dimension, got {widths!r}")
+        return widths[0]
 
     @property
     def num_weights(self) -> int:
@@ -201,4 +206,53 @@ class NeuralODE:
         }
 
     def __repr__(self) -> str:
-        return f"NeuralODE(widths={self.mlp.widths}, num_weights={self.num_weights}, method={self.method!r})"
+        return (f"{type(self).__name__}(widths={self.mlp.widths}, num_weights={self.num_weights}, "
+                f"method={self.method!r})")
+
+
+class SecondOrderNeuralODE(NeuralODE):
+    """A second-order neural ODE: positions ``q``, velocities ``v``, ``dq/dt = v``, ``dv/dt = A_theta(q, v)``.
+
+    The state is ``u = (q, v)`` with ``q, v`` in ``R^d``; the MLP
+    ``2d -> ... -> d`` models only the accelerations, and the derivatives of
+    the positions are the velocities exactly, by construction (seed 002's
+    second-order model of the double pendulum: ``q`` the two angles, ``v``
+    the two angular velocities). Everything else (weights, solver, training)
+    is that of :class:`NeuralODE`.
+
+    Parameters
+    ----------
+    widths
+        Layer widths ``[2d, ..., d]``.
+    activation, dtype, device, method, rtol, atol, adjoint
+        As for :class:`NeuralODE`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = SecondOrderNeuralODE([4, 50, 50, 2])
+    >>> model.dimension, model.num_weights
+    (4, 2902)
+    >>> u = torch.tensor([0.1, 0.2, 3.0, -4.0], dtype=torch.float64)
+    >>> model.field(model.init(seed=0), u)[:2]   # d(angles)/dt = the velocities
+    tensor([ 3., -4.], dtype=torch.float64)
+    """
+
+    @staticmethod
+    def state_dimension(widths: list[int]) -> int:
+        """The state dimension ``2d`` of a network ``2d -> ... -> d``."""
+        if len(widths) < 2 or widths[0] != 2 * widths[-1]:
+            raise ValueError(
+                f"widths must start with twice the number of positions and end with it, got {widths!r}"
+            )
+        return widths[0]
+
+    def bind(self, theta: Tensor) -> Callable[[Tensor], Tensor]:
+        """``u -> (v, A_theta(u))`` with the layers of ``theta`` unpacked once (see :meth:`NeuralODE.bind`)."""
+        acceleration, positions = super().bind(theta), self.dimension // 2
+
+        def field(u: Tensor) -> Tensor:
+            return torch.cat([u[..., positions:], acceleration(u)], dim=-1)
+
+        return field
+

@@ -22,6 +22,7 @@ times ``(1 - x^2)`` plus the line ``-g x`` that meets the boundary values.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Optional
@@ -38,8 +39,12 @@ from .base import relative_l2
 __all__ = [
     "boundary_value",
     "steady_state",
+    "steady_residual",
+    "RandomField",
+    "sample_random_field",
     "InitialData",
     "sample_initial_data",
+    "OperatorProblem",
     "BurgersOperator",
     "HOMOTOPIES",
     "joint_viscosity",
@@ -88,32 +93,27 @@ def steady_state(x: Tensor, nu) -> Tensor:
 
 
 @dataclass(frozen=True)
-class InitialData:
-    """A batch of initial data ``u0_i(x) = (1 - x^2) w_i(x) - g x``, ``i = 1..F``.
+class RandomField:
+    """A batch of ``F`` Gaussian random fields ``w_i`` on ``[-1, 1]``, in closed form at any ``x``.
 
-    ``w_i`` is a spectral Gaussian random field of period :data:`PERIOD`,
     ``w(x) = sum_k sqrt(c_k) (a_k cos(omega_k x) + b_k sin(omega_k x))`` with
     ``omega_k = 2 pi k / PERIOD`` and ``a_k, b_k ~ N(0, amplitude^2)``, whose
     weights ``c_k`` are the Fourier coefficients of the squared-exponential
-    kernel wrapped onto the period. Its covariance is therefore
-    ``amplitude^2 exp(-(x - y)^2 / (2 length_scale^2))`` on ``[-1, 1]`` up to
-    the wrap-around term ``exp(-2 / length_scale^2)`` and the truncation at
-    ``c_k < 1e-16 c_0``. Every ``u0_i`` is defined in closed form at any ``x``
-    and meets ``u0(-1) = g``, ``u0(1) = -g``.
+    kernel wrapped onto the period (:func:`kernel_weights`). Its covariance is
+    therefore ``amplitude^2 exp(-(x - y)^2 / (2 length_scale^2))`` on
+    ``[-1, 1]`` up to the wrap-around term ``exp(-2 / length_scale^2)`` and
+    the truncation at ``c_k < 1e-16 c_0``. Drawn by :func:`sample_random_field`.
 
     Attributes
     ----------
     cos_coefficients, sin_coefficients
         ``sqrt(c_k) a_k`` and ``sqrt(c_k) b_k``, shape ``(F, K + 1)``.
-    g
-        The boundary value ``tanh(1 / (2 nu))`` of the target viscosity.
     length_scale, amplitude
         Of the squared-exponential kernel.
     """
 
     cos_coefficients: Tensor
     sin_coefficients: Tensor
-    g: float
     length_scale: float
     amplitude: float
 
@@ -133,21 +133,47 @@ class InitialData:
             "fk,fkn->fn", self.sin_coefficients, torch.sin(phase)
         )
 
-    def __call__(self, x: Tensor) -> Tensor:
-        """``u0_i`` at points ``x``: shared ``(N,)`` or one row per function ``(F, N)``; shape ``(F, N)``."""
+    def _check_points(self, x: Tensor) -> None:
         if not isinstance(x, Tensor) or not (x.ndim == 1 or (x.ndim == 2 and x.shape[0] == self.count)):
             raise ValueError(
                 f"x must have shape (N,) or ({self.count}, N), got {getattr(x, 'shape', type(x).__name__)}"
             )
-        return (1 - x**2) * self.field(x) - self.g * x
 
-    def subset(self, count: int) -> "InitialData":
+    def __call__(self, x: Tensor) -> Tensor:
+        """The functions at points ``x``: shared ``(N,)`` or one row per function ``(F, N)``; shape ``(F, N)``."""
+        self._check_points(x)
+        return self.field(x)
+
+    def subset(self, count: int) -> "RandomField":
         """The first ``count`` functions."""
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= self.count:
             raise ValueError(f"count must be an integer in [1, {self.count}], got {count!r}")
-        return InitialData(
-            self.cos_coefficients[:count], self.sin_coefficients[:count], self.g, self.length_scale, self.amplitude
+        return dataclasses.replace(
+            self, cos_coefficients=self.cos_coefficients[:count], sin_coefficients=self.sin_coefficients[:count]
         )
+
+
+@dataclass(frozen=True)
+class InitialData(RandomField):
+    """A batch of initial data ``u0_i(x) = (1 - x^2) w_i(x) - g x``, ``i = 1..F``.
+
+    ``w_i`` is a :class:`RandomField`; every ``u0_i`` is defined in closed
+    form at any ``x`` and meets ``u0(-1) = g``, ``u0(1) = -g``.
+
+    Attributes
+    ----------
+    cos_coefficients, sin_coefficients, length_scale, amplitude
+        Of the random fields ``w_i`` (:class:`RandomField`).
+    g
+        The boundary value ``tanh(1 / (2 nu))`` of the target viscosity.
+    """
+
+    g: float
+
+    def __call__(self, x: Tensor) -> Tensor:
+        """``u0_i`` at points ``x``: shared ``(N,)`` or one row per function ``(F, N)``; shape ``(F, N)``."""
+        self._check_points(x)
+        return (1 - x**2) * self.field(x) - self.g * x
 
 
 def kernel_weights(length_scale: float, dtype: torch.dtype = torch.float64) -> Tensor:
@@ -170,6 +196,60 @@ def kernel_weights(length_scale: float, dtype: torch.dtype = torch.float64) -> T
     return weights
 
 
+def sample_random_field(
+    count: int,
+    *,
+    split: str = "train",
+    seed: int = 0,
+    length_scale: float = 0.25,
+    amplitude: float = 0.5,
+    dtype: torch.dtype = torch.float64,
+) -> RandomField:
+    """Draw ``count`` Gaussian random fields (see :class:`RandomField`).
+
+    Parameters
+    ----------
+    count
+        Number of functions.
+    split
+        ``"train"`` or ``"test"``: the two splits draw from different random
+        streams of the same ``seed``, so a test function is never a training
+        one; a split with more functions extends the smaller draw (the
+        first functions do not depend on ``count``).
+    seed
+        Seed of the draw.
+    length_scale, amplitude
+        Of the squared-exponential kernel.
+    dtype
+        Floating dtype of the coefficients.
+
+    Examples
+    --------
+    >>> import torch
+    >>> w = sample_random_field(2, seed=0, length_scale=0.5, amplitude=1.0)
+    >>> w(torch.linspace(-1, 1, 5, dtype=torch.float64)).shape
+    torch.Size([2, 5])
+    >>> more = sample_random_field(5, seed=0, length_scale=0.5, amplitude=1.0)
+    >>> torch.equal(w.cos_coefficients, more.cos_coefficients[:2])   # the first draws do not depend on count
+    True
+    """
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"count must be a positive integer, got {count!r}")
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    amplitude = _check_positive("amplitude", amplitude)
+    weights = kernel_weights(length_scale, dtype)
+    generator = torch.Generator().manual_seed(2 * seed + SPLITS[split])
+    # one function at a time, so that the first functions do not depend on count
+    normal = torch.stack([torch.randn(2, weights.numel(), generator=generator, dtype=dtype) for _ in range(count)])
+    scale = amplitude * torch.sqrt(weights)
+    sin_coefficients = scale * normal[:, 1]
+    sin_coefficients[:, 0] = 0.0  # sin(0 x) = 0: keep the stored coefficients honest
+    return RandomField(scale * normal[:, 0], sin_coefficients, float(length_scale), amplitude)
+
+
 def sample_initial_data(
     count: int,
     nu: float,
@@ -188,17 +268,8 @@ def sample_initial_data(
         Number of functions.
     nu
         The target viscosity, which sets ``g = tanh(1 / (2 nu))``.
-    split
-        ``"train"`` or ``"test"``: the two splits draw from different random
-        streams of the same ``seed``, so a test function is never a training
-        one; a split with more functions extends the smaller draw (the
-        first functions do not depend on ``count``).
-    seed
-        Seed of the draw.
-    length_scale, amplitude
-        Of the squared-exponential kernel of ``w``.
-    dtype
-        Floating dtype of the coefficients.
+    split, seed, length_scale, amplitude, dtype
+        Of the draw of the random fields ``w`` (:func:`sample_random_field`).
 
     Examples
     --------
@@ -210,21 +281,11 @@ def sample_initial_data(
             [ 0.7616, -0.7616],
             [ 0.7616, -0.7616]], dtype=torch.float64)
     """
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"count must be a positive integer, got {count!r}")
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {sorted(SPLITS)}, got {split!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    amplitude = _check_positive("amplitude", amplitude)
-    weights = kernel_weights(length_scale, dtype)
-    generator = torch.Generator().manual_seed(2 * seed + SPLITS[split])
-    # one function at a time, so that the first functions do not depend on count
-    normal = torch.stack([torch.randn(2, weights.numel(), generator=generator, dtype=dtype) for _ in range(count)])
-    scale = amplitude * torch.sqrt(weights)
-    sin_coefficients = scale * normal[:, 1]
-    sin_coefficients[:, 0] = 0.0  # sin(0 x) = 0: keep the stored coefficients honest
-    return InitialData(scale * normal[:, 0], sin_coefficients, boundary_value(nu), float(length_scale), amplitude)
+    g = boundary_value(nu)
+    fields = sample_random_field(
+        count, split=split, seed=seed, length_scale=length_scale, amplitude=amplitude, dtype=dtype
+    )
+    return InitialData(**{f.name: getattr(fields, f.name) for f in dataclasses.fields(fields)}, g=g)
 
 
 def joint_viscosity(s: Tensor, nu_start: float, nu_target: float) -> Tensor:
@@ -262,16 +323,110 @@ def value_and_derivatives(field, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     return u, u_x, u_xx
 
 
-class BurgersOperator:
+def steady_residual(u: Tensor, u_x: Tensor, u_xx: Tensor, nu) -> Tensor:
+    """The steady Burgers operator ``nu u_xx - u u_x`` (P5 and :mod:`pde.burgers_source`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([0.3], dtype=torch.float64)
+    >>> u = -torch.tanh(x / 0.2)   # the steady state of nu = 0.1: the operator vanishes
+    >>> bool(abs(steady_residual(u, -(1 - u**2) / 0.2, -2 * u * (1 - u**2) / 0.2**2, 0.1)) < 1e-12)
+    True
+    """
+    return nu * u_xx - u * u_x
+
+
+class OperatorProblem:
+    """A physics-informed DeepONet on ``(-1, 1)``: the plumbing shared by the operator problems.
+
+    The problem fixes the network and the sensors where the branch net reads
+    its input function; a residual map is built for a set of training
+    functions and collocation points, one residual row per (function, point)
+    pair, each row carrying the sensor values of its function, ``x`` and the
+    input function's value at ``x`` (:meth:`pairs`), so that the generic
+    :class:`~continuation.PointwiseResidual` vmaps it. Subclasses write the
+    residuals.
+
+    Parameters
+    ----------
+    model
+        A :class:`~models.DeepONet` with ``dim = 1``; default: 41 sensors,
+        40 basis functions, branch and trunk with two hidden layers of 40.
+    boundary_weight
+        Weight of the boundary block.
+    n_test
+        Points of the uniform test grid on ``[-1, 1]`` (:meth:`predict`'s default).
+    """
+
+    def __init__(self, model: Optional[DeepONet] = None, boundary_weight: float = 1.0, n_test: int = 1000):
+        self.model = model if model is not None else DeepONet(sensors=41, basis=40)
+        if not isinstance(self.model, DeepONet) or self.model.dim != 1:
+            raise ValueError(f"model must be a DeepONet with dim = 1, got {self.model!r}")
+        self.boundary_weight = _check_positive("boundary_weight", boundary_weight)
+        if isinstance(n_test, bool) or not isinstance(n_test, int) or n_test < 2:
+            raise ValueError(f"n_test must be an integer >= 2, got {n_test!r}")
+        dtype = self.model.dtype
+        self.sensor_points = torch.linspace(-1.0, 1.0, self.model.sensors, dtype=dtype)
+        self.test_points = torch.linspace(-1.0, 1.0, n_test, dtype=dtype)
+
+    def collocation_points(self, count: int) -> Tensor:
+        """``count`` uniform interior points of ``(-1, 1)`` (endpoints excluded), shape ``(count,)``."""
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"count must be a positive integer, got {count!r}")
+        return torch.linspace(-1.0, 1.0, count + 2, dtype=self.model.dtype)[1:-1]
+
+    def sensors(self, inputs: RandomField) -> Tensor:
+        """The branch input: the input functions at the sensors, shape ``(F, m)``."""
+        return inputs(self.sensor_points)
+
+    def random_points(self, functions: int, count: int, seed: int = 0) -> Tensor:
+        """``count`` uniform random points of ``(-1, 1)`` for each of ``functions`` functions, shape ``(F, count)``."""
+        for name, value in (("functions", functions), ("count", count)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        generator = torch.Generator().manual_seed(seed)
+        return 2 * torch.rand(functions, count, generator=generator, dtype=self.model.dtype) - 1
+
+    def pairs(self, inputs: RandomField, x: Tensor) -> Tensor:
+        """Rows ``[input at the sensors, x_j, input(x_j)]`` for every (function, point) pair, shape ``(F N, m + 2)``.
+
+        ``x`` is shared by the functions, shape ``(N,)``, or one row per function, ``(F, N)``.
+        """
+        sensors, values = self.sensors(inputs), inputs(x)
+        f, n = values.shape
+        points = x.expand(f, n)
+        return torch.cat([sensors[:, None, :].expand(f, n, -1), points[..., None], values[..., None]], dim=2).reshape(
+            f * n, -1
+        )
+
+    def split_pair(self, pair: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """``(sensor values, x of shape (1,), input(x))`` of one row of :meth:`pairs`."""
+        m = self.model.sensors
+        return pair[:m], pair[m : m + 1], pair[m + 1]
+
+    def check_points(self, inputs: RandomField, x: Tensor) -> None:
+        """Raise unless ``x`` holds interior points of ``(-1, 1)``, shared ``(N,)`` or one row per function."""
+        if not isinstance(x, Tensor) or x.numel() == 0 or bool((x.abs() >= 1).any()):
+            raise ValueError("x must be a non-empty tensor of points inside (-1, 1)")
+        if not (x.ndim == 1 or (x.ndim == 2 and x.shape[0] == inputs.count)):
+            raise ValueError(f"x must have shape (N,) or ({inputs.count}, N), got {tuple(x.shape)}")
+
+    def predict(self, theta: Tensor, inputs: RandomField, x: Optional[Tensor] = None) -> Tensor:
+        """The operator for every input function at ``x`` (default the test grid): shape ``(F, N)``."""
+        x = self.test_points if x is None else x
+        with torch.no_grad():
+            return self.model.apply(theta, self.sensors(inputs), x[:, None])
+
+
+class BurgersOperator(OperatorProblem):
     """P5: a DeepONet ``u0 -> u_inf`` trained on the physics-informed residual of Burgers.
 
     The problem fixes the network, the sensors where the branch net reads
     ``u0`` and the target viscosity; :meth:`residual_map` builds the residual
     map ``H(theta, eps)`` of one homotopy for a set of training functions and
     collocation points (the training data differ between the stages of a
-    path). Every residual row is one ``(function, point)`` pair; the point
-    carries the sensor values of its function, ``x`` and ``u0(x)``, so that
-    the generic :class:`~continuation.PointwiseResidual` vmaps it.
+    path); see :class:`OperatorProblem`.
 
     Interior residual at ``(u0, x)``: ``(1 - s)(nu u_xx - u u_x) + s (u - u0(x))``;
     boundary residual at ``x = -1, 1``: ``(1 - s)(u - u_inf(x; nu)) + s (u - u0(x))``
@@ -283,13 +438,8 @@ class BurgersOperator:
     ----------
     nu
         The target viscosity.
-    model
-        A :class:`~models.DeepONet` with ``dim = 1``; default: 41 sensors,
-        40 basis functions, branch and trunk with two hidden layers of 40.
-    boundary_weight
-        Weight of the boundary block.
-    n_test
-        Points of the uniform test grid on ``[-1, 1]`` used by :meth:`l2re`.
+    model, boundary_weight, n_test
+        See :class:`OperatorProblem`.
 
     Examples
     --------
@@ -312,55 +462,17 @@ class BurgersOperator:
     ):
         self.nu = _check_positive("nu", nu)
         self.g = boundary_value(self.nu)
-        self.model = model if model is not None else DeepONet(sensors=41, basis=40)
-        if not isinstance(self.model, DeepONet) or self.model.dim != 1:
-            raise ValueError(f"model must be a DeepONet with dim = 1, got {self.model!r}")
-        self.boundary_weight = _check_positive("boundary_weight", boundary_weight)
-        dtype = self.model.dtype
-        self.sensor_points = torch.linspace(-1.0, 1.0, self.model.sensors, dtype=dtype)
-        self.test_points = torch.linspace(-1.0, 1.0, n_test, dtype=dtype)
-
-    def collocation_points(self, count: int) -> Tensor:
-        """``count`` uniform interior points of ``(-1, 1)`` (endpoints excluded), shape ``(count,)``."""
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ValueError(f"count must be a positive integer, got {count!r}")
-        return torch.linspace(-1.0, 1.0, count + 2, dtype=self.model.dtype)[1:-1]
-
-    def sensors(self, u0: InitialData) -> Tensor:
-        """The branch input: ``u0`` at the sensors, shape ``(F, m)``."""
-        return u0(self.sensor_points)
-
-    def random_points(self, functions: int, count: int, seed: int = 0) -> Tensor:
-        """``count`` uniform random points of ``(-1, 1)`` for each of ``functions`` functions, shape ``(F, count)``."""
-        for name, value in (("functions", functions), ("count", count)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        generator = torch.Generator().manual_seed(seed)
-        return 2 * torch.rand(functions, count, generator=generator, dtype=self.model.dtype) - 1
-
-    def _pairs(self, u0: InitialData, x: Tensor) -> Tensor:
-        """Rows ``[u0 at the sensors, x_j, u0(x_j)]`` for every (function, point) pair, shape ``(F N, m + 2)``.
-
-        ``x`` is shared by the functions, shape ``(N,)``, or one row per function, ``(F, N)``.
-        """
-        sensors, values = self.sensors(u0), u0(x)
-        f, n = values.shape
-        points = x.expand(f, n)
-        return torch.cat([sensors[:, None, :].expand(f, n, -1), points[..., None], values[..., None]], dim=2).reshape(
-            f * n, -1
-        )
+        super().__init__(model, boundary_weight, n_test)
 
     def interior_residual(self, theta: Tensor, pair: Tensor, s: Tensor, nu: Tensor) -> Tensor:
-        """``(1 - s)(nu u_xx - u u_x) + s (u - u0(x))`` at one row of :meth:`_pairs`."""
-        m = self.model.sensors
-        sensors, x, u0_x = pair[:m], pair[m : m + 1], pair[m + 1]
+        """``(1 - s)(nu u_xx - u u_x) + s (u - u0(x))`` at one row of :meth:`pairs`."""
+        sensors, x, u0_x = self.split_pair(pair)
         u, u_x, u_xx = value_and_derivatives(lambda y: self.model.apply_one(theta, sensors, y), x)
-        return (1 - s) * (nu * u_xx - u * u_x) + s * (u - u0_x)
+        return (1 - s) * steady_residual(u, u_x, u_xx, nu) + s * (u - u0_x)
 
     def boundary_residual(self, theta: Tensor, pair: Tensor, s: Tensor, nu: Tensor) -> Tensor:
-        """``(1 - s)(u - u_inf(x; nu)) + s (u - u0(x))`` at one boundary row of :meth:`_pairs`."""
-        m = self.model.sensors
-        sensors, x, u0_x = pair[:m], pair[m : m + 1], pair[m + 1]
+        """``(1 - s)(u - u_inf(x; nu)) + s (u - u0(x))`` at one boundary row of :meth:`pairs`."""
+        sensors, x, u0_x = self.split_pair(pair)
         u = self.model.apply_one(theta, sensors, x)
         return (1 - s) * (u - steady_state(x[0], nu)) + s * (u - u0_x)
 
@@ -398,10 +510,7 @@ class BurgersOperator:
         """
         if homotopy not in HOMOTOPIES:
             raise ValueError(f"homotopy must be one of {HOMOTOPIES}, got {homotopy!r}")
-        if not isinstance(x, Tensor) or x.numel() == 0 or bool((x.abs() >= 1).any()):
-            raise ValueError("x must be a non-empty tensor of points inside (-1, 1)")
-        if not (x.ndim == 1 or (x.ndim == 2 and x.shape[0] == u0.count)):
-            raise ValueError(f"x must have shape (N,) or ({u0.count}, N), got {tuple(x.shape)}")
+        self.check_points(u0, x)
         if not (isinstance(s, (int, float)) and 0.0 <= s <= 1.0):
             raise ValueError(f"s must be a number in [0, 1], got {s!r}")
         given_nu = None if nu is None else _check_positive("nu", nu)
@@ -410,8 +519,8 @@ class BurgersOperator:
         ends = torch.tensor([-1.0, 1.0], dtype=self.model.dtype)
         blocks = []
         for residual, points, weight in (
-            (self.interior_residual, self._pairs(u0, x), 1.0),
-            (self.boundary_residual, self._pairs(u0, ends), self.boundary_weight),
+            (self.interior_residual, self.pairs(u0, x), 1.0),
+            (self.boundary_residual, self.pairs(u0, ends), self.boundary_weight),
         ):
             if homotopy == "time":
                 fn = lambda theta, pair, eps, r=residual: r(theta, pair, eps, fixed_nu)  # noqa: E731
@@ -423,12 +532,6 @@ class BurgersOperator:
                 fn = lambda theta, pair, eps, r=residual: r(theta, pair, s, eps)  # noqa: E731
             blocks.append(PointwiseResidual(fn, points, weight))
         return StackedResidual(blocks)
-
-    def predict(self, theta: Tensor, u0: InitialData, x: Optional[Tensor] = None) -> Tensor:
-        """The operator for every function of ``u0`` at ``x`` (default the test grid): shape ``(F, N)``."""
-        x = self.test_points if x is None else x
-        with torch.no_grad():
-            return self.model.apply(theta, self.sensors(u0), x[:, None])
 
     def l2re(self, theta: Tensor, u0: InitialData) -> Tensor:
         """Relative L2 error of each function's prediction against ``u_inf`` on the test grid, shape ``(F,)``."""

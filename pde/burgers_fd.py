@@ -1,10 +1,10 @@
-"""Finite-difference references for P5: steady Burgers by time marching and by Newton.
+"""Finite-difference references for steady Burgers: P5 by time marching and by Newton, and with a source.
 
-Both solve ``nu u_xx - u u_x = 0`` on the uniform grid ``x_j = -1 + j h``,
-``h = 2 / n``, with the boundary values ``u(-1) = g``, ``u(1) = -g`` held
-fixed and second-order central differences
+Both solve ``nu u_xx - u u_x = f`` on the uniform grid ``x_j = -1 + j h``,
+``h = 2 / n``, with the boundary values held fixed (P5: ``u(-1) = g``,
+``u(1) = -g`` and ``f = 0``) and second-order central differences
 
-    F_j(u) = nu (u_{j+1} - 2 u_j + u_{j-1}) / h^2 - u_j (u_{j+1} - u_{j-1}) / (2 h),
+    F_j(u) = nu (u_{j+1} - 2 u_j + u_{j-1}) / h^2 - u_j (u_{j+1} - u_{j-1}) / (2 h) - f_j,
 
 for a batch of ``F`` initial states at once (arrays of shape ``(F, n + 1)``,
 numpy, vectorised over the batch):
@@ -15,7 +15,8 @@ numpy, vectorised over the batch):
   time, and the approach to the steady state slows down like ``exp(-1 / nu)``
   when a shock sits off the centre (metastability).
 * :func:`newton_steady`: damped Newton on ``F(u) = 0`` directly, one banded
-  (tridiagonal) solve per iteration for the whole batch (``scipy``).
+  (tridiagonal) solve per iteration for the whole batch (``scipy``), with
+  an optional source ``f`` (one per state) and given boundary values.
 """
 
 from __future__ import annotations
@@ -75,8 +76,11 @@ def fd_grid(n: int) -> np.ndarray:
     return np.linspace(-1.0, 1.0, n + 1)
 
 
-def fd_residual(u: np.ndarray, nu: float) -> np.ndarray:
+def fd_residual(u: np.ndarray, nu: float, source: Optional[np.ndarray] = None) -> np.ndarray:
     """``F_j(u)`` at the interior nodes, shape ``(F, n - 1)``, for states ``u`` of shape ``(F, n + 1)``.
+
+    ``source``: the values ``f_j`` at every node, shape ``(F, n + 1)`` (only
+    the interior ones are used); ``None`` for ``f = 0``.
 
     Examples
     --------
@@ -84,10 +88,13 @@ def fd_residual(u: np.ndarray, nu: float) -> np.ndarray:
     >>> x = fd_grid(4)
     >>> fd_residual(np.stack([x**2]), nu=1.0)  # u'' = 2, u u' = 2 x^3 exactly on this grid
     array([[2.25, 2.  , 1.75]])
+    >>> fd_residual(np.stack([x**2]), nu=1.0, source=np.stack([2 - 2 * x**3]))
+    array([[0., 0., 0.]])
     """
     h = 2.0 / (u.shape[1] - 1)
     left, centre, right = u[:, :-2], u[:, 1:-1], u[:, 2:]
-    return nu * (right - 2 * centre + left) / h**2 - centre * (right - left) / (2 * h)
+    residual = nu * (right - 2 * centre + left) / h**2 - centre * (right - left) / (2 * h)
+    return residual if source is None else residual - source[:, 1:-1]
 
 
 def _check_states(u_start: np.ndarray, nu: float, tol: float) -> tuple[np.ndarray, float, float]:
@@ -97,10 +104,18 @@ def _check_states(u_start: np.ndarray, nu: float, tol: float) -> tuple[np.ndarra
     return u, _check_positive("nu", nu), _check_positive("tol", tol)
 
 
-def _with_boundary(u: np.ndarray, g: float) -> np.ndarray:
+def _with_boundary(u: np.ndarray, left: float, right: float) -> np.ndarray:
     u = u.copy()
-    u[:, 0], u[:, -1] = g, -g
+    u[:, 0], u[:, -1] = left, right
     return u
+
+
+def _boundary(nu: float, boundary: Optional[tuple[float, float]]) -> tuple[float, float]:
+    """The given boundary values, or P5's ``(g, -g)``, ``g = tanh(1 / (2 nu))``."""
+    if boundary is None:
+        g = math.tanh(1.0 / (2.0 * nu))
+        return g, -g
+    return boundary
 
 
 def march_explicit(
@@ -141,7 +156,7 @@ def march_explicit(
     if cfl > 1:
         raise ValueError(f"cfl must be at most 1, got {cfl!r}")
     g = math.tanh(1.0 / (2.0 * nu))
-    u = _with_boundary(u, g)
+    u = _with_boundary(u, g, -g)
     h = 2.0 / (u.shape[1] - 1)
     speed = max(float(np.abs(u).max()), g)
     dt = cfl * min(h**2 / (2 * nu), 2 * nu / speed**2)
@@ -163,6 +178,8 @@ def newton_steady(
     max_iterations: int = 100,
     nu_start: Optional[float] = None,
     ratio: float = 0.5,
+    source: Optional[np.ndarray] = None,
+    boundary: Optional[tuple[float, float]] = None,
 ) -> FDResult:
     """Damped Newton on the steady equations ``F(u) = 0``, every state of the batch at once.
 
@@ -174,14 +191,14 @@ def newton_steady(
     small ``nu``: the shock position is pinned only by terms of size
     ``exp(-1 / nu)``. With ``nu_start``, Newton instead follows the viscosity
     homotopy: it solves at ``nu_start``, then at ``nu_start * ratio^k`` down
-    to ``nu``, each solve starting from the previous solution (boundary
-    values reset to ``+-g`` of the new ``nu``).
+    to ``nu``, each solve starting from the previous solution (P5's boundary
+    values reset to ``+-g`` of the new ``nu``; given ones stay).
 
     Parameters
     ----------
     u_start
         Initial guesses on :func:`fd_grid`, shape ``(F, n + 1)``; their end
-        values are replaced by ``+-g``.
+        values are replaced by the boundary values.
     nu
         Viscosity.
     tol
@@ -192,6 +209,12 @@ def newton_steady(
         Start of the viscosity continuation (``None``: plain Newton at ``nu``).
     ratio
         Factor between consecutive viscosities of the continuation.
+    source
+        The source ``f`` at the grid nodes, one row per state, shape
+        ``(F, n + 1)``; ``None`` for ``f = 0`` (P5).
+    boundary
+        The values ``(u(-1), u(1))``; ``None`` for P5's ``(g, -g)``,
+        ``g = tanh(1 / (2 nu))``.
 
     Returns
     -------
@@ -208,8 +231,25 @@ def newton_steady(
     >>> homotopy = newton_steady(np.stack([np.cos(3 * x), x**3]), nu=0.1, nu_start=1.0)
     >>> bool(homotopy.converged.all()), homotopy.iterations < result.iterations
     (True, True)
+
+    With a source, ``u = 1 - x^2`` solves ``u'' - u u' = -2 + 2 x (1 - x^2)``,
+    ``u(+-1) = 0``, and the scheme is exact for it:
+
+    >>> f = np.stack([-2 + 2 * x * (1 - x**2)])
+    >>> exact = newton_steady(np.zeros((1, 41)), nu=1.0, source=f, boundary=(0.0, 0.0))
+    >>> float(np.abs(exact.u[0] - (1 - x**2)).max()) < 1e-9
+    True
     """
     u, nu, tol = _check_states(u_start, nu, tol)
+    if source is not None:
+        source = np.asarray(source, dtype=np.float64)
+        if source.shape != u.shape or not np.all(np.isfinite(source)):
+            raise ValueError(f"source must be finite values of shape {u.shape} (one row per state), got "
+                             f"{np.shape(source)}")
+    if boundary is not None:
+        if len(boundary) != 2 or not all(isinstance(b, (int, float)) and math.isfinite(b) for b in boundary):
+            raise ValueError(f"boundary must be two finite numbers (u(-1), u(1)), got {boundary!r}")
+        boundary = (float(boundary[0]), float(boundary[1]))
     if isinstance(max_iterations, bool) or not isinstance(max_iterations, int) or max_iterations < 1:
         raise ValueError(f"max_iterations must be a positive integer, got {max_iterations!r}")
     if nu_start is None:
@@ -223,19 +263,22 @@ def newton_steady(
         ladder = [nu_start * ratio**k for k in range(count)] + [nu]
     total = 0
     for level in ladder:
-        result = _newton(u, level, tol, max_iterations)
+        result = _newton(u, level, tol, max_iterations, source, _boundary(level, boundary))
         u, total = result.u, total + result.iterations
     return FDResult(u, result.residual, result.converged, total)
 
 
-def _newton(u_start: np.ndarray, nu: float, tol: float, max_iterations: int) -> FDResult:
+def _newton(
+    u_start: np.ndarray, nu: float, tol: float, max_iterations: int, source: Optional[np.ndarray],
+    boundary: tuple[float, float],
+) -> FDResult:
     """Damped Newton at one viscosity (see :func:`newton_steady`)."""
     from scipy.linalg import solve_banded
 
-    u = _with_boundary(u_start, math.tanh(1.0 / (2.0 * nu)))
+    u = _with_boundary(u_start, *boundary)
     count, interior = u.shape[0], u.shape[1] - 2
     h = 2.0 / (u.shape[1] - 1)
-    residual = fd_residual(u, nu)
+    residual = fd_residual(u, nu, source)
     for iteration in range(max_iterations):
         worst = np.abs(residual).max(axis=1)
         if bool(np.all(worst <= tol)):
@@ -256,7 +299,7 @@ def _newton(u_start: np.ndarray, nu: float, tol: float, max_iterations: int) -> 
         for _ in range(40):
             trial = u.copy()
             trial[:, 1:-1] += length * step
-            trial_residual = fd_residual(trial, nu)
+            trial_residual = fd_residual(trial, nu, source)
             better = (np.linalg.norm(trial_residual, axis=1) < norm) | done
             if bool(better.all()):
                 break
