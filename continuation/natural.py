@@ -20,7 +20,7 @@ from .result import Status
 from .setup import Setup
 from .state import TraceState
 from .stepping import Attempt, End, InvalidState, check_state_like, error_text, judge
-from .stepsize import MIN_FACTOR, corrector_factor, corrector_metrics, lipschitz_estimate, next_step
+from .stepsize import corrector_factor, corrector_metrics, lipschitz_estimate, next_step
 
 __all__ = ["NaturalParameter", "next_eps", "coordinate"]
 
@@ -137,8 +137,7 @@ class NaturalParameter:
         taken = _taken(state.eps[-1], attempt.eps, options.parametrization)
         cut = 0.5
         if attempt.metrics:  # the "corrector" control cuts by what it measured, between 1/4 and 1/2
-            cut = min(max(corrector_factor(options, attempt.metrics["delta"], attempt.metrics["kappa"]), MIN_FACTOR),
-                      0.5)
+            cut = min(corrector_factor(options, attempt.metrics["delta"], attempt.metrics["kappa"]), 0.5)
         state.ds = taken * cut
         if state.ds >= options.ds_min:
             return None
