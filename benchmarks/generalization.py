@@ -66,7 +66,7 @@ from models import MLP, from_module
 from pde import AllenCahn2D, bratu_exact, farthest_root, relative_l2
 
 from . import record
-from .run import schedule
+from .run import _fmt, schedule
 
 __all__ = [
     "WRONG_L2RE", "wrong_solution", "NAIVE_RATIO", "NAIVE_OPTIONS", "Jet", "jet", "Network", "mlp_network", "module_network",
@@ -733,14 +733,6 @@ def run_problem(name: str, method: str, budget: Budget, command: str, seed: int 
 
 
 # ---- report -----------------------------------------------------------------------------------
-
-
-def _fmt(value: Any, spec: str = ".2e") -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else format(value, spec)
-    return str(value)
 
 
 def load_records(out: Path) -> list[dict[str, Any]]:

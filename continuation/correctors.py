@@ -89,9 +89,6 @@ class CorrectorResult:
         What the corrector wants back at the next call (its damping, say).
     stop
         Why it stopped, as a :class:`Stop`.
-    step_norms
-        The Euclidean lengths of the accepted corrector steps, in order
-        (the first is the predictor's error estimate of classical step control).
     iterates
         The first (at most two) corrected iterates after the starting point:
         what the step control measures its ``delta`` and ``kappa`` on.
@@ -106,7 +103,6 @@ class CorrectorResult:
     message: str
     state: Any = None
     stop: Stop = Stop.BUDGET
-    step_norms: tuple[float, ...] = field(default_factory=tuple)
     iterates: tuple[Tensor, ...] = field(default_factory=tuple)
     linear_iterations: int = 0
 
@@ -243,14 +239,12 @@ class IterativeCorrector:
         self.check_state(state)
         state = self.begin(problem, theta, eps, state)
         residual: Optional[Tensor] = problem(theta, eps)
-        steps: list[float] = []
         iterates: list[Tensor] = []
-        decrease: Optional[float] = None  # relative decrease of ||H|| by the last step
         used, linear = 0, 0
 
         def result(stop: Stop, norm: float, theta: Tensor = theta) -> CorrectorResult:
             converged = stop is Stop.CONVERGED
-            return CorrectorResult(theta, used, norm, converged, stop.value, self.finish(state), stop, tuple(steps),
+            return CorrectorResult(theta, used, norm, converged, stop.value, self.finish(state), stop,
                                    tuple(iterates), linear)
 
         while True:
@@ -273,7 +267,6 @@ class IterativeCorrector:
                 return result(Stop.DEGENERATE_JACOBIAN, norm, theta)
             if outcome.stalled:
                 return result(Stop.STATIONARY if stationary else Stop.STALLED, norm, theta)
-            steps.append(float(torch.linalg.vector_norm(outcome.theta - theta)))
             if len(iterates) < 2:
                 iterates.append(outcome.theta)
             theta, residual = outcome.theta, outcome.residual
