@@ -564,7 +564,8 @@ def collocation_case(problem: Problem, budget: Budget, seed: int = 0) -> Case:
         return abs(root - problem.interface)
 
     return Case(
-        StackedResidual(blocks), network.theta0, predict, test_points, problem.exact(test_points, problem.target),
+        StackedResidual(blocks, outputs=lambda theta: network.apply(theta, interior_points)[:, 0]), network.theta0,
+        predict, test_points, problem.exact(test_points, problem.target),
         position if problem.interface is not None else None,
         functools.partial(problem.exact, test_points) if problem.exact_along_path else None,
         {"network": network.description, "weights": int(network.theta0.numel()),
@@ -705,6 +706,7 @@ def run_problem(name: str, method: str, budget: Budget, command: str, seed: int 
         "success": result.success,
         "wrong_solution": wrong_solution(result.success, l2re),
         "residual_norm": residual_norm,
+        "conditioning": result.conditioning,
         "accepted_steps": result.accepted,
         "rejected_steps": result.rejected,
         "corrector_iterations": result.corrector_iterations,
@@ -756,7 +758,7 @@ def _verdict(defaults: dict[str, Any], naive: dict[str, Any]) -> str:
 def write_table(out: Path, records: list[dict[str, Any]]) -> str:
     """``out/README.md``: the rows of ``records`` and a per-problem summary; returns its text."""
     header = ["problem", "method", "parameter", "L2RE", "position error", "status", "success", "wrong solution",
-              "steps acc/rej", "corrector its", "wall s", "load", "commit"]
+              "error bound", "steps acc/rej", "corrector its", "wall s", "load", "commit"]
     lines = [
         "# Generalization suite: library defaults against a naive geometric schedule",
         "",
@@ -764,7 +766,9 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
         "Both methods start from the same weights on the same points. L2RE on a dense test grid against the "
         "exact (Troesch: solve_bvp reference) solution; position error: distance of the layer's or interface's "
         "zero from the exact one (2D: largest over the grid's columns); wrong solution: success reported with "
-        f"L2RE > {WRONG_L2RE:g}; load: the machine's 1-minute load average when the row ended (2 cores: above 2, "
+        f"L2RE > {WRONG_L2RE:g}; error bound: the first-order bound on the relative error that the last point's "
+        "residual leaves, `kappa_u ||H|| / ||u||` (`continuation.conditioning`; measured when a trace meets tol, "
+        "`-` otherwise or in rows made before the check); load: the machine's 1-minute load average when the row ended (2 cores: above 2, "
         "wall times are inflated by other work); commit: the code that made the row (`+`: with uncommitted "
         "changes).",
         "",
@@ -778,7 +782,8 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
         cells = [
             r["problem"], r["method"], f"{r['parameter']} {r['start']:g} -> {r['target']:g}", _fmt(r["l2re"]),
             _fmt(r["position_error"]), r["status"], "yes" if r["success"] else "no",
-            "**yes**" if r["wrong_solution"] else "no", f"{r['accepted_steps']}/{r['rejected_steps']}",
+            "**yes**" if r["wrong_solution"] else "no", _fmt((r.get("conditioning") or {}).get("bound")),
+            f"{r['accepted_steps']}/{r['rejected_steps']}",
             _fmt(r["corrector_iterations"]), _fmt(r["wall_s"], ".1f"), _fmt(load, ".1f"), commit,
         ]
         lines.append("| " + " | ".join(cells) + " |")

@@ -70,6 +70,7 @@ class Setup:
     resume: Optional[TraceState] = None
     outputs: Optional[Callable[[Tensor], Tensor]] = None
     event_tests: tuple = ()
+    validation: Optional[ResidualMap] = None
 
     def eps_tensor(self, value: float) -> Tensor:
         """``value`` as a 0-d tensor of ``theta0``'s dtype and device."""
@@ -86,7 +87,7 @@ class Setup:
 
 def check_inputs(
     residual, theta0, eps_path, method, predictor, corrector, adaptive, options, callback,
-    diagnostics, inner_product, corrector_state, resume, outputs=None, event_tests=None,
+    diagnostics, inner_product, corrector_state, resume, outputs=None, event_tests=None, validation=None,
 ) -> Setup:
     """Every input check of :func:`~continuation.trace`; raises ``TypeError`` / ``ValueError`` naming the argument."""
     if options is None:
@@ -146,6 +147,13 @@ def check_inputs(
         if not isinstance(value, Tensor) or value.numel() == 0 or value.dtype != theta0.dtype:
             raise TypeError("outputs(theta0) must return a non-empty tensor of theta0's dtype, got "
                             f"{type(value).__name__ if not isinstance(value, Tensor) else value.dtype}")
+    if validation is not None:
+        if not callable(validation):
+            raise TypeError(f"validation must be a residual map, a callable or None, got {type(validation).__name__}")
+        validation = as_residual_map(validation)
+        where = f"validation(theta0, eps_path[0]={eps_values[0]:g})"
+        value = validation(theta0, eps0)
+        _check_output(value, where, theta0, length=None)
     if options.parametrization == "log" and method == "natural" and not (
         all(v > 0 for v in eps_values) or all(v < 0 for v in eps_values)
     ):
@@ -155,7 +163,7 @@ def check_inputs(
     return Setup(
         CountingResidual(problem, jacobians), theta0, eps_values, method, predictor, corrector, adaptive, options,
         callback, diagnostics, inner_product, corrector_state, None if resume is None else resume.clone(), outputs,
-        event_tests,
+        event_tests, validation,
     )
 
 

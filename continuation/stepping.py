@@ -18,13 +18,14 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional, Protocol
 
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from .conditioning import solution_conditioning
 from .correctors import CorrectorResult, Stop, gradient_ratio
 from .result import SUCCESSES, Status, StepRecord, TraceResult, residual_note
 from .setup import Setup
@@ -269,8 +270,15 @@ def _accept(setup: Setup, method: Method, state: TraceState, attempt: Attempt, r
 
 def _after_point(setup: Setup, state: TraceState, record: StepRecord, theta: Tensor, bar: "_Progress",
                  goal: Optional[End]) -> Optional[End]:
-    """Diagnostics, progress and the callback at a newly accepted point."""
+    """The validation residual, diagnostics, progress and the callback at a newly accepted point."""
     eps = state.eps[-1]
+    if setup.validation is not None:
+        try:
+            norm = float(torch.linalg.vector_norm(setup.validation(theta, setup.eps_tensor(eps))))
+        except Exception as exc:
+            return Status.DIAGNOSTIC_FAILED, f"the validation residual failed at eps = {eps:g}: {error_text(exc)}"
+        record = replace(record, validation_norm=norm)
+        state.steps[-1] = record
     if setup.diagnostics:
         values: dict[str, Any] = {"eps": eps}
         state.diagnostics.append(values)
@@ -300,7 +308,15 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
     except Exception as exc:
         return Status.NOT_CONVERGED, f"{message}; but ||H|| could not be evaluated at the last point: {error_text(exc)}"
     if norm <= tol:
-        return status, message
+        validated = _validation_norm(setup, theta, eps)
+        if validated is not None and validated > max(tol, setup.options.validation_factor * norm):
+            return Status.UNDER_RESOLVED, (
+                f"{message}, with ||H|| = {norm:.3e} <= tol on the collocation points; but the residual on the "
+                f"fresh validation points is {validated:.3e}, above tol = {tol:g} and {validated / norm:.3g} "
+                f"times ||H|| (validation_factor = {setup.options.validation_factor:g}): the points do not "
+                "resolve the solution (use more points, or points where the residual is large)"
+            )
+        return _conditioned(setup, state, theta, eps, status, message)
     floor, note = state.last_report == Stop.STATIONARY.value, ""
     if not floor:
         try:
@@ -318,6 +334,43 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
         )
     return Status.NOT_CONVERGED, (
         f"{message}; but its last point was not corrected to tol = {tol:g}: ||H|| = {norm:.3e}{note}"
+    )
+
+
+def _validation_norm(setup: Setup, theta: Tensor, eps: Tensor) -> Optional[float]:
+    """``||validation(theta, eps)||`` (``None``: no validation residual, or it could not be evaluated)."""
+    if setup.validation is None:
+        return None
+    try:
+        return float(torch.linalg.vector_norm(setup.validation(theta, eps)))
+    except Exception:
+        return None
+
+
+def _conditioned(setup: Setup, state: TraceState, theta: Tensor, eps: Tensor, status: Status, message: str) -> End:
+    """Keep a success at ``||H|| <= tol`` only if the equations pin the function there
+    (:mod:`continuation.conditioning`); the measure is kept in ``state.conditioning``."""
+    limit = setup.options.conditioning_tol
+    if limit is None:
+        return status, message
+    if setup.outputs is None:
+        return status, f"{message} (the solution's conditioning was not checked: no outputs)"
+    if setup.options.linear_solver != "dense":
+        return status, f"{message} (the solution's conditioning was not checked: linear_solver=" \
+                       f"{setup.options.linear_solver!r})"
+    try:
+        found = solution_conditioning(setup.problem, setup.outputs, theta, eps)
+    except Exception as exc:
+        return status, f"{message} (the solution's conditioning could not be measured: {error_text(exc)})"
+    state.conditioning = found.to_dict()
+    if found.bound <= limit:
+        return status, message
+    return Status.ILL_CONDITIONED, (
+        f"{message}, with ||H|| = {found.residual_norm:.3e} <= tol; but the equations pin its solution only "
+        f"weakly: within that residual the function may differ by {found.bound:.2g} of its norm at first "
+        f"order (function-space condition number {found.condition:.2e}; conditioning_tol = {limit:g}). "
+        "The solution it ended on was chosen by the path, not by the equations (a layer or interface that "
+        "can slide, a branch point): check it by other means (a symmetry, a finer grid, another start)"
     )
 
 

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from continuation import ResidualMap
+from continuation import PointwiseResidual, ResidualMap, StackedResidual
 
 from .calculus import laplacian
 
@@ -88,6 +88,28 @@ class NetworkProblem:
     def predict(self, theta: Tensor, x: Tensor) -> Tensor:
         """The network at the points ``x`` of shape ``(N, d)``, shape ``(N,)``."""
         return self.model.apply(theta, x)[:, 0]
+
+    def outputs(self, theta: Tensor) -> Tensor:
+        """``u_theta`` at the collocation points ``self.points``: the function a trace measures its steps
+        and its solution's conditioning on (the residual maps of the problems here carry it)."""
+        return self.predict(theta, self.points)
+
+    def validation_map(self, seed: int = 1) -> ResidualMap:
+        """The problem's residual on fresh interior points, for ``trace(..., validation=...)``.
+
+        As many points as ``self.points``, uniform in their bounding box
+        (drawn with ``seed``); the other blocks (boundary data) unchanged.
+        The corrector never sees these points: a residual much larger there
+        than at the collocation points means the points do not resolve the
+        solution.
+        """
+        generator = torch.Generator().manual_seed(seed)
+        low, high = self.points.min(dim=0).values, self.points.max(dim=0).values
+        fresh = low + (high - low) * torch.rand(self.points.shape, generator=generator, dtype=self.points.dtype)
+        blocks = self.residual_map.blocks if isinstance(self.residual_map, StackedResidual) else [self.residual_map]
+        moved = [b.with_points(fresh) if isinstance(b, PointwiseResidual) and b.points is self.points else b
+                 for b in blocks]
+        return StackedResidual(moved) if len(moved) > 1 else moved[0]
 
     def l2re(self, theta: Tensor, eps: float) -> float:
         """Relative L2 error against the exact solution on the test points."""
