@@ -59,6 +59,8 @@ class Status(enum.Enum):
     weakly: the first-order bound on its relative error exceeds ``options.conditioning_tol``, so the
     solution it ended on was chosen by the path, not by the equations (see
     :mod:`continuation.conditioning`)."""
+    RESAMPLING_FAILED = "resampling_failed"
+    """The residual map's ``resample`` raised, or the correction on its new points failed."""
     UNDER_RESOLVED = "under_resolved"
     """The trace reached its end with ``||H|| <= tol`` at the collocation points, but the residual on the
     fresh points of ``validation`` exceeds ``tol`` and ``options.validation_factor`` times ``||H||``: the

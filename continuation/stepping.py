@@ -270,7 +270,10 @@ def _accept(setup: Setup, method: Method, state: TraceState, attempt: Attempt, r
 
 def _after_point(setup: Setup, state: TraceState, record: StepRecord, theta: Tensor, bar: "_Progress",
                  goal: Optional[End]) -> Optional[End]:
-    """The validation residual, diagnostics, progress and the callback at a newly accepted point."""
+    """Resampling, the validation residual, diagnostics, progress and the callback at a newly accepted point."""
+    end, record, theta = _resample(setup, state, record, theta)
+    if end is not None:
+        return end
     eps = state.eps[-1]
     if setup.validation is not None:
         try:
@@ -297,6 +300,41 @@ def _after_point(setup: Setup, state: TraceState, record: StepRecord, theta: Ten
         if stop and goal is None:
             return Status.STOPPED_BY_CALLBACK, f"stopped by the callback at eps = {eps:g}"
     return goal
+
+
+def _resample(setup: Setup, state: TraceState, record: StepRecord,
+              theta: Tensor) -> tuple[Optional[End], StepRecord, Tensor]:
+    """Let a residual map with a ``resample(theta, eps) -> bool`` method move its points at the accepted point;
+    if it did, correct again at the same ``eps`` on the new points and accept that as a new point of the path."""
+    resample = getattr(setup.problem.problem, "resample", None)
+    if not callable(resample):
+        return None, record, theta
+    eps_value, start = state.eps[-1], time.perf_counter()
+    eps = setup.eps_tensor(eps_value)
+    try:
+        if not resample(theta, eps):
+            return None, record, theta
+        report = setup.corrector.correct(setup.problem, theta, eps, iterations=setup.options.corrector_iterations,
+                                         tol=setup.options.tol, state=state.corrector_state)
+        check_state_like(report.theta, theta, "the state corrected on resampled points")
+    except Exception as exc:
+        return (Status.RESAMPLING_FAILED, f"resampling the points at eps = {eps_value:g} failed: {error_text(exc)}"), \
+            record, theta
+    if not (math.isfinite(report.residual_norm) and bool(torch.isfinite(report.theta).all())):
+        return (Status.RESAMPLING_FAILED, f"the correction on the resampled points at eps = {eps_value:g} is not "
+                                          "finite"), record, theta
+    criterion = "converged" if report.residual_norm <= setup.options.tol else (
+        "floor" if report.stop is Stop.STATIONARY else "unconverged")
+    record = StepRecord(len(state.steps), eps_value, 0.0, report.iterations, report.residual_norm, True,
+                        f"points resampled; corrected again: {report.message}", time.perf_counter() - start,
+                        arclength=state.arclength if setup.method == "arclength" else None, criterion=criterion)
+    state.steps.append(record)
+    state.eps.append(eps_value)
+    state.thetas.append(report.theta.detach())
+    state.residual_norm, state.corrector_state, state.last_report = report.residual_norm, report.state, report.stop.value
+    logger.info("eps = %g: points resampled, ||H|| = %.3e after %d iterations", eps_value, report.residual_norm,
+                report.iterations)
+    return None, record, report.theta
 
 
 def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> End:
