@@ -112,6 +112,11 @@ def main(argv=None) -> None:
             help="ten problems the defaults were not tuned on: library defaults against a naive geometric schedule",
         )
     )
+    from .adaptive_points import add_arguments as add_adaptive_points_arguments
+
+    add_adaptive_points_arguments(
+        commands.add_parser("adaptive-points", help="P1 with RAD points that follow the path against fixed uniform points")
+    )
     from .sweep import add_arguments as add_sweep_arguments
 
     add_sweep_arguments(
@@ -120,7 +125,11 @@ def main(argv=None) -> None:
         )
     )
     args = parser.parse_args(argv)
-    if args.command == "sweep":
+    if args.command == "adaptive-points":
+        from .adaptive_points import main as adaptive_points_main
+
+        adaptive_points_main(args)
+    elif args.command == "sweep":
         from .sweep import main as sweep_main
 
         sweep_main(args)
