@@ -16,7 +16,7 @@ STEP_CONTROLS = ("effort", "corrector")
 PARAMETRIZATIONS = ("eps", "log")
 """The parametrizations of a natural-parameter path (``parametrization``)."""
 
-LINEAR_SOLVERS = ("dense", "cg")
+LINEAR_SOLVERS = ("dense", "cg", "auto")
 """The linear solvers of the Levenberg-Marquardt step and the Euler predictor (``linear_solver``)."""
 
 
@@ -120,7 +120,10 @@ class Options:
         preconditioned by a randomized Nystrom sketch of ``J^T J``; the
         predictor's truncation at ``rcond * s_max`` becomes a Tikhonov damping
         ``(rcond * s_max)^2``, whose filter ``s^2 / (s^2 + damping)`` is the
-        smooth counterpart of the cut-off.
+        smooth counterpart of the cut-off. ``"auto"``: ``"dense"`` while the
+        Jacobian takes at most 2 GiB, else ``"cg"``
+        (:func:`continuation.setup.auto_linear_solver`), decided once when
+        the trace starts.
     sketch_rank, cg_tol, cg_maxiter
         ``"cg"``: products in the Nystrom sketch; relative residual and
         iteration budget of each conjugate-gradient solve.

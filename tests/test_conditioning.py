@@ -122,3 +122,15 @@ def test_validation_is_checked_before_any_work():
     with pytest.raises(ValueError, match="validation"):
         continuation.trace(_polynomial_fit(2, COLLOCATION), torch.zeros(3, dtype=DTYPE), [1.0, 0.5],
                            validation=lambda theta, eps: theta.sum())
+
+
+def test_auto_linear_solver_forms_the_jacobian_while_it_fits():
+    from continuation.setup import AUTO_DENSE_BYTES, auto_linear_solver
+
+    rows = AUTO_DENSE_BYTES // 8 // 1000
+    assert auto_linear_solver(rows, 1000, torch.float64) == "dense"
+    assert auto_linear_solver(rows + 1, 1000, torch.float64) == "cg"
+    assert auto_linear_solver(rows + 1, 1000, torch.float32) == "dense"  # half the bytes
+    result = continuation.trace(lambda t, e: t**2 - e, torch.tensor([0.9], dtype=DTYPE), [1.0, 0.25],
+                                options=Options(linear_solver="auto"))
+    assert result.status is Status.SUCCESS and abs(float(result.theta) - 0.5) < 1e-6
