@@ -350,8 +350,9 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
         if validated is not None and validated > max(tol, setup.options.validation_factor * norm):
             return Status.UNDER_RESOLVED, (
                 f"{message}, with ||H|| = {norm:.3e} <= tol on the collocation points; but the residual on the "
-                f"fresh validation points is {validated:.3e}, above tol = {tol:g} and {validated / norm:.3g} "
-                f"times ||H|| (validation_factor = {setup.options.validation_factor:g}): the points do not "
+                f"fresh validation points is {validated:.3e}, above tol = {tol:g} and "
+                f"{validated / max(norm, torch.finfo(theta.dtype).tiny):.3g} times ||H|| "
+                f"(validation_factor = {setup.options.validation_factor:g}): the points do not "
                 "resolve the solution (use more points, or points where the residual is large)"
             )
         return _conditioned(setup, state, theta, eps, status, message)
