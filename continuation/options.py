@@ -101,6 +101,10 @@ class Options:
         ``outputs`` (the function) when it has them, else on the state.
     delta_nominal, delta_max
         Nominal and largest relative correction (``"corrector"`` control).
+        Under ``"effort"``, with known ``outputs``, a step whose correction
+        moves the function by more than ``delta_max`` (relative) from the
+        prediction is rejected too: the corrector jumped (to another branch,
+        say) rather than corrected.
     kappa_nominal, kappa_max
         Nominal and largest contraction of the corrector (``"corrector"`` control).
     alpha_nominal, alpha_max

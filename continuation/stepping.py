@@ -113,7 +113,9 @@ def judge(
     A point with a non-finite residual or a degenerate Jacobian is rejected;
     so is, on an adaptive path, a step whose ``metrics`` (``delta``,
     ``alpha`` of the ``"corrector"`` step control, and ``kappa`` when the
-    corrector was cut by its budget) exceed their maxima. Otherwise the point is ``"converged"`` if ``||H|| <= tol``,
+    corrector was cut by its budget; under the ``"effort"`` control, with
+    known outputs, ``delta`` alone: a corrector that took the function far
+    from the prediction jumped) exceed their maxima. Otherwise the point is ``"converged"`` if ``||H|| <= tol``,
     ``"floor"`` if the corrector found it stationary at a least-squares
     floor, and ``"unconverged"`` else. A converged point is accepted; so is
     any point on a fixed schedule (``adaptive=False``: there is no smaller
@@ -140,7 +142,8 @@ def judge(
     if report.residual_norm <= options.tol:
         return True, "converged", report.message
     criterion = "floor" if report.stop is Stop.STATIONARY else "unconverged"
-    if not adaptive or report.stop is Stop.NOT_CORRECTED or (metrics is not None and criterion == "floor"):
+    if not adaptive or report.stop is Stop.NOT_CORRECTED or (options.step_control == "corrector"
+                                                             and criterion == "floor"):
         return True, criterion, report.message
     allowed = options.residual_growth * max(previous_norm, options.tol)
     if report.residual_norm <= allowed:

@@ -1,5 +1,6 @@
 """The function-space conditioning of a trace's last point, and the ILL_CONDITIONED status."""
 
+import dataclasses
 import math
 
 import pytest
@@ -134,3 +135,31 @@ def test_auto_linear_solver_forms_the_jacobian_while_it_fits():
     result = continuation.trace(lambda t, e: t**2 - e, torch.tensor([0.9], dtype=DTYPE), [1.0, 0.25],
                                 options=Options(linear_solver="auto"))
     assert result.status is Status.SUCCESS and abs(float(result.theta) - 0.5) < 1e-6
+
+
+class _JumpingCorrector:
+    """Levenberg-Marquardt, but its ``n``-th call lands on the other branch ``-theta`` (a root as well)."""
+
+    def __init__(self, n: int):
+        self.inner, self.calls, self.n = continuation.LevenbergMarquardt(), 0, n
+
+    def correct(self, problem, theta, eps, *, iterations, tol, state=None):
+        self.calls += 1
+        report = self.inner.correct(problem, theta, eps, iterations=iterations, tol=tol, state=state)
+        if self.calls == self.n:
+            return dataclasses.replace(report, theta=-report.theta)
+        return report
+
+
+def test_a_corrector_that_jumps_branches_is_rejected_when_the_function_is_known():
+    # H = theta^2 - eps^2 has the branches +eps and -eps; the third correction jumps to the wrong one
+    def square(theta, eps):
+        return theta**2 - eps**2
+
+    theta0 = torch.tensor([1.0], dtype=DTYPE)
+    blind = continuation.trace(square, theta0, [1.0, 0.5], corrector=_JumpingCorrector(3))
+    assert blind.status is Status.SUCCESS and float(blind.theta) == pytest.approx(-0.5)  # unseen without outputs
+    seen = continuation.trace(square, theta0, [1.0, 0.5], corrector=_JumpingCorrector(3), outputs=lambda t: t)
+    assert seen.status is Status.SUCCESS and float(seen.theta) == pytest.approx(0.5, abs=1e-6)
+    rejected = [s for s in seen.steps if not s.accepted]
+    assert len(rejected) == 1 and "delta" in rejected[0].reason and "delta_max" in rejected[0].reason
