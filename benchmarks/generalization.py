@@ -592,7 +592,7 @@ def allen_cahn_2d_time_case(budget: Budget, seed: int = 0) -> Case:
     return Case(
         problem.residual_map, problem.model.init(seed=seed), lambda theta: problem.predict(theta, problem.test_points),
         problem.test_points, problem.exact(problem.test_points, AC2D_EPS), problem.interface_error,
-        {"network": f"models.MLP {problem.model.widths}, tanh, Xavier normal", "weights": problem.model.num_weights,
+        info={"network": f"models.MLP {problem.model.widths}, tanh, Xavier normal", "weights": problem.model.num_weights,
          "points": int(problem.points.shape[0]), "boundary_points": int(problem.boundary_points.shape[0])},
     )
 
