@@ -36,7 +36,6 @@ viscosity continuation from ``nu = 1``.
 from __future__ import annotations
 
 import functools
-import json
 import math
 import statistics
 import time
@@ -57,7 +56,8 @@ from models import DeepONet  # noqa: E402
 from pde.burgers import BurgersOperator, InitialData, sample_initial_data, steady_state  # noqa: E402
 from pde.burgers_fd import fd_grid, march_explicit, newton_steady  # noqa: E402
 
-from .record import RESULTS, cached, save_figure  # noqa: E402
+from . import harness  # noqa: E402
+from .record import cached, load_records, save_figure  # noqa: E402
 
 COMMAND = "python -m benchmarks burgers"
 NUS = (0.5, 0.1, 0.05)
@@ -385,14 +385,24 @@ def plot_profiles(out: Path, records: list[dict[str, Any]]) -> Path:
     return path
 
 
+def add_arguments(parser) -> None:
+    """The options of ``python -m benchmarks burgers`` (``--force``, ``--out``: :mod:`benchmarks.__main__`)."""
+    parser.add_argument("--nu", type=float, nargs="+", default=list(NUS), help="target viscosities")
+    parser.add_argument("--method", nargs="+", choices=METHODS, default=["ours", "classical"],
+                        help="ours: time then viscosity homotopy; classical: LM directly at the target; "
+                        "seed-path: the seed's joint homotopy (nu moves in the first half of s)")
+    parser.add_argument("--budget", choices=("full", "tiny"), default="full", help="tiny: the smoke budget")
+
+
 def main(args) -> list[dict[str, Any]]:
-    out = Path(args.out) if args.out else RESULTS / "burgers"
+    """Run each (nu, method) not on disk, then write the table and the profiles from every record present."""
+    out = harness.out_folder(args, "burgers")
     budget = BUDGETS[args.budget]
     for nu in args.nu:
         for method in args.method:
             compute = functools.partial(run_one, nu, method, budget)
             cached(out / f"burgers_nu{nu:g}_{method}.json", compute, force=args.force)
-    records = [json.loads(p.read_text()) for p in sorted(out.glob("burgers_nu*.json"))]
+    records = load_records(out, "burgers_nu*.json")
     records.sort(key=lambda r: (-r["nu"], METHODS.index(r["method"])))
     print(write_table(out, records))
     plot_profiles(out, records)

@@ -33,7 +33,6 @@ once and for one source.
 from __future__ import annotations
 
 import functools
-import json
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -55,7 +54,8 @@ from pde.burgers_fd import fd_grid, newton_steady  # noqa: E402
 from pde.burgers_source import SourceBurgersOperator  # noqa: E402
 
 from .burgers import inference_time, viscosity_schedule  # noqa: E402
-from .record import CODE, RESULTS, cached, save_figure  # noqa: E402
+from . import harness  # noqa: E402
+from .record import cached, load_records, save_figure  # noqa: E402
 
 COMMAND = "python -m benchmarks burgers-source"
 NUS = (0.5, 0.1, 0.05)
@@ -250,7 +250,6 @@ def run_one(nu: float, method: str, budget: Budget, seed: int = 0) -> dict[str, 
         "inference_s": inference, "newton": newton,
         "speedup": {"reference_grid": newton["reference_wall_s"] / inference,
                     "coarse_grid": newton["coarse_wall_s"] / inference},
-        "torch": torch.__version__, "commit": CODE["commit"], "dirty": CODE["dirty"],
         "profiles": {"x": x_shown.tolist(), "reference": reference[:shown, ::stride].tolist(),
                      "predicted": prediction[:shown, ::stride].tolist(),
                      "source": test.subset(shown)(x_shown).tolist()},
@@ -321,13 +320,23 @@ def plot_profiles(out: Path, records: list[dict[str, Any]]) -> Path:
     return path
 
 
+def add_arguments(parser) -> None:
+    """The options of ``python -m benchmarks burgers-source`` (``--force``, ``--out``: :mod:`benchmarks.__main__`)."""
+    parser.add_argument("--nu", type=float, nargs="+", default=list(NUS), help="target viscosities")
+    parser.add_argument("--method", nargs="+", choices=METHODS, default=list(METHODS),
+                        help="homotopy: viscosity from 1 to the target; direct: LM at the target")
+    parser.add_argument("--budget", choices=("full", "sparse", "tiny"), default="full",
+                        help="sparse: P5's layout, 100 sources x 8 points; tiny: the smoke budget")
+
+
 def main(args) -> list[dict[str, Any]]:
-    out = Path(args.out) if args.out else RESULTS / "burgers_source"
+    """Run each (nu, method) not on disk, then write the table and the profiles from every record present."""
+    out = harness.out_folder(args, "burgers_source")
     budget = BUDGETS[args.budget]
     for nu in args.nu:
         for method in args.method:
             cached(out / f"nu{nu:g}_{method}.json", functools.partial(run_one, nu, method, budget), force=args.force)
-    records = [json.loads(p.read_text()) for p in sorted(out.glob("nu*.json"))]
+    records = load_records(out, "nu*.json")
     records.sort(key=lambda r: (-r["nu"], METHODS.index(r["method"])))
     print(write_table(out, records))
     plot_profiles(out, records)

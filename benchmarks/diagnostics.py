@@ -32,7 +32,6 @@ Problem: P1, ``pde.AllenCahn1D(eps_min=0.01)`` with its default MLP
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 from typing import Iterable, Optional
@@ -49,7 +48,8 @@ from continuation.correctors import corrector_from_options  # noqa: E402
 from pde import AllenCahn1D  # noqa: E402
 
 from . import diagnostics_adfd, diagnostics_hessian  # noqa: E402
-from .record import RESULTS, cached, save_figure  # noqa: E402
+from . import harness  # noqa: E402
+from .record import cached, save_figure  # noqa: E402
 
 COMMAND = "python -m benchmarks diagnostics"
 PARTS = ("init", "warm", "adfd", "hessian")
@@ -123,11 +123,7 @@ def warm_start(problem: AllenCahn1D, eps_prev: float) -> tuple[torch.Tensor, dic
         "how": f"continuation.trace(problem.residual_map, theta0, [{EPS_START:g}, {eps_prev:g}]), defaults",
         "status": result.status.value,
         "message": result.message,
-        "reached_eps": result.eps[-1] if result.eps else math.nan,
-        "accepted_steps": result.accepted,
-        "rejected_steps": result.rejected,
-        "corrector_iterations": result.corrector_iterations,
-        "jacobian_evaluations": result.jacobian_evaluations,
+        "trace": result.summary(),
     }
 
 
@@ -337,9 +333,17 @@ def _load(out: Path, prefix: str, values: list[float]) -> dict:
     return records
 
 
+def add_arguments(parser) -> None:
+    """The options of ``python -m benchmarks diagnostics`` (``--force``, ``--out``: :mod:`benchmarks.__main__`)."""
+    parser.add_argument("--part", choices=("all", *PARTS), default="all",
+                        help="init: eps sweep at the Xavier init (light); warm: the warm starts (traces); "
+                        "hessian: Hessian after classical training, Newton against LM; adfd: AD against FD")
+
+
 def main(args) -> None:
+    """Compute (or load) the records of ``--part``, then the plots and the README from every record present."""
     torch.set_num_threads(1)  # the CPU is shared: one thread, recorded in every JSON
-    out = Path(args.out) if args.out else RESULTS / "diagnostics"
+    out = harness.out_folder(args, "diagnostics")
     out.mkdir(parents=True, exist_ok=True)
     parts: Optional[str] = getattr(args, "part", "all")
     run_all(

@@ -42,9 +42,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--system", nargs="+", choices=sorted(SYSTEMS), default=["lotka-volterra"])
     parser.add_argument("--method", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--seed", nargs="+", type=int, default=[0], help="network initialisation seeds")
-    parser.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     parser.add_argument("--assemble", action="store_true", help="only rebuild the table and plots from the JSON")
-    parser.add_argument("--out", default=None, help="output folder (default benchmarks/results/neural_ode)")
     parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs,
                         help="vanilla and multiple-shooting epochs (P7: 4000); a cut is recorded in the JSON "
                              "and shown in the table's budget column")

@@ -69,9 +69,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--model", nargs="+", choices=sorted(MODELS), default=list(MODELS))
     parser.add_argument("--method", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--seed", nargs="+", type=int, default=[0], help="network initialisation seeds")
-    parser.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     parser.add_argument("--assemble", action="store_true", help="only rebuild the table and plots from the JSON")
-    parser.add_argument("--out", default=None, help="output folder (default benchmarks/results/neural_ode_lab)")
     for name, flag in BUDGET_FLAGS.items():
         parser.add_argument(flag, type=int, default=getattr(DEFAULTS, name), help=f"budget (P7: "
                             f"{getattr(P7_DEFAULTS, name)}); recorded in the JSON and the table")

@@ -515,13 +515,6 @@ def run_one(config: harness.Config, command: str, checkpoint: Optional[Path] = N
                                **outcome.extra, theta=outcome.theta.tolist())
 
 
-def config_of(data: dict[str, Any]) -> harness.Config:
-    """The configuration that made the record ``data`` (network and point count read from its command)."""
-    args = _parser().parse_args(shlex.split(data["command"])[4:])
-    return harness.Config(data["problem"], data["method"], data["eps"], data["seed"], tuple(args.widths),
-                          args.points, data["budget"], data.get("d"))
-
-
 # ---- report -----------------------------------------------------------------------------------
 
 
@@ -644,6 +637,14 @@ class Job:
     path: Path
     force: bool = False
     max_wall_s: Optional[float] = None
+
+
+def job_of(data: dict[str, Any], path: Path, force: bool = False) -> Job:
+    """The job that reruns the record ``data`` into ``path`` (network, points and wall budget from its command)."""
+    args = _parser().parse_args(shlex.split(data["command"])[4:])
+    config = harness.Config(data["problem"], data["method"], data["eps"], data["seed"], tuple(args.widths),
+                            args.points, data["budget"], data.get("d"))
+    return Job(config, data["command"], path, force, args.max_wall_s)
 
 
 def run_configuration(job: Job) -> bool:
