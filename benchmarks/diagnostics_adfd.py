@@ -29,27 +29,24 @@ two end points, each block scaled by ``1/sqrt(count)``. ``u''`` by autograd
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-from torch.func import grad  # noqa: E402
+import torch
+from torch.func import grad
 
-from continuation import (  # noqa: E402
+from continuation import (
     effective_cutoff_number,
     kernel_spectrum,
     truncated_entropy,
     truncated_svd_residuals,
 )
-from models import MLP, RandomFeatures  # noqa: E402
-from pde import Poisson1D  # noqa: E402
+from models import MLP, RandomFeatures
+from pde import Poisson1D
 
-from .record import cached, save_figure  # noqa: E402
+from . import harness
+from .record import cached, read_record
 
 RFM_CUTOFF = 1e-12
 """The seed's cut-off of the random-feature singular values, ``e_A(1e-12)``."""
@@ -198,8 +195,8 @@ def run(out: Path, command: str, force: bool = False) -> None:
 
 
 def load(out: Path) -> tuple[dict, dict]:
-    rfm = {key: json.loads(p.read_text()) for key in RFM_SETTINGS if (p := out / f"{rfm_name(*key)}.json").exists()}
-    net = {key: json.loads(p.read_text()) for key in NET_SETTINGS if (p := out / f"{net_name(*key)}.json").exists()}
+    rfm = {key: read_record(p) for key in RFM_SETTINGS if (p := out / f"{rfm_name(*key)}.json").exists()}
+    net = {key: read_record(p) for key in NET_SETTINGS if (p := out / f"{net_name(*key)}.json").exists()}
     return rfm, net
 
 
@@ -208,70 +205,62 @@ COLORS = {"ad": "C0", "fd": "C3"}
 
 def plot_rfm(rfm: dict, path: Path) -> None:
     """Singular values and training error by truncation of the main setting; the M sweep."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    main = rfm.get(RFM_MAIN)
-    if main is not None:
+    with harness.figure(path, 1, 3, size=(15, 4), legend=7, grid=True) as (fig, (axes,)):
+        main = rfm.get(RFM_MAIN)
+        if main is not None:
+            for derivative in ("ad", "fd"):
+                entry = main[derivative]
+                s = entry["singular_values"]
+                cut = entry["effective_cutoff_number"]
+                axes[0].semilogy(range(1, len(s) + 1), s, ".-", ms=3, color=COLORS[derivative],
+                                 label=f"{derivative.upper()}: e = {cut}, H = {entry['truncated_entropy']:.3f}")
+                axes[0].plot([cut], [s[cut - 1]], "o", color="g")
+                r = entry["training_error_by_truncation"]
+                axes[1].semilogy(range(len(r)), [max(v, 1e-300) for v in r], ".-", ms=3, color=COLORS[derivative],
+                                 label=derivative.upper())
+                axes[1].axvline(cut, color=COLORS[derivative], ls="--", lw=0.8)
+            axes[0].axhline(RFM_CUTOFF * main["ad"]["singular_values"][0], color="k", ls=":", lw=0.8,
+                            label=f"{RFM_CUTOFF:g} s_1")
+        title = f"random features, sin, M = N = {RFM_MAIN[1]}, R = {RFM_MAIN[2]:g}"
+        axes[0].set(xlabel="index", ylabel="singular value of A", title=title)
+        axes[1].set(xlabel="truncation position k", ylabel="||A a_k - f|| / ||f||",
+                    title="training error of the truncated SVD (dashed: e_A(1e-12))")
+        sweep = sorted(key for key in rfm if key[0] == "sin" and key[2] == RFM_SCALE)
+        ms = [key[1] for key in sweep]
         for derivative in ("ad", "fd"):
-            entry = main[derivative]
-            s = entry["singular_values"]
-            cut = entry["effective_cutoff_number"]
-            axes[0].semilogy(range(1, len(s) + 1), s, ".-", ms=3, color=COLORS[derivative],
-                             label=f"{derivative.upper()}: e = {cut}, H = {entry['truncated_entropy']:.3f}")
-            axes[0].plot([cut], [s[cut - 1]], "o", color="g")
-            r = entry["training_error_by_truncation"]
-            axes[1].semilogy(range(len(r)), [max(v, 1e-300) for v in r], ".-", ms=3, color=COLORS[derivative],
-                             label=derivative.upper())
-            axes[1].axvline(cut, color=COLORS[derivative], ls="--", lw=0.8)
-        axes[0].axhline(RFM_CUTOFF * main["ad"]["singular_values"][0], color="k", ls=":", lw=0.8,
-                        label=f"{RFM_CUTOFF:g} s_1")
-    title = f"random features, sin, M = N = {RFM_MAIN[1]}, R = {RFM_MAIN[2]:g}"
-    axes[0].set(xlabel="index", ylabel="singular value of A", title=title)
-    axes[1].set(xlabel="truncation position k", ylabel="||A a_k - f|| / ||f||",
-                title="training error of the truncated SVD (dashed: e_A(1e-12))")
-    sweep = sorted(key for key in rfm if key[0] == "sin" and key[2] == RFM_SCALE)
-    ms = [key[1] for key in sweep]
-    for derivative in ("ad", "fd"):
-        axes[2].loglog(ms, [rfm[key][derivative]["training_error_at_cutoff"] for key in sweep], "o-",
-                       color=COLORS[derivative], label=f"{derivative.upper()} training error at e_A(1e-12)")
-        axes[2].loglog(ms, [rfm[key][derivative]["l2re_at_cutoff"] for key in sweep], "s--",
-                       color=COLORS[derivative], label=f"{derivative.upper()} L2RE of u at e_A(1e-12)")
-    axes[2].set_xticks(ms, [str(m) for m in ms])
-    axes[2].minorticks_off()
-    axes[2].set(xlabel="M = N", ylabel="relative error", title=f"sin features, R = {RFM_SCALE:g}: the M sweep")
-    for ax in axes:
-        ax.legend(fontsize=7)
-        ax.grid(True, which="both", alpha=0.3)
-    save_figure(fig, path, dpi=110)
+            axes[2].loglog(ms, [rfm[key][derivative]["training_error_at_cutoff"] for key in sweep], "o-",
+                           color=COLORS[derivative], label=f"{derivative.upper()} training error at e_A(1e-12)")
+            axes[2].loglog(ms, [rfm[key][derivative]["l2re_at_cutoff"] for key in sweep], "s--",
+                           color=COLORS[derivative], label=f"{derivative.upper()} L2RE of u at e_A(1e-12)")
+        axes[2].set_xticks(ms, [str(m) for m in ms])
+        axes[2].minorticks_off()
+        axes[2].set(xlabel="M = N", ylabel="relative error", title=f"sin features, R = {RFM_SCALE:g}: the M sweep")
 
 
 def plot_network(net: dict, path: Path) -> None:
     """Kernel eigenvalues at the init; curves of the relative PDE residual and the loss."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    styles = {100: "-", 25: "--"}
-    for (derivative, n_points), r in sorted(net.items()):
-        label = f"{derivative.upper()}, N = {n_points}"
-        ev = sorted(r["kernel_init"]["eigenvalues"], reverse=True)
-        axes[0].semilogy(range(1, len(ev) + 1), [max(v, 1e-300) for v in ev], ".", ms=3,
-                         color=COLORS[derivative], ls=styles.get(n_points, ":"),
-                         label=f"{label}: e_G = {r['kernel_init']['effective_cutoff_number']}, "
-                               f"H = {r['kernel_init']['truncated_entropy']:.3f}")
-        c = r["curves"]
-        axes[1].semilogy(c["iteration"], c["pde_residual"], color=COLORS[derivative], ls=styles.get(n_points, ":"),
-                         label=label)
-        axes[2].semilogy(c["iteration"], c["loss"], color=COLORS[derivative], ls=styles.get(n_points, ":"),
-                         label=label)
-    if net:
-        top = max(max(r["kernel_init"]["eigenvalues"]) for r in net.values())
-        axes[0].axhline(KERNEL_CUTOFF * top, color="k", ls=":", lw=0.8, label=f"{KERNEL_CUTOFF:g} lambda_max")
-    axes[0].set(xlabel="index", ylabel="eigenvalue of G = J J^T at the init",
-                title=f"two-layer network 1-{NET_WIDTH}-1 tanh")
-    axes[1].set(xlabel="gradient descent iteration", ylabel="||u'' - f|| / ||f||",
-                title=f"relative PDE residual (lr {NET_LR:g})")
-    axes[2].set(xlabel="gradient descent iteration", ylabel="loss ||H||^2", title="loss")
-    for ax in axes:
-        ax.legend(fontsize=7)
-        ax.grid(True, which="both", alpha=0.3)
-    save_figure(fig, path, dpi=110)
+    with harness.figure(path, 1, 3, size=(15, 4), legend=7, grid=True) as (fig, (axes,)):
+        styles = {100: "-", 25: "--"}
+        for (derivative, n_points), r in sorted(net.items()):
+            label = f"{derivative.upper()}, N = {n_points}"
+            ev = sorted(r["kernel_init"]["eigenvalues"], reverse=True)
+            axes[0].semilogy(range(1, len(ev) + 1), [max(v, 1e-300) for v in ev], ".", ms=3,
+                             color=COLORS[derivative], ls=styles.get(n_points, ":"),
+                             label=f"{label}: e_G = {r['kernel_init']['effective_cutoff_number']}, "
+                                   f"H = {r['kernel_init']['truncated_entropy']:.3f}")
+            c = r["curves"]
+            axes[1].semilogy(c["iteration"], c["pde_residual"], color=COLORS[derivative], ls=styles.get(n_points, ":"),
+                             label=label)
+            axes[2].semilogy(c["iteration"], c["loss"], color=COLORS[derivative], ls=styles.get(n_points, ":"),
+                             label=label)
+        if net:
+            top = max(max(r["kernel_init"]["eigenvalues"]) for r in net.values())
+            axes[0].axhline(KERNEL_CUTOFF * top, color="k", ls=":", lw=0.8, label=f"{KERNEL_CUTOFF:g} lambda_max")
+        axes[0].set(xlabel="index", ylabel="eigenvalue of G = J J^T at the init",
+                    title=f"two-layer network 1-{NET_WIDTH}-1 tanh")
+        axes[1].set(xlabel="gradient descent iteration", ylabel="||u'' - f|| / ||f||",
+                    title=f"relative PDE residual (lr {NET_LR:g})")
+        axes[2].set(xlabel="gradient descent iteration", ylabel="loss ||H||^2", title="loss")
 
 
 def readme_lines(rfm: dict, net: dict) -> list[str]:

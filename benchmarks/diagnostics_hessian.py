@@ -26,25 +26,21 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time
 from pathlib import Path
 
-import matplotlib
+import torch
+from torch.func import grad, hessian
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-from torch.func import grad, hessian  # noqa: E402
+from continuation import Options, hessian_extremes
+from continuation.correctors import corrector_from_options
+from models import MLP
+from pde import AllenCahn1D
 
-from continuation import Options, hessian_extremes  # noqa: E402
-from continuation.correctors import corrector_from_options  # noqa: E402
-from models import MLP  # noqa: E402
-from pde import AllenCahn1D  # noqa: E402
-
-from .record import cached, save_figure  # noqa: E402
-from .run import BUDGETS, PROBLEMS, run_classical_adam  # noqa: E402
+from . import harness
+from .record import cached, read_record
+from .run import BUDGETS, PROBLEMS, run_classical_adam
 
 EPS, SEED = 0.01, 0
 WIDTHS = [1, 20, 20, 1]
@@ -172,44 +168,40 @@ def run(out: Path, command: str, force: bool = False, starts=STARTS) -> None:
 
 def load(out: Path) -> tuple[dict, dict]:
     path = out / "hessian-classical.json"
-    classical = json.loads(path.read_text()) if path.exists() else {}
-    runs = {(name, start): json.loads(p.read_text()) for start in STARTS for name in CORRECTORS
+    classical = read_record(path) if path.exists() else {}
+    runs = {(name, start): read_record(p) for start in STARTS for name in CORRECTORS
             if (p := out / f"hessian-{name}-from-{start}.json").exists()}
     return classical, runs
 
 
 def plot(classical: dict, runs: dict, path: Path) -> None:
     """Hessian spectrum at the classical end point; loss, L2RE and negative curvature by iteration."""
-    fig, axes = plt.subplots(1, 4, figsize=(19, 4))
-    if classical:
-        ev = torch.tensor(classical["hessian_eigenvalues"])
-        axes[0].semilogy(range(1, int((ev > 0).sum()) + 1), sorted(ev[ev > 0].tolist(), reverse=True), ".",
-                         ms=3, label="positive eigenvalues")
-        axes[0].semilogy(range(1, int((ev < 0).sum()) + 1), sorted((-ev[ev < 0]).tolist(), reverse=True), ".",
-                         ms=3, color="C3", label="|negative eigenvalues|")
-        axes[0].axhline(RTOL_NEGATIVE[0] * float(ev.abs().max()), color="k", ls=":", lw=0.8,
-                        label=f"{RTOL_NEGATIVE[0]:g} max |lambda|")
-        axes[0].set(title=f"Hessian after Adam + L-BFGS (P1, eps = {EPS:g})", xlabel="index",
-                    ylabel="|eigenvalue|")
-    styles = {"newton": "C3", "lm": "C0"}
-    for (name, start), r in sorted(runs.items()):
-        rows = [row for row in r["rows"] if "l2re" in row]
-        it = [row["iteration"] for row in rows]
-        ls = "-" if start == "classical" else "--"
-        label = f"{name} from {start}"
-        axes[1].semilogy(it, [row["loss"] for row in rows], "o" + ls, ms=3, color=styles[name], label=label)
-        axes[2].semilogy(it, [row["l2re"] for row in rows], "o" + ls, ms=3, color=styles[name], label=label)
-        axes[3].plot(it, [row["lanczos_smallest"] / abs(row["lanczos_largest"]) for row in rows], "o" + ls, ms=3,
-                     color=styles[name], label=label)
-    axes[1].set(xlabel="corrector iteration", ylabel="loss ||H||^2", title="loss")
-    axes[2].set(xlabel="corrector iteration", ylabel="L2RE", title="L2RE")
-    axes[3].set(xlabel="corrector iteration", ylabel="lambda_min / lambda_max (Lanczos)",
-                title="most negative curvature, relative")
-    axes[3].set_yscale("symlog", linthresh=1e-8)
-    for ax in axes:
-        ax.legend(fontsize=7)
-        ax.grid(True, which="both", alpha=0.3)
-    save_figure(fig, path, dpi=110)
+    with harness.figure(path, 1, 4, size=(19, 4), legend=7, grid=True) as (fig, (axes,)):
+        if classical:
+            ev = torch.tensor(classical["hessian_eigenvalues"])
+            axes[0].semilogy(range(1, int((ev > 0).sum()) + 1), sorted(ev[ev > 0].tolist(), reverse=True), ".",
+                             ms=3, label="positive eigenvalues")
+            axes[0].semilogy(range(1, int((ev < 0).sum()) + 1), sorted((-ev[ev < 0]).tolist(), reverse=True), ".",
+                             ms=3, color="C3", label="|negative eigenvalues|")
+            axes[0].axhline(RTOL_NEGATIVE[0] * float(ev.abs().max()), color="k", ls=":", lw=0.8,
+                            label=f"{RTOL_NEGATIVE[0]:g} max |lambda|")
+            axes[0].set(title=f"Hessian after Adam + L-BFGS (P1, eps = {EPS:g})", xlabel="index",
+                        ylabel="|eigenvalue|")
+        styles = {"newton": "C3", "lm": "C0"}
+        for (name, start), r in sorted(runs.items()):
+            rows = [row for row in r["rows"] if "l2re" in row]
+            it = [row["iteration"] for row in rows]
+            ls = "-" if start == "classical" else "--"
+            label = f"{name} from {start}"
+            axes[1].semilogy(it, [row["loss"] for row in rows], "o" + ls, ms=3, color=styles[name], label=label)
+            axes[2].semilogy(it, [row["l2re"] for row in rows], "o" + ls, ms=3, color=styles[name], label=label)
+            axes[3].plot(it, [row["lanczos_smallest"] / abs(row["lanczos_largest"]) for row in rows], "o" + ls, ms=3,
+                         color=styles[name], label=label)
+        axes[1].set(xlabel="corrector iteration", ylabel="loss ||H||^2", title="loss")
+        axes[2].set(xlabel="corrector iteration", ylabel="L2RE", title="L2RE")
+        axes[3].set(xlabel="corrector iteration", ylabel="lambda_min / lambda_max (Lanczos)",
+                    title="most negative curvature, relative")
+        axes[3].set_yscale("symlog", linthresh=1e-8)
 
 
 def readme_lines(classical: dict, runs: dict) -> list[str]:

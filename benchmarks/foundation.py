@@ -38,16 +38,10 @@ def _metrics(problem: AllenCahn1D, theta: torch.Tensor) -> dict:
     }
 
 
-def _common(problem: AllenCahn1D, method: str, command: str) -> dict:
-    return {
-        "problem": "P1 allen-cahn 1d",
-        "method": method,
-        "eps": EPS,
-        "weights": problem.model.num_weights,
-        "points": problem.points.shape[0],
-        "seed": SEED,
-        "command": command,
-    }
+def p1_fields(problem: AllenCahn1D, method: str, command: str, eps: float = EPS) -> dict:
+    """What ran, for a record on P1 (the network's weights and points of ``problem``, seed :data:`SEED`)."""
+    return {"problem": "P1 allen-cahn 1d", "method": method, "eps": eps, "weights": problem.model.num_weights,
+            "points": problem.points.shape[0], "seed": SEED, "command": command}
 
 
 def run_homotopy(problem: AllenCahn1D, command: str) -> dict:
@@ -55,7 +49,7 @@ def run_homotopy(problem: AllenCahn1D, command: str) -> dict:
     start = time.perf_counter()
     result = continuation.trace(problem.residual_map, theta0, [EPS_START, EPS], progress=True)
     wall = time.perf_counter() - start
-    return harness.make_record(_common(problem, "homotopy (euler + lm, adaptive)", command),
+    return harness.make_record(p1_fields(problem, "homotopy (euler + lm, adaptive)", command),
                                {**_metrics(problem, result.theta), "wall_s": wall}, result,
                                status=result.status.value)
 
@@ -69,7 +63,7 @@ def run_direct_adam_lbfgs(problem: AllenCahn1D, adam: int, lbfgs: int, command: 
     after_lbfgs = LBFGS().correct(problem.residual_map, after_adam.theta, eps, iterations=lbfgs, tol=0.0)
     wall = time.perf_counter() - start
     return {
-        **_common(problem, f"direct adam ({adam}, lr 1e-3) then l-bfgs ({lbfgs})", command),
+        **p1_fields(problem, f"direct adam ({adam}, lr 1e-3) then l-bfgs ({lbfgs})", command),
         **_metrics(problem, after_lbfgs.theta),
         "wall_s": wall,
         "after_adam": {**_metrics(problem, after_adam.theta), "wall_s": adam_wall},
@@ -84,7 +78,7 @@ def run_direct_lm(problem: AllenCahn1D, iterations: int, command: str) -> dict:
     report = LevenbergMarquardt().correct(problem.residual_map, theta0, eps, iterations=iterations, tol=0.0)
     wall = time.perf_counter() - start
     return {
-        **_common(problem, f"direct lm ({iterations} iterations)", command),
+        **p1_fields(problem, f"direct lm ({iterations} iterations)", command),
         **_metrics(problem, report.theta),
         "wall_s": wall,
         "iterations": report.iterations,
@@ -129,7 +123,7 @@ def run_jacobian_timing(problem: AllenCahn1D, command: str, repeats: int = 3) ->
     vmap_s, j_vmap = best_of(lambda: interior.jacobian(theta, eps))
     jacrev_s, j_jacrev = best_of(lambda: jacrev(batched)(theta, eps))
     return {
-        **_common(problem, "jacobian: vmap over points vs jacrev of batched residual", command),
+        **p1_fields(problem, "jacobian: vmap over points vs jacrev of batched residual", command),
         "eps": 0.05,
         "shape": list(j_vmap.shape),
         "vmap_s": vmap_s,

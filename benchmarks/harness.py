@@ -240,9 +240,13 @@ def write_page(out: Path, lines: Sequence[str], name: str = "README.md") -> str:
 
 @contextmanager
 def figure(path: Path, rows: int = 1, columns: int = 1, size: tuple[float, float] = (6.0, 4.0), dpi: int = 110,
-           **subplots: Any) -> Iterator[tuple[Any, Any]]:
+           legend: Optional[int] = None, grid: bool = False, **subplots: Any) -> Iterator[tuple[Any, Any]]:
     """``(fig, axes)`` of a ``rows`` x ``columns`` grid (``axes`` always 2-D); saved to ``path`` and closed
-    at the end of the ``with`` block (laid out first; closed without saving if the block raises)."""
+    at the end of the ``with`` block (laid out first; closed without saving if the block raises).
+
+    At the end, ``legend`` (a font size) puts a legend on every axes and ``grid`` a light grid
+    on both scales; ``subplots`` go to :func:`matplotlib.pyplot.subplots` (``sharex``, ...).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -251,6 +255,11 @@ def figure(path: Path, rows: int = 1, columns: int = 1, size: tuple[float, float
     fig, axes = plt.subplots(rows, columns, figsize=size, squeeze=False, **subplots)
     try:
         yield fig, axes
+        for ax in axes.flat:
+            if legend is not None:
+                ax.legend(fontsize=legend)
+            if grid:
+                ax.grid(True, which="both", alpha=0.3)
         record.save_figure(fig, path, dpi)
     finally:
         plt.close(fig)

@@ -99,7 +99,8 @@ def _current(path: Path) -> bool:
     if not path.exists():
         return False
     code = (record.read_record(path).get("machine") or {}).get("code") or {}
-    return record.CODE["commit"] is not None and code.get("commit") == record.CODE["commit"] and code.get("dirty") is False
+    head = record.CODE["commit"]
+    return head is not None and code.get("commit") == head and code.get("dirty") is False
 
 
 def main(args: argparse.Namespace) -> list[dict[str, Any]]:
