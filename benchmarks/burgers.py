@@ -140,28 +140,30 @@ def _stage(name: str, result: continuation.TraceResult, options: continuation.Op
     }
 
 
+def _fixed_trace(residual_map, theta0: torch.Tensor, path, predictor: str, iterations: tuple[int, int, int]):
+    """A trace with the LM corrector on the fixed schedule ``path`` (tol 1e-12; iterations at the start, at
+    each step and at the end); returns the result and its options."""
+    initial, step, final = iterations
+    options = continuation.Options(tol=1e-12, initial_iterations=initial, corrector_iterations=step,
+                                   final_iterations=final)
+    result = continuation.trace(residual_map, theta0, path, predictor=predictor, adaptive=False, options=options)
+    return result, options
+
+
 def train_ours(problem: BurgersOperator, train: InitialData, theta0: torch.Tensor, budget: Budget):
     """The two homotopies; returns the weights, the stage records and the final training map."""
     points = problem.random_points(train.count, budget.points, seed=0)
     time_map = problem.residual_map(train, points, "time", nu=budget.nu_start)
-    time_options = continuation.Options(
-        tol=1e-12, initial_iterations=budget.time_initial, corrector_iterations=budget.time_step,
-        final_iterations=budget.time_final,
-    )
-    first = continuation.trace(time_map, theta0, budget.time_schedule, predictor="none", adaptive=False,
-                               options=time_options)
+    first, time_options = _fixed_trace(time_map, theta0, budget.time_schedule, "none",
+                                       (budget.time_initial, budget.time_step, budget.time_final))
     rows = train.count * (budget.points + 2)
     stages = [_stage(f"time homotopy s: 1 -> 0 at nu = {budget.nu_start:g}", first, time_options,
                      budget.time_schedule, "none", train.count, rows)]
     points = problem.random_points(train.count, budget.points, seed=1)
     steady_map = problem.residual_map(train, points, "viscosity")
     path = viscosity_schedule(budget.nu_start, problem.nu, budget.viscosity_ratio)
-    viscosity_options = continuation.Options(
-        tol=1e-12, initial_iterations=budget.viscosity_step, corrector_iterations=budget.viscosity_step,
-        final_iterations=budget.viscosity_final,
-    )
-    second = continuation.trace(steady_map, first.theta, path, predictor="euler", adaptive=False,
-                                options=viscosity_options)
+    second, viscosity_options = _fixed_trace(steady_map, first.theta, path, "euler",
+                                             (budget.viscosity_step, budget.viscosity_step, budget.viscosity_final))
     stages.append(_stage(f"viscosity homotopy nu: {budget.nu_start:g} -> {problem.nu:g} at s = 0", second,
                          viscosity_options, path, "euler", train.count, rows))
     return second.theta, stages, steady_map, torch.tensor(problem.nu, dtype=theta0.dtype)
@@ -191,12 +193,8 @@ def train_seed_path(problem: BurgersOperator, train: InitialData, theta0: torch.
     """The seed's order: one trace in ``s`` from 1 to 0 with ``nu`` going from 1 to the target while ``s >= 1/2``."""
     points = problem.random_points(train.count, budget.points, seed=0)
     joint_map = problem.residual_map(train, points, "joint", nu=budget.nu_start)
-    options = continuation.Options(
-        tol=1e-12, initial_iterations=budget.time_initial, corrector_iterations=budget.viscosity_step,
-        final_iterations=budget.viscosity_final,
-    )
-    result = continuation.trace(joint_map, theta0, budget.joint_schedule, predictor="none", adaptive=False,
-                                options=options)
+    result, options = _fixed_trace(joint_map, theta0, budget.joint_schedule, "none",
+                                   (budget.time_initial, budget.viscosity_step, budget.viscosity_final))
     stage = _stage(f"joint homotopy s: 1 -> 0, nu: {budget.nu_start:g} -> {problem.nu:g} while s >= 1/2", result,
                    options, budget.joint_schedule, "none", train.count, train.count * (budget.points + 2))
     # score the loss on the steady residual with the points of the other methods' final stage

@@ -51,7 +51,7 @@ from pde.burgers_source import SourceBurgersOperator
 
 from .burgers import inference_time, plot_predictions, viscosity_schedule
 from . import harness
-from .record import cached, load_records
+from .record import CODE, cached, load_records
 
 COMMAND = "python -m benchmarks burgers-source"
 NUS = (0.5, 0.1, 0.05)
@@ -246,6 +246,7 @@ def run_one(nu: float, method: str, budget: Budget, seed: int = 0) -> dict[str, 
         "inference_s": inference, "newton": newton,
         "speedup": {"reference_grid": newton["reference_wall_s"] / inference,
                     "coarse_grid": newton["coarse_wall_s"] / inference},
+        "torch": torch.__version__, "commit": CODE["commit"], "dirty": CODE["dirty"],
         "profiles": {"x": x_shown.tolist(), "reference": reference[:shown, ::stride].tolist(),
                      "predicted": prediction[:shown, ::stride].tolist(),
                      "source": test.subset(shown)(x_shown).tolist()},

@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 import torch
 from torch.func import grad
@@ -263,6 +264,43 @@ def plot_network(net: dict, path: Path) -> None:
         axes[2].set(xlabel="gradient descent iteration", ylabel="loss ||H||^2", title="loss")
 
 
+def _pair(value: Callable[[dict], Any], spec: str) -> Callable[[dict], str]:
+    """A cell ``AD / FD`` of ``value`` on each part of a random-feature record."""
+    return lambda r: f"{format(value(r['ad']), spec)} / {format(value(r['fd']), spec)}"
+
+
+def _rfm_columns() -> list[harness.Column]:
+    Column = harness.Column
+    return [
+        Column("features", lambda r: r["key"][0]), Column("M = N", lambda r: r["key"][1], "d"),
+        Column("R", lambda r: r["key"][2], "g"), Column("e_A AD / FD", _pair(lambda e: e["effective_cutoff_number"], "d")),
+        Column("H_A AD / FD", lambda r: " / ".join(f"{e['truncated_entropy']:.3f} ({e['truncated_entropy_normalized']:.3f})"
+                                                   for e in (r["ad"], r["fd"]))),
+        Column("training error at e_A, AD / FD", _pair(lambda e: e["training_error_at_cutoff"], ".2e")),
+        Column("L2RE of u at e_A, AD / FD", _pair(lambda e: e["l2re_at_cutoff"], ".2e")),
+        Column("s_min/s_1 AD / FD", _pair(lambda e: e["singular_values"][-1] / e["singular_values"][0], ".1e")),
+        Column("wall s", lambda r: r["wall_s"], ".1f"),
+    ]
+
+
+def _net_columns() -> list[harness.Column]:
+    Column = harness.Column
+
+    def kernel(name: str) -> Callable[[dict], str]:
+        return lambda r: f"{r[name]['effective_cutoff_number']} / {r[name]['truncated_entropy']:.3f}"
+
+    return [
+        Column("derivative", lambda r: r["key"][0]), Column("N", lambda r: r["key"][1], "d"),
+        Column("h", lambda r: r["step"], ".3g"), Column("e_G / H_G at init", kernel("kernel_init")),
+        Column("e_G / H_G at end", kernel("kernel_end")),
+        Column("lambda_max(G) init", lambda r: max(r["kernel_init"]["eigenvalues"]), ".3e"),
+        Column("PDE residual", lambda r: r["pde_residual"], ".3e"),
+        Column("PDE residual (u'' by AD)", lambda r: r["curves"]["pde_residual_ad"][-1], ".3e"),
+        Column("loss", lambda r: r["loss"], ".3e"), Column("L2RE", lambda r: r["l2re"], ".3e"),
+        Column("wall s", lambda r: r["wall_s"], ".0f"),
+    ]
+
+
 def readme_lines(rfm: dict, net: dict) -> list[str]:
     """The README section of the part."""
     lines = [
@@ -275,47 +313,15 @@ def readme_lines(rfm: dict, net: dict) -> list[str]:
         "",
         f"### Random feature model, M features = N points, `w, b ~ U(-R, R)` (cut-off {RFM_CUTOFF:g})",
         "",
-        "| features | M = N | R | e_A AD / FD | H_A AD / FD | training error at e_A, AD / FD "
-        "| L2RE of u at e_A, AD / FD | s_min/s_1 AD / FD | wall s |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for key in RFM_SETTINGS:
-        if key not in rfm:
-            lines.append(f"| {key[0]} | {key[1]} | {key[2]:g} | not run | | | | | |")
-            continue
-        r = rfm[key]
-        a, f = r["ad"], r["fd"]
-        ratio = lambda e: e["singular_values"][-1] / e["singular_values"][0]  # noqa: E731
-        lines.append(
-            f"| {key[0]} | {key[1]} | {key[2]:g} | {a['effective_cutoff_number']} / {f['effective_cutoff_number']} "
-            f"| {a['truncated_entropy']:.3f} ({a['truncated_entropy_normalized']:.3f}) / "
-            f"{f['truncated_entropy']:.3f} ({f['truncated_entropy_normalized']:.3f}) "
-            f"| {a['training_error_at_cutoff']:.2e} / {f['training_error_at_cutoff']:.2e} "
-            f"| {a['l2re_at_cutoff']:.2e} / {f['l2re_at_cutoff']:.2e} | {ratio(a):.1e} / {ratio(f):.1e} "
-            f"| {r['wall_s']:.1f} |"
-        )
-    lines += [
+        *harness.table([{**rfm[key], "key": key} for key in RFM_SETTINGS if key in rfm], _rfm_columns(),
+                       not_run=[(key[0], str(key[1]), f"{key[2]:g}") for key in RFM_SETTINGS if key not in rfm]),
         "",
         f"### Two-layer network 1-{NET_WIDTH}-1 tanh, gradient descent (lr {NET_LR:g}, {NET_ITERATIONS} iterations), "
         f"kernel cut-off {KERNEL_CUTOFF:g}",
         "",
-        "| derivative | N | h | e_G / H_G at init | e_G / H_G at end | lambda_max(G) init | PDE residual "
-        "| PDE residual (u'' by AD) | loss | L2RE | wall s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        *harness.table([{**net[key], "key": key} for key in NET_SETTINGS if key in net], _net_columns(),
+                       not_run=[(key[0], str(key[1])) for key in NET_SETTINGS if key not in net]),
     ]
-    for key in NET_SETTINGS:
-        if key not in net:
-            lines.append(f"| {key[0]} | {key[1]} | not run | | | | | | | | |")
-            continue
-        r = net[key]
-        k0, k1 = r["kernel_init"], r["kernel_end"]
-        h = "-" if r["step"] is None else f"{r['step']:.3g}"
-        lines.append(
-            f"| {key[0]} | {key[1]} | {h} | {k0['effective_cutoff_number']} / {k0['truncated_entropy']:.3f} "
-            f"| {k1['effective_cutoff_number']} / {k1['truncated_entropy']:.3f} | {max(k0['eigenvalues']):.3e} "
-            f"| {r['pde_residual']:.3e} | {r['curves']['pde_residual_ad'][-1]:.3e} | {r['loss']:.3e} "
-            f"| {r['l2re']:.3e} | {r['wall_s']:.0f} |"
-        )
     lines += ["", "Figures: `adfd_random_features.png`, `adfd_network.png`.", ""]
     return lines
 

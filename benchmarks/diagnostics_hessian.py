@@ -29,6 +29,7 @@ import dataclasses
 import math
 import time
 from pathlib import Path
+from typing import Callable
 
 import torch
 from torch.func import grad, hessian
@@ -204,6 +205,32 @@ def plot(classical: dict, runs: dict, path: Path) -> None:
         axes[3].set_yscale("symlog", linthresh=1e-8)
 
 
+def _last(r: dict) -> dict:
+    """The last row of a run's curve with scores (a non-finite iterate ends the curve early)."""
+    return [row for row in r["rows"] if "l2re" in row][-1]
+
+
+def _columns() -> list[harness.Column]:
+    Column = harness.Column
+
+    def change(key: str) -> Callable[[dict], str]:
+        return lambda r: f"{r['rows'][0][key]:.2e} -> {_last(r)[key]:.2e}"
+
+    def stop(r: dict) -> str:
+        return "" if len(r["rows"]) == STEPS + 1 else f" (non-finite at iteration {r['rows'][-1]['iteration']})"
+
+    return [
+        Column("corrector", lambda r: r["key"][0]), Column("start", lambda r: r["key"][1]),
+        Column("loss start -> end", lambda r: change("loss")(r) + stop(r)), Column("L2RE start -> end", change("l2re")),
+        Column("interface end", lambda r: _last(r)["interface"], ".3f"),
+        Column("gradient norm end", lambda r: _last(r)["gradient_norm"]),
+        Column("Lanczos lambda_min / lambda_max end",
+               lambda r: f"{_last(r)['lanczos_smallest']:.2e} / {_last(r)['lanczos_largest']:.2e}"),
+        Column("negative Ritz end", lambda r: _last(r)["lanczos_negative_count"], "d"),
+        Column("wall s", lambda r: r["wall_s"], ".0f"),
+    ]
+
+
 def readme_lines(classical: dict, runs: dict) -> list[str]:
     lines = [
         "## (c) The Hessian at the end of plain training, and exact Newton from there (Rowan 2025)",
@@ -212,6 +239,7 @@ def readme_lines(classical: dict, runs: dict) -> list[str]:
     if not classical:
         return lines + ["not run", ""]
     negatives = classical["dense_negative_count"]
+    keys = [(name, start) for start in STARTS for name in CORRECTORS]
     lines += [
         f"P1 at eps = {EPS:g}, MLP {'-'.join(map(str, WIDTHS))} tanh ({classical['weights']} weights), "
         f"{classical['points']} + 2 points, Xavier seed {SEED}; `classical-adam` recipe: {classical['method']}. "
@@ -236,25 +264,9 @@ def readme_lines(classical: dict, runs: dict) -> list[str]:
         f"Then {STEPS} iterations of the engine's correctors (one call each, `corrector_from_options`, default "
         "Options; Newton: exact dense Hessian, truncated pseudo-inverse, full steps):",
         "",
-        "| corrector | start | loss start -> end | L2RE start -> end | interface end | gradient norm end "
-        "| Lanczos lambda_min / lambda_max end | negative Ritz end | wall s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        *harness.table([{**runs[key], "key": key} for key in keys if key in runs], _columns(),
+                       not_run=[key for key in keys if key not in runs]),
     ]
-    for start in STARTS:
-        for name in CORRECTORS:
-            if (name, start) not in runs:
-                lines.append(f"| {name} | {start} | not run | | | | | | |")
-                continue
-            r = runs[(name, start)]
-            first = r["rows"][0]
-            last = [row for row in r["rows"] if "l2re" in row][-1]
-            stop = "" if len(r["rows"]) == STEPS + 1 else f" (non-finite at iteration {r['rows'][-1]['iteration']})"
-            lines.append(
-                f"| {name} | {start} | {first['loss']:.2e} -> {last['loss']:.2e}{stop} "
-                f"| {first['l2re']:.2e} -> {last['l2re']:.2e} | {last['interface']:.3f} "
-                f"| {last['gradient_norm']:.2e} | {last['lanczos_smallest']:.2e} / {last['lanczos_largest']:.2e} "
-                f"| {last['lanczos_negative_count']} | {r['wall_s']:.0f} |"
-            )
     lines += ["", "Figure: `hessian_newton.png`.", ""]
     return lines
 

@@ -200,13 +200,16 @@ class Column:
 
 
 def table(records: Sequence[Mapping[str, Any]], columns: Sequence[Column],
-          group: Optional[Callable[[Mapping[str, Any]], Any]] = None, commit: bool = True) -> list[str]:
+          group: Optional[Callable[[Mapping[str, Any]], Any]] = None, commit: bool = True,
+          not_run: Sequence[Sequence[str]] = ()) -> list[str]:
     """A markdown table of ``records``: a row per record, or per ``group`` of records (over seeds).
 
     With ``group`` (a key of a record), the records that share a key make one
     row, in the order of their first record; number cells are then the median
     [min, max] over the group (:func:`spread`). With ``commit``, a last column
-    gives the commits that made the rows (:func:`commit_cell`).
+    gives the commits that made the rows (:func:`commit_cell`). Each entry of
+    ``not_run`` (the first cells of a configuration without a record) ends
+    the table with a row saying ``none (not run)``.
 
     Examples
     --------
@@ -224,6 +227,8 @@ def table(records: Sequence[Mapping[str, Any]], columns: Sequence[Column],
         groups.setdefault(i if group is None else group(r), []).append(r)
     lines = ["| " + " | ".join(c.title for c in columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(c.over(rows) for c in columns) + " |" for rows in groups.values()]
+    lines += ["| " + " | ".join([*cells, "none (not run)", *[""] * (len(columns) - len(cells) - 1)]) + " |"
+              for cells in not_run]
     return lines
 
 

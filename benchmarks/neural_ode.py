@@ -15,6 +15,7 @@ same command resumes from it.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
@@ -103,16 +104,21 @@ def training_metrics(model: NeuralODE, run: TrainingRun, method: str, settings: 
     }
 
 
-def run_all(out: Path, names: Sequence[str], methods: Sequence[str], seeds: Sequence[int],
-            compute: Callable[[str, str, int, Path], dict], force: bool) -> None:
-    """``compute(name, method, seed, checkpoint)`` for each configuration without a JSON in ``out`` (all with
-    ``force``), written as ``<name>-<method>-seed<k>.json`` as soon as it finishes."""
-    for name in names:
-        for method in methods:
-            for seed in seeds:
+def run_command(args, folder: str, names: Sequence[str], settings: TrainingSettings,
+                run: Callable[..., dict], assemble: Callable[[Path], None]) -> None:
+    """The command of a neural-ODE benchmark: ``run(name, method, seed, settings, checkpoint)`` for each
+    (name, ``--method``, ``--seed``) without a JSON in the output folder (all with ``--force``; none with
+    ``--assemble``), written as ``<name>-<method>-seed<k>.json`` as soon as it finishes; then ``assemble``."""
+    torch.set_num_threads(1)
+    out = harness.out_folder(args, folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in [] if args.assemble else names:
+        for method in args.method:
+            for seed in args.seed:
                 path = out / f"{name}-{method}-seed{seed}.json"
-                checkpoint = checkpoint_path(path, force)
-                cached(path, lambda: compute(name, method, seed, checkpoint), force=force)
+                checkpoint = checkpoint_path(path, args.force)
+                cached(path, lambda: run(name, method, seed, settings, checkpoint), force=args.force)
+    assemble(out)
 
 
 def load(out: Path, first: str, order: Sequence[str]) -> list[dict]:
@@ -136,7 +142,9 @@ def table(records: list[dict]) -> list[str]:
           (("train", "train_mse"), ("interpolation", "interpolation_mse"), ("extrapolation", "extrapolation_mse"))),
         Column("updates to best", lambda r: r["epochs_to_best"], ".0f"), Column("wall s", lambda r: r["wall_s"], ".0f"),
     ]
-    return harness.table(records, columns, group=lambda r: (r["system"], r["method"]))
+    run = {(r["system"], r["method"]) for r in records}
+    return harness.table(records, columns, group=lambda r: (r["system"], r["method"]),
+                         not_run=[key for key in itertools.product(SYSTEMS, METHODS) if key not in run])
 
 
 def per_run_table(records: list[dict]) -> list[str]:
@@ -189,11 +197,7 @@ def homotopy_against_vanilla(records: list[dict]) -> list[str]:
         "| lowest train MSE: vanilla, homotopy |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    by_key = {(r["system"], r["method"], r["seed"]): r for r in records}
-    for (system, method, seed), vanilla in sorted(by_key.items()):
-        homotopy = by_key.get((system, "homotopy", seed))
-        if method != "vanilla" or homotopy is None:
-            continue
+    for system, seed, vanilla, homotopy in vanilla_homotopy_pairs(records, "system"):
         level = vanilla["best"]["interpolation_mse"]
         first = first_epoch_at_or_below(homotopy, level)
         met = first is not None and first <= vanilla["epochs_to_best"] / 2
@@ -205,6 +209,13 @@ def homotopy_against_vanilla(records: list[dict]) -> list[str]:
             f"{picked_by_training(vanilla)[2]:.2e}, {picked_by_training(homotopy)[2]:.2e} |"
         )
     return lines
+
+
+def vanilla_homotopy_pairs(records: list[dict], key: str) -> list[tuple[str, int, dict, dict]]:
+    """``(name, seed, vanilla, homotopy)`` for each ``key`` value and seed that has both runs, sorted."""
+    by_key = {(r[key], r["method"], r["seed"]): r for r in records}
+    return [(name, seed, vanilla, by_key[(name, "homotopy", seed)]) for (name, method, seed), vanilla
+            in sorted(by_key.items()) if method == "vanilla" and (name, "homotopy", seed) in by_key]
 
 
 def plot_trajectories(system: str, records: list[dict], path: Path) -> None:
@@ -259,8 +270,8 @@ def assemble(out: Path) -> None:
         "MSE over the next 20% of the span. As in the paper's figures, the reported model is the one with "
         "the lowest interpolation MSE during training (evaluated every "
         f"{DEFAULTS.evaluate_every} epochs; every iteration for LM); `updates to best` is its epoch "
-        "(LM iterations for homotopy-lm). Cells: median [min, max] over the seeds listed; a system and "
-        "method without a row was not run. Budgets are in the `budget` column. "
+        "(LM iterations for homotopy-lm). Cells: median [min, max] over the seeds listed; a system or "
+        "method with fewer than 3 seeds was not run for the others. Budgets are in the `budget` column. "
         "Wall times were measured on a shared 2-core machine with one torch thread "
         "(other jobs running; see the load average per run): compare them as ratios only.", "",
     ]
@@ -282,12 +293,5 @@ def assemble(out: Path) -> None:
 
 def main(args) -> None:
     """Run each (system, method, seed) not on disk (unless ``--assemble``), then :func:`assemble`."""
-    torch.set_num_threads(1)
-    out = harness.out_folder(args, "neural_ode")
-    out.mkdir(parents=True, exist_ok=True)
     settings = dataclasses.replace(DEFAULTS, epochs=args.epochs, epochs_per_step=args.epochs_per_step)
-    if not args.assemble:
-        run_all(out, args.system, args.method, args.seed,
-                lambda system, method, seed, checkpoint: run_one(system, method, seed, settings, checkpoint),
-                args.force)
-    assemble(out)
+    run_command(args, "neural_ode", args.system, settings, run_one, assemble)

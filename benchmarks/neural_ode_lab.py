@@ -29,6 +29,7 @@ the table record it.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from pathlib import Path
 from typing import Callable, Optional
@@ -41,7 +42,7 @@ from models.neural_ode import NeuralODE, SecondOrderNeuralODE
 
 from . import harness
 from .neural_ode import DEFAULTS as P7_DEFAULTS
-from .neural_ode import FIGURES, budget_of, load, run_all, training_metrics
+from .neural_ode import FIGURES, budget_of, load, run_command, training_metrics, vanilla_homotopy_pairs
 
 COMMAND = "python -m benchmarks neural-ode-lab"
 
@@ -137,7 +138,9 @@ def table(records: list[dict]) -> list[str]:
         Column("wall s to best", lambda r: _finite(r["wall_s_to_best"]), ".0f"),
         Column("wall s (run)", lambda r: r["wall_s"], ".0f"),
     ]
-    return harness.table(records, columns, group=lambda r: (r["model"], r["method"]))
+    run = {(r["model"], r["method"]) for r in records}
+    return harness.table(records, columns, group=lambda r: (r["model"], r["method"]),
+                         not_run=[key for key in itertools.product(MODELS, METHODS) if key not in run])
 
 
 def homotopy_against_vanilla(records: list[dict]) -> list[str]:
@@ -154,11 +157,7 @@ def homotopy_against_vanilla(records: list[dict]) -> list[str]:
         "| target met (held-out) | homotopy first at or below vanilla's train MSE | target met (train) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    by_key = {(r["model"], r["method"], r["seed"]): r for r in records}
-    for (model, method, seed), vanilla in sorted(by_key.items()):
-        homotopy = by_key.get((model, "homotopy", seed))
-        if method != "vanilla" or homotopy is None:
-            continue
+    for model, seed, vanilla, homotopy in vanilla_homotopy_pairs(records, "model"):
         cells = []
         for column, key in ((2, "extrapolation_mse"), (1, "train_mse")):
             level = _finite(vanilla["best"][key])
@@ -254,12 +253,5 @@ def assemble(out: Path) -> None:
 
 def main(args) -> None:
     """Run each (model, method, seed) not on disk (unless ``--assemble``), then :func:`assemble`."""
-    torch.set_num_threads(1)
-    out = harness.out_folder(args, "neural_ode_lab")
-    out.mkdir(parents=True, exist_ok=True)
     settings = dataclasses.replace(DEFAULTS, **{name: getattr(args, name) for name in BUDGET_FLAGS})
-    if not args.assemble:
-        run_all(out, args.model, args.method, args.seed,
-                lambda model, method, seed, checkpoint: run_one(model, method, seed, settings, checkpoint),
-                args.force)
-    assemble(out)
+    run_command(args, "neural_ode_lab", args.model, settings, run_one, assemble)

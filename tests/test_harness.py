@@ -86,6 +86,9 @@ def test_the_table_gives_median_and_range_over_seeds_where_there_are_several():
         "| b | 0, 1 | 1.00e-03 |",  # a missing figure is left out of the median
     ]
     assert harness.table(rows[:2], COLUMNS, commit=False)[2:] == ["| a | 0 | 4.00e-03 |", "| b | 0 | 1.00e-03 |"]
+    # a configuration without a record gets a row that says so
+    assert harness.table(rows[:1], COLUMNS, not_run=[("c",)])[2:] == [
+        "| a | 0 | 4.00e-03 | - |", "| c | none (not run) |  |  |"]
 
 
 def test_the_commit_column_marks_rows_made_at_an_older_engine():
