@@ -58,6 +58,8 @@ COMMANDS: dict[str, Command] = {
     "branches": Command("branches", "multiple solutions: branch points, branch switching and deflated "
                         "continuation (Chafee-Infante on FD and networks, Bratu by deflation)",
                         "benchmarks/results/branches"),
+    "adaptive-points": Command("adaptive_points", "P1 with RAD points that follow the path against fixed uniform "
+                               "points", "benchmarks/results/adaptive_points"),
     "generalization": Command("generalization", "ten problems the defaults were not tuned on: library defaults "
                               "against a naive geometric schedule",
                               "benchmarks/results/generalization, .../small for --budget small"),

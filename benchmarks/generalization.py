@@ -563,7 +563,8 @@ def collocation_case(problem: Problem, budget: Budget, seed: int = 0) -> Case:
         return abs(root - problem.interface)
 
     return Case(
-        StackedResidual(blocks), network.theta0, predict, test_points, problem.exact(test_points, problem.target),
+        StackedResidual(blocks, outputs=lambda theta: network.apply(theta, interior_points)[:, 0]), network.theta0,
+        predict, test_points, problem.exact(test_points, problem.target),
         position if problem.interface is not None else None,
         functools.partial(problem.exact, test_points) if problem.exact_along_path else None,
         {"network": network.description, "weights": int(network.theta0.numel()),
@@ -740,6 +741,7 @@ def _columns() -> list[harness.Column]:
         Column("L2RE", lambda r: r["l2re"]), Column("position error", lambda r: r["position_error"]),
         Column("status", lambda r: r["status"]), Column("success", lambda r: "yes" if r["success"] else "no"),
         Column("wrong solution", lambda r: "**yes**" if r["wrong_solution"] else "no"),
+        Column("error bound", lambda r: (r["trace"].get("conditioning") or {}).get("bound")),
         Column("steps acc/rej", lambda r: f"{r['trace']['accepted']}/{r['trace']['rejected']}"),
         Column("corrector its", lambda r: r["trace"]["corrector_iterations"], "d"),
         Column("wall s", lambda r: r["wall_s"], ".1f"),
@@ -756,8 +758,10 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
         "Both methods start from the same weights on the same points. L2RE on a dense test grid against the "
         "exact (Troesch: solve_bvp reference) solution; position error: distance of the layer's or interface's "
         "zero from the exact one (2D: largest over the grid's columns); wrong solution: success reported with "
-        f"L2RE > {WRONG_L2RE:g}; load: the machine's 1-minute load average when the row ended (2 cores: above 2, "
-        "wall times are inflated by other work); commit: the code that made the row (`+`: with uncommitted "
+        f"L2RE > {WRONG_L2RE:g}; error bound: the first-order bound on the relative error that the last point's "
+        "residual leaves, `kappa_u ||H|| / ||u||` (`continuation.conditioning`; measured when a trace meets tol, "
+        "`-` otherwise or in rows made before the check); load: the machine's 1-minute load average when the row "
+        "ended (2 cores: above 2, wall times are inflated by other work); commit: the code that made the row (`+`: with uncommitted "
         "changes; `(older engine)`: the engine has changed since).",
         "",
         *harness.table(records, _columns()),

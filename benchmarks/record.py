@@ -122,7 +122,7 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
 
     Older records kept a trace's counters at their top level
     (``accepted_steps``, ``rejected_steps``, ``corrector_iterations``,
-    ``jacobian_evaluations``), the accepted path as ``path`` (``[eps, ||H||]``
+    ``jacobian_evaluations``, ``conditioning``), the accepted path as ``path`` (``[eps, ||H||]``
     rows) and the last parameter as ``reached_parameter`` (``reached``,
     ``reached_eps``); they move under ``"trace"`` with the names of
     :meth:`continuation.TraceResult.summary` (``accepted``, ``rejected``, ...;
@@ -138,7 +138,7 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
         return data
     data = dict(data)
     trace: dict[str, Any] = {new: data.pop(old) for old, new in LEGACY_TRACE_KEYS.items()}
-    for key in ("corrector_iterations", "jacobian_evaluations"):
+    for key in ("corrector_iterations", "jacobian_evaluations", "conditioning"):
         if key in data:
             trace[key] = data.pop(key)
     path = data.pop("path", None)

@@ -13,6 +13,7 @@ Examples
 True
 """
 
+from .conditioning import Conditioning, solution_conditioning
 from .correctors import (
     LBFGS,
     Adam,
@@ -80,6 +81,8 @@ __all__ = [
     "LBFGS",
     "Newton",
     "NoCorrector",
+    "Conditioning",
+    "solution_conditioning",
     "pinv_solve",
     "DampedLeastSquares",
     "kernel_spectrum",

@@ -358,7 +358,7 @@ def deflated_continuation(
             branch["steps"].extend(result.steps)
             branch["jacobians"] += result.jacobian_evaluations
             branch["wall"] += result.wall_time
-            if result.success:
+            if result.success or result.status is Status.ILL_CONDITIONED:  # a branch near a branch point
                 branch["eps"].extend(result.eps[1:])
                 branch["thetas"].extend(result.thetas[1:])
                 known.append(result.theta.detach())

@@ -101,6 +101,9 @@ class NaturalParameter:
             if options.step_control == "corrector":
                 delta, kappa = corrector_metrics(setup.distance, predicted, report)
                 metrics = {"delta": delta, "kappa": kappa}
+            elif setup.outputs is not None and state.velocity is not None:
+                # a jump: the corrector took the function far from the prediction (another branch, say)
+                metrics = {"delta": setup.distance(report.theta, predicted)}
         except InvalidState as exc:
             eps_new = eps_new if eps_new is not None else step(state.ds)
             return Attempt(eps_new, eps_new - eps, None, None, False, "", f"invalid state: {exc}",
@@ -136,7 +139,7 @@ class NaturalParameter:
             )
         taken = _taken(state.eps[-1], attempt.eps, options.parametrization)
         cut = 0.5
-        if attempt.metrics:  # the "corrector" control cuts by what it measured, between 1/4 and 1/2
+        if options.step_control == "corrector" and attempt.metrics:  # cut by what it measured, in [1/4, 1/2]
             cut = min(corrector_factor(options, attempt.metrics["delta"], attempt.metrics["kappa"]), 0.5)
         state.ds = taken * cut
         if state.ds >= options.ds_min:

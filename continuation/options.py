@@ -16,7 +16,7 @@ STEP_CONTROLS = ("effort", "corrector")
 PARAMETRIZATIONS = ("eps", "log")
 """The parametrizations of a natural-parameter path (``parametrization``)."""
 
-LINEAR_SOLVERS = ("dense", "cg")
+LINEAR_SOLVERS = ("dense", "cg", "auto")
 """The linear solvers of the Levenberg-Marquardt step and the Euler predictor (``linear_solver``)."""
 
 
@@ -101,6 +101,10 @@ class Options:
         ``outputs`` (the function) when it has them, else on the state.
     delta_nominal, delta_max
         Nominal and largest relative correction (``"corrector"`` control).
+        Under ``"effort"``, with known ``outputs``, a step whose correction
+        moves the function by more than ``delta_max`` (relative) from the
+        prediction is rejected too: the corrector jumped (to another branch,
+        say) rather than corrected.
     kappa_nominal, kappa_max
         Nominal and largest contraction of the corrector (``"corrector"`` control).
     alpha_nominal, alpha_max
@@ -120,10 +124,26 @@ class Options:
         preconditioned by a randomized Nystrom sketch of ``J^T J``; the
         predictor's truncation at ``rcond * s_max`` becomes a Tikhonov damping
         ``(rcond * s_max)^2``, whose filter ``s^2 / (s^2 + damping)`` is the
-        smooth counterpart of the cut-off.
+        smooth counterpart of the cut-off. ``"auto"``: ``"dense"`` while the
+        Jacobian takes at most 2 GiB, else ``"cg"``
+        (:func:`continuation.setup.auto_linear_solver`), decided once when
+        the trace starts.
     sketch_rank, cg_tol, cg_maxiter
         ``"cg"``: products in the Nystrom sketch; relative residual and
         iteration budget of each conjugate-gradient solve.
+    conditioning_tol
+        The largest first-order bound on the relative error of the solution
+        that a success may carry (``None``: not checked). At the end of a
+        trace whose last point meets ``tol`` and whose function is known
+        (``outputs``), the bound ``kappa_u ||H|| / ||u||`` is measured
+        (:mod:`continuation.conditioning`; ``kappa_u`` the function-space
+        condition number): above this, the equations do not pin the solution
+        (an interface or shock that may slide at no cost in residual) and the
+        trace ends ``ILL_CONDITIONED`` instead of a success.
+    validation_factor
+        With a ``validation`` residual (fresh points): a trace whose last
+        point meets ``tol`` ends ``UNDER_RESOLVED`` when the validation
+        residual exceeds both ``tol`` and this factor times ``||H||``.
     max_arclength
         Stop an arclength trace after this arclength (``None``: no bound).
     fold_tol
@@ -159,6 +179,8 @@ class Options:
     lm_mu_max: float = 1e8
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
+    conditioning_tol: Optional[float] = 1e-2
+    validation_factor: float = 10.0
     max_arclength: Optional[float] = None
     fold_tol: float = 1e-10
     step_control: str = "effort"
@@ -188,7 +210,7 @@ class Options:
         ]
         for name in positive:
             _check_positive(name, getattr(self, name))
-        for name in ["ds", "max_arclength"]:
+        for name in ["ds", "max_arclength", "conditioning_tol"]:
             if getattr(self, name) is not None:
                 _check_positive(name, getattr(self, name))
         for name in ["corrector_iterations", "initial_iterations", "final_iterations"]:
@@ -197,7 +219,7 @@ class Options:
         _check_count("sketch_rank", self.sketch_rank, minimum=1)
         _check_count("cg_maxiter", self.cg_maxiter, minimum=1)
         _check_at_least("weight_decay", self.weight_decay, 0)
-        for name in ["residual_growth", "step_growth_ratio", "growth_max"]:
+        for name in ["residual_growth", "step_growth_ratio", "growth_max", "validation_factor"]:
             _check_at_least(name, getattr(self, name), 1)
         if self.ds_min > self.ds_max:
             raise ValueError(

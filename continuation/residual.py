@@ -100,6 +100,11 @@ class FunctionResidual(ResidualMap):
     fn
         Any function written with torch operations that :mod:`torch.func`
         can differentiate.
+    outputs
+        ``theta -> Tensor``: the function the state represents (a network's
+        values at some points), or ``None``. A trace picks it up: it
+        measures steps on it and checks there that the equations pin the
+        solution (:mod:`continuation.conditioning`).
 
     Examples
     --------
@@ -111,16 +116,26 @@ class FunctionResidual(ResidualMap):
             [0., 4.]], dtype=torch.float64)
     """
 
-    def __init__(self, fn: Callable[[Tensor, Tensor], Tensor]):
+    def __init__(self, fn: Callable[[Tensor, Tensor], Tensor],
+                 outputs: Optional[Callable[[Tensor], Tensor]] = None):
         if not callable(fn):
             raise TypeError(f"residual must be callable, got {type(fn).__name__}")
         self.fn = fn
+        _keep_outputs(self, outputs)
 
     def __call__(self, theta: Tensor, eps: Tensor) -> Tensor:
         return self.fn(theta, eps)
 
     def __repr__(self) -> str:
         return f"FunctionResidual({getattr(self.fn, '__name__', repr(self.fn))})"
+
+
+def _keep_outputs(residual: ResidualMap, outputs: Optional[Callable[[Tensor], Tensor]]) -> None:
+    """Set ``residual.outputs`` when given (checked callable); absent otherwise."""
+    if outputs is not None:
+        if not callable(outputs):
+            raise TypeError(f"outputs must be callable or None, got {type(outputs).__name__}")
+        residual.outputs = outputs
 
 
 def _with_value(fn: Callable[[Tensor], Tensor]) -> Callable[[Tensor], tuple[Tensor, Tensor]]:
@@ -153,6 +168,11 @@ class PointwiseResidual(ResidualMap):
         Points per vmapped chunk (``None``: all at once). Bounds the memory of
         the per-point Jacobians at the cost of a loop over chunks; the values
         are the same.
+    outputs
+        ``theta -> Tensor``: the function the state represents (a network's
+        values at some points), or ``None``. A trace picks it up: it
+        measures steps on it and checks there that the equations pin the
+        solution (:mod:`continuation.conditioning`).
 
     Examples
     --------
@@ -174,6 +194,7 @@ class PointwiseResidual(ResidualMap):
         points: Tensor,
         weight: float = 1.0,
         chunk_size: Optional[int] = None,
+        outputs: Optional[Callable[[Tensor], Tensor]] = None,
     ):
         if not callable(fn):
             raise TypeError(f"fn must be callable, got {type(fn).__name__}")
@@ -190,6 +211,19 @@ class PointwiseResidual(ResidualMap):
         self.weight = float(weight)
         self.scale = self.weight / math.sqrt(points.shape[0])
         self.chunk_size = chunk_size
+        _keep_outputs(self, outputs)
+
+    def with_points(self, points: Tensor) -> "PointwiseResidual":
+        """The same residual (function, weight, chunks, outputs) at other points: a validation set, say.
+
+        Examples
+        --------
+        >>> import torch
+        >>> H = PointwiseResidual(lambda theta, x, eps: theta[0] * x[0] - eps, torch.zeros(3, 1, dtype=torch.float64))
+        >>> H.with_points(torch.ones(5, 1, dtype=torch.float64))
+        PointwiseResidual(points=(5, 1), weight=1)
+        """
+        return PointwiseResidual(self.fn, points, self.weight, self.chunk_size, getattr(self, "outputs", None))
 
     def _batched(self, transform: Callable) -> Callable:
         return vmap(transform, in_dims=(None, 0, None), chunk_size=self.chunk_size)
@@ -223,6 +257,11 @@ class StackedResidual(ResidualMap):
     ----------
     blocks
         Residual maps sharing ``theta`` and ``eps``.
+    outputs
+        ``theta -> Tensor``: the function the state represents (a network's
+        values at some points), or ``None``. A trace picks it up: it
+        measures steps on it and checks there that the equations pin the
+        solution (:mod:`continuation.conditioning`).
 
     Examples
     --------
@@ -235,11 +274,12 @@ class StackedResidual(ResidualMap):
     torch.Size([4])
     """
 
-    def __init__(self, blocks: Sequence[ResidualMap]):
+    def __init__(self, blocks: Sequence[ResidualMap], outputs: Optional[Callable[[Tensor], Tensor]] = None):
         blocks = list(blocks)
         if not blocks or not all(isinstance(b, ResidualMap) for b in blocks):
             raise TypeError("blocks must be a non-empty sequence of ResidualMap")
         self.blocks = blocks
+        _keep_outputs(self, outputs)
 
     def __call__(self, theta: Tensor, eps: Tensor) -> Tensor:
         return torch.cat([b(theta, eps) for b in self.blocks])

@@ -54,6 +54,17 @@ class Status(enum.Enum):
     """The callback raised an exception."""
     DIAGNOSTIC_FAILED = "diagnostic_failed"
     """A function of the ``diagnostics`` argument raised an exception."""
+    ILL_CONDITIONED = "ill_conditioned"
+    """The trace reached its end with ``||H|| <= tol``, but the equations pin the solution there only
+    weakly: the first-order bound on its relative error exceeds ``options.conditioning_tol``, so the
+    solution it ended on was chosen by the path, not by the equations (see
+    :mod:`continuation.conditioning`)."""
+    RESAMPLING_FAILED = "resampling_failed"
+    """The residual map's ``resample`` raised, or the correction on its new points failed."""
+    UNDER_RESOLVED = "under_resolved"
+    """The trace reached its end with ``||H|| <= tol`` at the collocation points, but the residual on the
+    fresh points of ``validation`` exceeds ``tol`` and ``options.validation_factor`` times ``||H||``: the
+    points do not resolve the solution."""
     INTERRUPTED = "interrupted"
     """A :class:`KeyboardInterrupt` stopped the trace; ``result.state`` resumes it."""
 
@@ -103,6 +114,9 @@ class StepRecord:
         (``None`` when not measured).
     linear_iterations
         Conjugate-gradient iterations of a matrix-free corrector on this attempt.
+    validation_norm
+        The norm of the ``validation`` residual (fresh points) at an accepted
+        point (``None``: no validation residual, or a rejected attempt).
     """
 
     step: int
@@ -121,6 +135,7 @@ class StepRecord:
     kappa: Optional[float] = None
     alpha: Optional[float] = None
     linear_iterations: int = 0
+    validation_norm: Optional[float] = None
 
     def to_dict(self) -> dict[str, Any]:
         """The row as a plain dict."""
@@ -229,6 +244,13 @@ class TraceResult:
         return self.thetas[-1]
 
     @property
+    def conditioning(self) -> Optional[dict[str, float]]:
+        """The function-space conditioning of the last point, measured when the trace ended with
+        ``||H|| <= tol`` and known ``outputs`` (:class:`~continuation.conditioning.Conditioning` as a
+        dict), else ``None``."""
+        return None if self.state is None else self.state.conditioning
+
+    @property
     def residual_norms(self) -> list[float]:
         """``||H||`` at each accepted point, aligned with :attr:`eps`."""
         return [s.residual_norm for s in self.steps if s.accepted]
@@ -276,6 +298,7 @@ class TraceResult:
             "corrector_iterations": self.corrector_iterations,
             "jacobian_evaluations": self.jacobian_evaluations,
             "wall_time": self.wall_time,
+            "conditioning": self.conditioning,
             "eps": list(self.eps),
             "steps": [s.to_dict() for s in self.steps],
             "events": [{"kind": e.kind, "eps": e.eps, "index": e.index, "refined": e.refined} for e in self.events],

@@ -65,6 +65,10 @@ class TraceState:
     test_values
         Arclength with ``event_tests``: each test's value at the last
         accepted point.
+    conditioning
+        Once the trace ended with ``||H|| <= tol`` and known outputs: the
+        function-space conditioning of its last point
+        (:meth:`continuation.conditioning.Conditioning.to_dict`), else ``None``.
     """
 
     method: str
@@ -89,6 +93,7 @@ class TraceState:
     wall_time: float = 0.0
     pieces: int = 0
     test_values: list[float] = field(default_factory=list)
+    conditioning: Optional[dict[str, float]] = None
 
     @property
     def started(self) -> bool:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional, Protocol
 
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from .conditioning import solution_conditioning
 from .correctors import CorrectorResult, Stop, gradient_ratio
 from .result import SUCCESSES, Status, StepRecord, TraceResult, residual_note
 from .setup import Setup
@@ -112,7 +113,9 @@ def judge(
     A point with a non-finite residual or a degenerate Jacobian is rejected;
     so is, on an adaptive path, a step whose ``metrics`` (``delta``,
     ``alpha`` of the ``"corrector"`` step control, and ``kappa`` when the
-    corrector was cut by its budget) exceed their maxima. Otherwise the point is ``"converged"`` if ``||H|| <= tol``,
+    corrector was cut by its budget; under the ``"effort"`` control, with
+    known outputs, ``delta`` alone: a corrector that took the function far
+    from the prediction jumped) exceed their maxima. Otherwise the point is ``"converged"`` if ``||H|| <= tol``,
     ``"floor"`` if the corrector found it stationary at a least-squares
     floor, and ``"unconverged"`` else. A converged point is accepted; so is
     any point on a fixed schedule (``adaptive=False``: there is no smaller
@@ -139,7 +142,8 @@ def judge(
     if report.residual_norm <= options.tol:
         return True, "converged", report.message
     criterion = "floor" if report.stop is Stop.STATIONARY else "unconverged"
-    if not adaptive or report.stop is Stop.NOT_CORRECTED or (metrics is not None and criterion == "floor"):
+    if not adaptive or report.stop is Stop.NOT_CORRECTED or (options.step_control == "corrector"
+                                                             and criterion == "floor"):
         return True, criterion, report.message
     allowed = options.residual_growth * max(previous_norm, options.tol)
     if report.residual_norm <= allowed:
@@ -269,8 +273,18 @@ def _accept(setup: Setup, method: Method, state: TraceState, attempt: Attempt, r
 
 def _after_point(setup: Setup, state: TraceState, record: StepRecord, theta: Tensor, bar: "_Progress",
                  goal: Optional[End]) -> Optional[End]:
-    """Diagnostics, progress and the callback at a newly accepted point."""
+    """Resampling, the validation residual, diagnostics, progress and the callback at a newly accepted point."""
+    end, record, theta = _resample(setup, state, record, theta)
+    if end is not None:
+        return end
     eps = state.eps[-1]
+    if setup.validation is not None:
+        try:
+            norm = float(torch.linalg.vector_norm(setup.validation(theta, setup.eps_tensor(eps))))
+        except Exception as exc:
+            return Status.DIAGNOSTIC_FAILED, f"the validation residual failed at eps = {eps:g}: {error_text(exc)}"
+        record = replace(record, validation_norm=norm)
+        state.steps[-1] = record
     if setup.diagnostics:
         values: dict[str, Any] = {"eps": eps}
         state.diagnostics.append(values)
@@ -291,6 +305,41 @@ def _after_point(setup: Setup, state: TraceState, record: StepRecord, theta: Ten
     return goal
 
 
+def _resample(setup: Setup, state: TraceState, record: StepRecord,
+              theta: Tensor) -> tuple[Optional[End], StepRecord, Tensor]:
+    """Let a residual map with a ``resample(theta, eps) -> bool`` method move its points at the accepted point;
+    if it did, correct again at the same ``eps`` on the new points and accept that as a new point of the path."""
+    resample = getattr(setup.problem.problem, "resample", None)
+    if not callable(resample):
+        return None, record, theta
+    eps_value, start = state.eps[-1], time.perf_counter()
+    eps = setup.eps_tensor(eps_value)
+    try:
+        if not resample(theta, eps):
+            return None, record, theta
+        report = setup.corrector.correct(setup.problem, theta, eps, iterations=setup.options.corrector_iterations,
+                                         tol=setup.options.tol, state=state.corrector_state)
+        check_state_like(report.theta, theta, "the state corrected on resampled points")
+    except Exception as exc:
+        return (Status.RESAMPLING_FAILED, f"resampling the points at eps = {eps_value:g} failed: {error_text(exc)}"), \
+            record, theta
+    if not (math.isfinite(report.residual_norm) and bool(torch.isfinite(report.theta).all())):
+        return (Status.RESAMPLING_FAILED, f"the correction on the resampled points at eps = {eps_value:g} is not "
+                                          "finite"), record, theta
+    criterion = "converged" if report.residual_norm <= setup.options.tol else (
+        "floor" if report.stop is Stop.STATIONARY else "unconverged")
+    record = StepRecord(len(state.steps), eps_value, 0.0, report.iterations, report.residual_norm, True,
+                        f"points resampled; corrected again: {report.message}", time.perf_counter() - start,
+                        arclength=state.arclength if setup.method == "arclength" else None, criterion=criterion)
+    state.steps.append(record)
+    state.eps.append(eps_value)
+    state.thetas.append(report.theta.detach())
+    state.residual_norm, state.corrector_state, state.last_report = report.residual_norm, report.state, report.stop.value
+    logger.info("eps = %g: points resampled, ||H|| = %.3e after %d iterations", eps_value, report.residual_norm,
+                report.iterations)
+    return None, record, report.theta
+
+
 def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> End:
     """Keep a success only if the last point solves the problem to ``tol``; else say what was reached."""
     tol = setup.options.tol
@@ -300,7 +349,16 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
     except Exception as exc:
         return Status.NOT_CONVERGED, f"{message}; but ||H|| could not be evaluated at the last point: {error_text(exc)}"
     if norm <= tol:
-        return status, message
+        validated = _validation_norm(setup, theta, eps)
+        if validated is not None and validated > max(tol, setup.options.validation_factor * norm):
+            return Status.UNDER_RESOLVED, (
+                f"{message}, with ||H|| = {norm:.3e} <= tol on the collocation points; but the residual on the "
+                f"fresh validation points is {validated:.3e}, above tol = {tol:g} and "
+                f"{validated / max(norm, torch.finfo(theta.dtype).tiny):.3g} times ||H|| "
+                f"(validation_factor = {setup.options.validation_factor:g}): the points do not "
+                "resolve the solution (use more points, or points where the residual is large)"
+            )
+        return _conditioned(setup, state, theta, eps, status, message)
     floor, note = state.last_report == Stop.STATIONARY.value, ""
     if not floor:
         try:
@@ -318,6 +376,43 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
         )
     return Status.NOT_CONVERGED, (
         f"{message}; but its last point was not corrected to tol = {tol:g}: ||H|| = {norm:.3e}{note}"
+    )
+
+
+def _validation_norm(setup: Setup, theta: Tensor, eps: Tensor) -> Optional[float]:
+    """``||validation(theta, eps)||`` (``None``: no validation residual, or it could not be evaluated)."""
+    if setup.validation is None:
+        return None
+    try:
+        return float(torch.linalg.vector_norm(setup.validation(theta, eps)))
+    except Exception:
+        return None
+
+
+def _conditioned(setup: Setup, state: TraceState, theta: Tensor, eps: Tensor, status: Status, message: str) -> End:
+    """Keep a success at ``||H|| <= tol`` only if the equations pin the function there
+    (:mod:`continuation.conditioning`); the measure is kept in ``state.conditioning``."""
+    limit = setup.options.conditioning_tol
+    if limit is None:
+        return status, message
+    if setup.outputs is None:
+        return status, f"{message} (the solution's conditioning was not checked: no outputs)"
+    if setup.options.linear_solver != "dense":
+        return status, f"{message} (the solution's conditioning was not checked: linear_solver=" \
+                       f"{setup.options.linear_solver!r})"
+    try:
+        found = solution_conditioning(setup.problem, setup.outputs, theta, eps)
+    except Exception as exc:
+        return status, f"{message} (the solution's conditioning could not be measured: {error_text(exc)})"
+    state.conditioning = found.to_dict()
+    if found.bound <= limit:
+        return status, message
+    return Status.ILL_CONDITIONED, (
+        f"{message}, with ||H|| = {found.residual_norm:.3e} <= tol; but the equations pin its solution only "
+        f"weakly: within that residual the function may differ by {found.bound:.2g} of its norm at first "
+        f"order (function-space condition number {found.condition:.2e}; conditioning_tol = {limit:g}). "
+        "The solution it ended on was chosen by the path, not by the equations (a layer or interface that "
+        "can slide, a branch point): check it by other means (a symmetry, a finer grid, another start)"
     )
 
 

@@ -38,6 +38,7 @@ def trace(
     resume: Optional[TraceState] = None,
     outputs: Optional[Callable[[Tensor], Tensor]] = None,
     event_tests: Optional[Sequence[Any]] = None,
+    validation: Optional[Union[ResidualMap, Callable[[Tensor, Tensor], Tensor]]] = None,
 ) -> TraceResult:
     """Follow the solution path of ``H(theta, eps) = 0`` along ``eps_path``.
 
@@ -111,12 +112,24 @@ def trace(
         values at its collocation points, say). With
         ``Options(step_control="corrector")`` the step control measures its
         distances on it, since many weight vectors give one function. By
-        default the residual map's own ``outputs`` method, if it has one.
+        default the residual map's own ``outputs`` method, if it has one. At
+        the end of a trace that meets ``tol``, the solution's conditioning is
+        measured on it (``options.conditioning_tol``).
     event_tests
         Arclength only: test functions evaluated at every accepted point
         (:class:`continuation.BranchPointTest`, say); a sign change of one
         between two points is an event of its ``kind`` in
         ``result.events``, located to ``options.fold_tol`` like a fold.
+    validation
+        The same equations on fresh points that the corrector never sees (a
+        residual map or callable like ``residual``, scaled the same way: a
+        :class:`PointwiseResidual` is a root-mean-square, comparable across
+        point counts). Its norm is recorded at every accepted point
+        (``StepRecord.validation_norm``); a trace whose last point meets
+        ``tol`` while the validation residual exceeds both ``tol`` and
+        ``options.validation_factor`` times ``||H||`` ends ``UNDER_RESOLVED``:
+        a small residual at the collocation points does not prove a resolved
+        solution.
 
     Returns
     -------
@@ -154,7 +167,7 @@ def trace(
     """
     setup = check_inputs(
         residual, theta0, eps_path, method, predictor, corrector, adaptive, options, callback,
-        diagnostics, inner_product, corrector_state, resume, outputs, event_tests,
+        diagnostics, inner_product, corrector_state, resume, outputs, event_tests, validation,
     )
     hooks = PseudoArclength() if method == "arclength" else NaturalParameter()
     return run(setup, hooks, progress=progress)

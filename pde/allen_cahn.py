@@ -75,7 +75,8 @@ class AllenCahn1D(NetworkProblem):
             [
                 PointwiseResidual(self.interior_residual, self.points),
                 PointwiseResidual(self.boundary_residual, self.boundary_points, boundary_weight),
-            ]
+            ],
+            outputs=self.outputs,
         )
 
     def interior_residual(self, theta: Tensor, x: Tensor, eps: Tensor) -> Tensor:

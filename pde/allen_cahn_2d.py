@@ -150,7 +150,8 @@ class AllenCahn2D(NetworkProblem):
             [
                 PointwiseResidual(self.interior_residual, self.points),
                 PointwiseResidual(self.boundary_residual, self.boundary_points, boundary_weight),
-            ]
+            ],
+            outputs=self.outputs,
         )
 
     @staticmethod

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import torch
 from torch import Tensor
 
-from continuation import ResidualMap
+from continuation import PointwiseResidual, ResidualMap, StackedResidual
 
 from .calculus import laplacian
 
@@ -88,6 +89,46 @@ class NetworkProblem:
     def predict(self, theta: Tensor, x: Tensor) -> Tensor:
         """The network at the points ``x`` of shape ``(N, d)``, shape ``(N,)``."""
         return self.model.apply(theta, x)[:, 0]
+
+    def outputs(self, theta: Tensor) -> Tensor:
+        """``u_theta`` at the collocation points ``self.points``: the function a trace measures its steps
+        and its solution's conditioning on (the residual maps of the problems here carry it)."""
+        return self.predict(theta, self.points)
+
+    def validation_map(self, seed: int = 1) -> ResidualMap:
+        """The problem's residual on fresh interior points, for ``trace(..., validation=...)``.
+
+        As many points as ``self.points``, uniform in their bounding box
+        (drawn with ``seed``); the other blocks (boundary data) unchanged.
+        The corrector never sees these points: a residual much larger there
+        than at the collocation points means the points do not resolve the
+        solution.
+        """
+        return self.on_interior_points(self.uniform_points(self.points.shape[0], seed))
+
+    def uniform_points(self, n: int, seed: int, box: Optional[tuple[Tensor, Tensor]] = None) -> Tensor:
+        """``n`` points drawn uniformly in ``box`` (lower and upper corners; default the bounding box of
+        the interior points ``self.points``)."""
+        generator = torch.Generator().manual_seed(seed)
+        low, high = box if box is not None else (self.points.min(dim=0).values, self.points.max(dim=0).values)
+        shape = (n, self.points.shape[1])
+        return low + (high - low) * torch.rand(shape, generator=generator, dtype=self.points.dtype)
+
+    def move_points(self, points: Tensor) -> None:
+        """Make ``points`` the interior collocation points: ``self.points`` and the residual map's interior
+        block (the block built on ``self.points``) change; the other blocks stay."""
+        self.residual_map = self.on_interior_points(points)
+        self.points = points
+
+    def on_interior_points(self, points: Tensor) -> ResidualMap:
+        """The residual map with its interior block (the one on ``self.points``) moved to ``points``."""
+        single = not isinstance(self.residual_map, StackedResidual)
+        blocks = [self.residual_map] if single else self.residual_map.blocks
+        if not any(isinstance(b, PointwiseResidual) and b.points is self.points for b in blocks):
+            raise ValueError(f"{type(self).__name__}.residual_map has no pointwise block on self.points to move")
+        moved = [b.with_points(points) if isinstance(b, PointwiseResidual) and b.points is self.points else b
+                 for b in blocks]
+        return moved[0] if single else StackedResidual(moved, outputs=getattr(self.residual_map, "outputs", None))
 
     def l2re(self, theta: Tensor, eps: float) -> float:
         """Relative L2 error against the exact solution on the test points."""

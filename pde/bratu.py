@@ -141,7 +141,7 @@ class BratuNetwork(NetworkProblem):
         dtype = self.model.dtype
         self.points = torch.linspace(0, 1, n_points + 2, dtype=dtype)[1:-1, None]
         self.test_points = torch.linspace(0, 1, n_test, dtype=dtype)[:, None]
-        self.residual_map = PointwiseResidual(self.interior_residual, self.points)
+        self.residual_map = PointwiseResidual(self.interior_residual, self.points, outputs=self.outputs)
 
     def u(self, theta: Tensor, x: Tensor) -> Tensor:
         """The network with the boundary conditions built in, at one point ``x`` of shape ``(1,)``."""
@@ -153,10 +153,6 @@ class BratuNetwork(NetworkProblem):
 
     def predict(self, theta: Tensor, x: Tensor) -> Tensor:
         return x[:, 0] * (1 - x[:, 0]) * self.model.apply(theta, x)[:, 0]
-
-    def outputs(self, theta: Tensor) -> Tensor:
-        """``u_theta`` at the collocation points (for a function-space inner product)."""
-        return self.predict(theta, self.points)
 
     def branch_of(self, theta: Tensor, lam: float) -> str:
         """The exact branch nearest to the network at ``lam`` (by ``u(1/2)``)."""

@@ -178,7 +178,7 @@ class ChafeeInfanteNetwork(NetworkProblem):
         dtype = self.model.dtype
         self.points = torch.linspace(0, 1, n_points + 2, dtype=dtype)[1:-1, None]
         self.test_points = torch.linspace(0, 1, n_test, dtype=dtype)[:, None]
-        self.residual_map = PointwiseResidual(self.interior_residual, self.points)
+        self.residual_map = PointwiseResidual(self.interior_residual, self.points, outputs=self.outputs)
 
     def u(self, theta: Tensor, x: Tensor) -> Tensor:
         """The network with the boundary conditions built in, at one point ``x`` of shape ``(1,)``."""

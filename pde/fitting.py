@@ -59,7 +59,7 @@ class HighFrequencyFit(NetworkProblem):
         generator = torch.Generator().manual_seed(seed)
         self.points = 2.0 * torch.rand(n_points, 1, generator=generator, dtype=dtype) - 1.0
         self.test_points = torch.linspace(-1.0, 1.0, n_test, dtype=dtype)[:, None]
-        self.residual_map = PointwiseResidual(self.residual, self.points)
+        self.residual_map = PointwiseResidual(self.residual, self.points, outputs=self.outputs)
 
     @staticmethod
     def exact(x: Tensor, eps) -> Tensor:

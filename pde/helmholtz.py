@@ -170,7 +170,8 @@ class Helmholtz(NetworkProblem):
             [
                 PointwiseResidual(self.interior_residual, self.points),
                 PointwiseResidual(self.boundary_residual, self.boundary_points, boundary_weight),
-            ]
+            ],
+            outputs=self.outputs,
         )
 
     def _face_points(self, count: int, generator: torch.Generator, dtype: torch.dtype) -> Tensor:

@@ -93,7 +93,7 @@ class Poisson1D(NetworkProblem):
         interior = self.interior_residual_ad if derivative == "ad" else self.interior_residual_fd
         self.interior = PointwiseResidual(interior, self.points)
         self.residual_map = StackedResidual(
-            [self.interior, PointwiseResidual(self.boundary_residual, self.boundary_points)]
+            [self.interior, PointwiseResidual(self.boundary_residual, self.boundary_points)], outputs=self.outputs
         )
 
     @staticmethod

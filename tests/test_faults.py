@@ -124,6 +124,11 @@ class _Eps64(continuation.ResidualMap):
         return -torch.ones(1, dtype=torch.float64)
 
 
+def _weakly_pinned(theta, eps):
+    """``theta_0 + theta_1 = eps``, and ``theta_0 - theta_1 = 1`` only through a term of weight 1e-7."""
+    return torch.stack([theta[0] + theta[1] - eps, 1e-7 * (theta[0] - theta[1] - 1.0)])
+
+
 def _detached_below_half(theta, eps):
     return (theta**2 - eps).detach() if float(eps) < 0.5 else theta**2 - eps
 
@@ -322,6 +327,10 @@ CASES = [
          Ends(Status.NOT_CONVERGED, lambda r: r.eps[-1] == 0.2)),
     Case("honest status", "a least-squares floor is not a success",
          _trace(_floored, torch.zeros(2, dtype=DT), [0.0, 0.5]), Ends(Status.FLOOR, lambda r: "stationary at ||H||" in r.message)),
+    Case("honest status", "a weakly pinned solution off the exact one is not a success",
+         _trace(continuation.FunctionResidual(_weakly_pinned, outputs=lambda t: t[:1] - t[1:]),
+                torch.tensor([0.5, 0.5], dtype=DT), [1.0, 0.5], adaptive=False),
+         Ends(Status.ILL_CONDITIONED, lambda r: r.conditioning["bound"] > 1 and _path_kept(r))),
     # ------------------------------------------------------------------ non-finite values
     Case("non-finite", "NaN residual below eps = 0.3",
          _trace(lambda t, e: torch.where(e < 0.3, torch.full_like(t, math.nan), t**2 - e), near(1.0), [1.0, 0.1],

@@ -161,3 +161,14 @@ def test_verify_refuses_bad_arguments(results, tmp_path):
                           ([], "no records of `python -m benchmarks run`")):
         with pytest.raises(SystemExit, match=message):
             main(["verify", "--serial", "--results", str(results), "--out", str(tmp_path / "scratch"), *argv])
+
+
+def test_adaptive_points_records_hold_the_trace_summary_under_trace(results, tmp_path, monkeypatch):
+    from benchmarks import adaptive_points
+
+    monkeypatch.setattr(adaptive_points, "CONFIGURATIONS", {"rad-24-eps0.3": (0.3, "rad", 24)})
+    main(["adaptive-points", "--out", str(tmp_path)])
+    data = json.loads((tmp_path / "rad-24-eps0.3.json").read_text())
+    assert data["eps"] == 0.3 and data["trace"]["eps"][0] == 0.5  # the target, and the path's values apart
+    assert data["status"] == data["trace"]["status"] and data["draws"] >= 0
+    assert "| rad-24-eps0.3 | 0.3 | 24 |" in (tmp_path / "README.md").read_text()

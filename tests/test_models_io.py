@@ -70,7 +70,9 @@ def test_float32_end_to_end_on_p1():
     theta0 = problem.model.init(seed=0)
     assert theta0.dtype == torch.float32
     result = continuation.trace(problem.residual_map, theta0, [0.5, 0.2], options=continuation.Options(tol=1e-4))
-    assert result.success and result.theta.dtype == torch.float32
+    # P1's interface is weakly pinned (docs/reliability.md): met tol, ended ill-conditioned, in float32 too
+    assert result.status is continuation.Status.ILL_CONDITIONED and result.residual_norms[-1] <= 1e-4
+    assert result.theta.dtype == torch.float32
     assert all(theta.dtype == torch.float32 for theta in result.thetas)
     assert problem.l2re(result.theta, 0.2) < 1e-2
 

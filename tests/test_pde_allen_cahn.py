@@ -55,6 +55,9 @@ def test_homotopy_reaches_a_moderate_eps():
     problem = AllenCahn1D(eps_min=0.1)
     result = continuation.trace(problem.residual_map, problem.model.init(seed=0), [0.5, 0.1],
                                 options=continuation.Options(initial_iterations=200))
-    assert result.success, result.message
+    # the interface is pinned only by boundary terms of order exp(-1 / (sqrt(2) eps)): the residual meets tol
+    # but cannot prove the solution, and the trace says so; the symmetric path did keep the interface at 0
+    assert result.status is continuation.Status.ILL_CONDITIONED, result.message
+    assert result.residual_norms[-1] <= 1e-5 and result.conditioning["bound"] > 1e-2
     assert problem.l2re(result.theta, 0.1) < 1e-4
     assert abs(problem.interface(result.theta)) < 1e-4

@@ -1,0 +1,105 @@
+"""``python -m benchmarks adaptive-points``: collocation points that follow the path (issue 20, item 3).
+
+P1 (1D Allen-Cahn, interface of width ``eps`` at 0) traced with the library
+defaults from ``eps = 0.5`` to the target, the same network and initial
+weights, on
+
+``uniform-N``
+    ``N`` uniform points, fixed (the catalogue's layout);
+``rad-N``
+    ``N`` points drawn again by RAD (:class:`pde.AdaptivePoints`, ``k = c =
+    1``) each time ``eps`` has halved, the trace correcting again on the new
+    points.
+
+Every trace gets the same validation residual, the equation on 2,000 fresh
+uniform points (``trace(..., validation=...)``), so that the status says when
+the points do not resolve the solution. Each configuration writes one JSON
+(skipped when it exists), then the table ``README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import continuation
+from models import MLP
+from pde import AdaptivePoints, AllenCahn1D
+
+from . import harness, record
+
+START = 0.5
+VALIDATION_POINTS = 2_000
+CONFIGURATIONS = {  # name: (target eps, layout, points)
+    "uniform-200-eps0.01": (0.01, "uniform", 200),
+    "rad-200-eps0.01": (0.01, "rad", 200),
+    "uniform-1000-eps0.01": (0.01, "uniform", 1000),
+    "rad-1000-eps0.001": (0.001, "rad", 1000),
+}
+
+
+def run_configuration(name: str, seed: int = 0) -> dict[str, Any]:
+    """Trace P1 for the configuration ``name`` and score it: the JSON record (without the machine)."""
+    eps, layout, points = CONFIGURATIONS[name]
+    problem = AllenCahn1D(MLP([1, 30, 30, 30, 1]), eps_min=eps, n_points=points)
+    box = (problem.points.min(dim=0).values, problem.points.max(dim=0).values)
+    validation = problem.on_interior_points(problem.uniform_points(VALIDATION_POINTS, seed=10_007, box=box))
+    residual = AdaptivePoints(problem, every=0.5, seed=seed) if layout == "rad" else problem.residual_map
+    theta0 = problem.model.init(seed=seed)
+    clock = time.perf_counter()
+    result = continuation.trace(residual, theta0, [START, eps], validation=validation)
+    wall = time.perf_counter() - clock
+    accepted = [s for s in result.steps if s.accepted]
+    what = {"problem": "ac1d", "configuration": name, "layout": layout, "points": points, "eps": eps, "seed": seed,
+            "weights": int(theta0.numel()), "validation_points": VALIDATION_POINTS,
+            "command": f"python -m benchmarks adaptive-points --only {name}"}
+    metrics = {"l2re": problem.l2re(result.theta, eps), "interface": problem.interface(result.theta),
+               "validation_norm": accepted[-1].validation_norm if accepted else None,
+               "residual_norm": accepted[-1].residual_norm if accepted else None, "wall_s": wall}
+    return harness.make_record(what, metrics, result, status=result.status.value,
+                               draws=residual.draws if layout == "rad" else 0, theta=result.theta.tolist())
+
+
+def write_table(out: Path, records: list[dict[str, Any]]) -> str:
+    """``out/README.md`` from ``records``; returns its text."""
+    Column = harness.Column
+    columns = [
+        Column("configuration", lambda r: r["configuration"]), Column("eps", lambda r: r["eps"], "g"),
+        Column("points", lambda r: r["points"], "d"), Column("draws", lambda r: r["draws"], "d"),
+        Column("L2RE", lambda r: r["l2re"]), Column("interface", lambda r: r["interface"]),
+        Column("||H||", lambda r: r["residual_norm"]), Column("validation residual", lambda r: r["validation_norm"]),
+        Column("status", lambda r: r["status"]),
+        Column("steps acc/rej", lambda r: f"{r['trace']['accepted']}/{r['trace']['rejected']}"),
+        Column("corrector its", lambda r: r["trace"]["corrector_iterations"], "d"),
+        Column("wall s", lambda r: r["wall_s"], ".0f"),
+    ]
+    return harness.write_page(out, [
+        "# P1 with points that follow the path (RAD) against fixed uniform points",
+        "",
+        "Command: `python -m benchmarks adaptive-points`. Library defaults from eps = 0.5, 1-30-30-30-1 network, "
+        "the same initial weights; validation: the equation on 2,000 fresh uniform points at every accepted "
+        "point (`trace(..., validation=...)`); status `under_resolved` when it exceeds tol and 10 ||H|| at the "
+        "end, `ill_conditioned` when the equations do not pin the solution (P1's interface: see "
+        "docs/reliability.md). Wall times on a shared 2-core machine (load in each JSON).",
+        "",
+        *harness.table(records, columns),
+    ])
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``python -m benchmarks adaptive-points`` (``--force``, ``--out``: :mod:`benchmarks.__main__`)."""
+    parser.add_argument("--only", nargs="+", choices=list(CONFIGURATIONS), default=None,
+                        help="configurations to run (default: all)")
+
+
+def main(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Run the configurations one at a time (each skipped when its JSON exists), then write the table."""
+    out = harness.out_folder(args, "adaptive_points")
+    records = [record.cached(out / f"{name}.json", lambda name=name: run_configuration(name), force=args.force)
+               for name in args.only or CONFIGURATIONS]
+    every = [record.read_record(out / f"{name}.json") for name in CONFIGURATIONS
+             if (out / f"{name}.json").exists()]  # the table holds every configuration run so far
+    print(write_table(out, every))
+    return records

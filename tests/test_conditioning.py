@@ -1,0 +1,165 @@
+"""The function-space conditioning of a trace's last point, and the ILL_CONDITIONED status."""
+
+import dataclasses
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import continuation
+from continuation import Options, Status
+from continuation.conditioning import solution_conditioning
+from continuation.residual import FunctionResidual
+
+DTYPE = torch.float64
+
+
+def _weakly_pinned(strength: float):
+    """``theta_0 + theta_1 = eps`` firmly, ``theta_0 - theta_1 = 1`` with weight ``strength``."""
+    return FunctionResidual(lambda t, e: torch.stack([t[0] + t[1] - e, strength * (t[0] - t[1] - 1.0)]))
+
+
+def difference(theta):
+    return (theta[0] - theta[1]).reshape(1)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(1e-8, 1.0), st.floats(0.1, 3.0))
+def test_condition_number_of_a_weak_equation_is_the_inverse_of_its_weight(strength, eps):
+    # J = [[1, 1], [s, -s]]: the difference u = t0 - t1 moves by sqrt(2) along the right singular vector
+    # (1, -1)/sqrt(2), whose singular value is sqrt(2) s, so kappa_u = 1 / s exactly
+    theta = torch.tensor([0.3, -0.2], dtype=DTYPE)
+    found = solution_conditioning(_weakly_pinned(strength), difference, theta, torch.tensor(eps, dtype=DTYPE))
+    assert found.condition == pytest.approx(1 / strength, rel=1e-10)
+    norm = math.hypot(0.1 - eps, strength * (0.5 - 1.0))
+    assert found.residual_norm == pytest.approx(norm, rel=1e-12)
+    assert found.bound == pytest.approx(norm / strength / 0.5, rel=1e-10)
+
+
+def test_a_success_on_a_weakly_pinned_solution_is_ill_conditioned_and_keeps_its_path():
+    # started on the wrong difference (0), the corrector meets tol long before the weak equation moves it to 1
+    problem, theta0 = _weakly_pinned(1e-7), torch.tensor([0.5, 0.5], dtype=DTYPE)
+    result = continuation.trace(problem, theta0, [1.0, 0.5], outputs=difference, adaptive=False)
+    assert result.status is Status.ILL_CONDITIONED and not result.success
+    assert result.eps == [1.0, 0.5] and abs(float(difference(result.theta)) - 1) > 0.9  # wrong, and said so
+    assert result.conditioning["condition"] == pytest.approx(1e7, rel=1e-6)
+    assert result.conditioning["bound"] > 1 and "pin its solution only weakly" in result.message
+    unchecked = continuation.trace(problem, theta0, [1.0, 0.5], outputs=difference, adaptive=False,
+                                   options=Options(conditioning_tol=None))
+    assert unchecked.status is Status.SUCCESS and unchecked.conditioning is None
+    assert torch.equal(unchecked.thetas, result.thetas)  # the check changes the verdict, never the path
+
+
+def test_a_firmly_pinned_solution_stays_a_success_and_records_its_conditioning():
+    problem, theta0 = _weakly_pinned(1.0), torch.tensor([0.5, 0.5], dtype=DTYPE)
+    result = continuation.trace(problem, theta0, [1.0, 0.5], outputs=difference)
+    assert result.status is Status.SUCCESS
+    assert float(difference(result.theta)) == pytest.approx(1.0, abs=1e-5)
+    assert result.conditioning["condition"] == pytest.approx(1.0, rel=1e-8)
+    assert result.summary()["conditioning"] == result.conditioning
+
+
+def test_without_outputs_the_conditioning_is_not_checked_and_the_message_says_so():
+    result = continuation.trace(_weakly_pinned(1e-7), torch.tensor([0.5, 0.5], dtype=DTYPE), [1.0, 0.5])
+    assert result.status is Status.SUCCESS and result.conditioning is None
+    assert "conditioning was not checked: no outputs" in result.message
+
+
+def test_the_residual_maps_own_outputs_are_used():
+    class Observed(FunctionResidual):
+        def outputs(self, theta):
+            return difference(theta)
+
+    problem = Observed(lambda t, e: torch.stack([t[0] + t[1] - e, 1e-7 * (t[0] - t[1] - 1.0)]))
+    result = continuation.trace(problem, torch.tensor([0.5, 0.5], dtype=DTYPE), [1.0, 0.5], adaptive=False)
+    assert result.status is Status.ILL_CONDITIONED
+
+
+@pytest.mark.parametrize("value", [0.0, -1e-2, float("nan"), "1e-2"])
+def test_conditioning_tol_is_validated(value):
+    with pytest.raises(ValueError, match="conditioning_tol"):
+        Options(conditioning_tol=value)
+
+
+# ---- validation residual on fresh points ------------------------------------------------------------
+
+
+def _polynomial_fit(power: int, points):
+    """``p(x) = theta_0 + theta_1 x + theta_2 x^2`` fitted to ``eps x^power`` at ``points``."""
+    return continuation.PointwiseResidual(
+        lambda theta, x, eps: theta[0] + theta[1] * x[0] + theta[2] * x[0] ** 2 - eps * x[0] ** power, points
+    )
+
+
+COLLOCATION = torch.tensor([[-1.0], [0.0], [1.0]], dtype=DTYPE)
+FRESH = torch.linspace(-0.95, 0.95, 40, dtype=DTYPE)[:, None]
+
+
+def test_an_interpolant_exact_at_too_few_points_is_under_resolved():
+    # a quadratic interpolates eps x^3 at three points exactly (||H|| ~ 0), and misses it in between
+    result = continuation.trace(_polynomial_fit(3, COLLOCATION), torch.zeros(3, dtype=DTYPE), [1.0, 0.5],
+                                validation=_polynomial_fit(3, FRESH), options=Options(tol=1e-12))
+    assert result.status is Status.UNDER_RESOLVED and not result.success
+    assert result.residual_norms[-1] <= 1e-12
+    exact_gap = float(torch.sqrt(torch.mean((0.5 * (FRESH[:, 0] ** 3 - FRESH[:, 0])) ** 2)))  # p = 0.5 x there
+    accepted = [s for s in result.steps if s.accepted]
+    assert all(s.validation_norm is not None for s in accepted)
+    assert accepted[-1].validation_norm == pytest.approx(exact_gap, rel=1e-8)
+    assert "do not resolve the solution" in result.message
+
+
+def test_a_resolved_fit_stays_a_success_and_records_its_validation_residual():
+    result = continuation.trace(_polynomial_fit(2, COLLOCATION), torch.zeros(3, dtype=DTYPE), [1.0, 0.5],
+                                validation=_polynomial_fit(2, FRESH), options=Options(tol=1e-12))
+    assert result.status is Status.SUCCESS
+    assert all(s.validation_norm is not None and s.validation_norm < 1e-10 for s in result.steps if s.accepted)
+
+
+def test_validation_is_checked_before_any_work():
+    with pytest.raises(TypeError, match="validation must be"):
+        continuation.trace(_polynomial_fit(2, COLLOCATION), torch.zeros(3, dtype=DTYPE), [1.0, 0.5], validation=3)
+    with pytest.raises(ValueError, match="validation"):
+        continuation.trace(_polynomial_fit(2, COLLOCATION), torch.zeros(3, dtype=DTYPE), [1.0, 0.5],
+                           validation=lambda theta, eps: theta.sum())
+
+
+def test_auto_linear_solver_forms_the_jacobian_while_it_fits():
+    from continuation.setup import AUTO_DENSE_BYTES, auto_linear_solver
+
+    rows = AUTO_DENSE_BYTES // 8 // 1000
+    assert auto_linear_solver(rows, 1000, torch.float64) == "dense"
+    assert auto_linear_solver(rows + 1, 1000, torch.float64) == "cg"
+    assert auto_linear_solver(rows + 1, 1000, torch.float32) == "dense"  # half the bytes
+    result = continuation.trace(lambda t, e: t**2 - e, torch.tensor([0.9], dtype=DTYPE), [1.0, 0.25],
+                                options=Options(linear_solver="auto"))
+    assert result.status is Status.SUCCESS and abs(float(result.theta) - 0.5) < 1e-6
+
+
+class _JumpingCorrector:
+    """Levenberg-Marquardt, but its ``n``-th call lands on the other branch ``-theta`` (a root as well)."""
+
+    def __init__(self, n: int):
+        self.inner, self.calls, self.n = continuation.LevenbergMarquardt(), 0, n
+
+    def correct(self, problem, theta, eps, *, iterations, tol, state=None):
+        self.calls += 1
+        report = self.inner.correct(problem, theta, eps, iterations=iterations, tol=tol, state=state)
+        if self.calls == self.n:
+            return dataclasses.replace(report, theta=-report.theta)
+        return report
+
+
+def test_a_corrector_that_jumps_branches_is_rejected_when_the_function_is_known():
+    # H = theta^2 - eps^2 has the branches +eps and -eps; the third correction jumps to the wrong one
+    def square(theta, eps):
+        return theta**2 - eps**2
+
+    theta0 = torch.tensor([1.0], dtype=DTYPE)
+    blind = continuation.trace(square, theta0, [1.0, 0.5], corrector=_JumpingCorrector(3))
+    assert blind.status is Status.SUCCESS and float(blind.theta) == pytest.approx(-0.5)  # unseen without outputs
+    seen = continuation.trace(square, theta0, [1.0, 0.5], corrector=_JumpingCorrector(3), outputs=lambda t: t)
+    assert seen.status is Status.SUCCESS and float(seen.theta) == pytest.approx(0.5, abs=1e-6)
+    rejected = [s for s in seen.steps if not s.accepted]
+    assert len(rejected) == 1 and "delta" in rejected[0].reason and "delta_max" in rejected[0].reason
