@@ -13,7 +13,8 @@ paths as under ``--results``). A scratch record already made at this commit
 Then ``drift.md`` and ``drift.json`` in ``--out``: per row and figure (L2RE,
 loss, the problem's metric, wall time), the old value, the new one, their
 ratio and the two commits; a figure other than the wall time whose relative
-change exceeds ``--tolerance`` is marked ``drift``.
+change exceeds ``--tolerance`` is marked ``drift``, and so is a changed
+status (its own row).
 """
 
 from __future__ import annotations
@@ -65,23 +66,28 @@ def _commit(data: dict[str, Any]) -> str:
 
 
 def drift(name: str, old: dict[str, Any], new: dict[str, Any], tolerance: float) -> list[dict[str, Any]]:
-    """The rows of the drift table for one record: per figure both have, old and new value and their ratio.
+    """The rows of the drift table for one record: per figure both have, old and new value and their ratio;
+    a changed status is a row of its own (always marked drift).
 
     Examples
     --------
-    >>> rows = drift("a.json", {"l2re": 1e-3, "wall_s": 2.0}, {"l2re": 1.2e-3, "wall_s": 1.0}, 0.05)
+    >>> rows = drift("a.json", {"l2re": 1e-3, "wall_s": 2.0, "status": "success"},
+    ...              {"l2re": 1.2e-3, "wall_s": 1.0, "status": "ill_conditioned"}, 0.05)
     >>> [(r["figure"], r["ratio"], r["drift"]) for r in rows]
-    [('l2re', 1.2, True), ('wall_s', 0.5, False)]
+    [('status', None, True), ('l2re', 1.2, True), ('wall_s', 0.5, False)]
     """
+    commits = {"old_commit": _commit(old), "new_commit": _commit(new)}
     rows = []
+    if old.get("status") != new.get("status"):
+        rows.append({"record": name, "figure": "status", "old": old.get("status"), "new": new.get("status"),
+                     "ratio": None, "drift": True, **commits})
     for figure in FIGURES:
         a, b = old.get(figure), new.get(figure)
         if a is None or b is None:
             continue
         ratio = b / a if a != 0 else (1.0 if b == 0 else math.inf)
         rows.append({"record": name, "figure": figure, "old": a, "new": b, "ratio": ratio,
-                     "drift": figure != "wall_s" and abs(ratio - 1) > tolerance,
-                     "old_commit": _commit(old), "new_commit": _commit(new)})
+                     "drift": figure != "wall_s" and abs(ratio - 1) > tolerance, **commits})
     return rows
 
 

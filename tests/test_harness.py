@@ -132,6 +132,7 @@ def test_verify_reruns_the_fastest_rows_and_reports_their_drift(results, tmp_pat
     data = json.loads(lm.read_text())
     data["l2re"] *= 2  # as if an older engine had found twice the error
     data["wall_s"] = 1e-9  # the fastest row
+    data["status"] = "an older status"
     lm.write_text(json.dumps(data))
 
     scratch = tmp_path / "scratch"
@@ -139,7 +140,8 @@ def test_verify_reruns_the_fastest_rows_and_reports_their_drift(results, tmp_pat
                  "--out", str(scratch)])
     assert {r["record"] for r in rows} == {"ac1d/ac1d_eps0.1_w8-8_direct-lm_seed0.json"}
     by_figure = {r["figure"]: r for r in rows}
-    assert set(by_figure) == {"l2re", "loss", "interface", "wall_s"}
+    assert set(by_figure) == {"status", "l2re", "loss", "interface", "wall_s"}
+    assert by_figure["status"]["old"] == "an older status" and by_figure["status"]["drift"]
     assert by_figure["l2re"]["ratio"] == pytest.approx(0.5) and by_figure["l2re"]["drift"]
     assert by_figure["loss"]["ratio"] == pytest.approx(1.0) and not by_figure["loss"]["drift"]
     assert by_figure["l2re"]["new_commit"].startswith(record.CODE["commit"][:7])
@@ -151,7 +153,8 @@ def test_verify_reruns_the_fastest_rows_and_reports_their_drift(results, tmp_pat
 
     everything = main(["verify", "--serial", "--results", str(results), "--out", str(scratch)])
     assert {r["record"].split("/")[0] for r in everything} == {"ac1d", "fit"}
-    assert all(not r["drift"] for r in everything if "direct-lm" not in r["record"] or r["figure"] != "l2re")
+    assert all(not r["drift"] for r in everything
+               if "direct-lm" not in r["record"] or r["figure"] not in ("l2re", "status"))
 
 
 def test_verify_refuses_bad_arguments(results, tmp_path):
