@@ -20,20 +20,16 @@ the points do not resolve the solution. Each configuration writes one JSON
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
-
-import torch
 
 import continuation
 from models import MLP
 from pde import AdaptivePoints, AllenCahn1D
 
-from . import record
+from . import harness, record
 
-OUT = record.RESULTS / "adaptive_points"
 START = 0.5
 VALIDATION_POINTS = 2_000
 CONFIGURATIONS = {  # name: (target eps, layout, points)
@@ -56,25 +52,30 @@ def run_configuration(name: str, seed: int = 0) -> dict[str, Any]:
     result = continuation.trace(residual, theta0, [START, eps], validation=validation)
     wall = time.perf_counter() - clock
     accepted = [s for s in result.steps if s.accepted]
-    return {
-        "problem": "ac1d", "configuration": name, "layout": layout, "points": points, "eps": eps, "seed": seed,
-        "l2re": problem.l2re(result.theta, eps), "interface": problem.interface(result.theta),
-        **result.summary(),
-        "validation_norm": accepted[-1].validation_norm if accepted else None,
-        "residual_norm": accepted[-1].residual_norm if accepted else None,
-        "draws": residual.draws if layout == "rad" else 0,
-        "wall_s": wall, "weights": int(theta0.numel()), "validation_points": VALIDATION_POINTS,
-        "command": f"python -m benchmarks adaptive-points --only {name}",
-        "theta": result.theta.tolist(),
-    }
+    what = {"problem": "ac1d", "configuration": name, "layout": layout, "points": points, "eps": eps, "seed": seed,
+            "weights": int(theta0.numel()), "validation_points": VALIDATION_POINTS,
+            "command": f"python -m benchmarks adaptive-points --only {name}"}
+    metrics = {"l2re": problem.l2re(result.theta, eps), "interface": problem.interface(result.theta),
+               "validation_norm": accepted[-1].validation_norm if accepted else None,
+               "residual_norm": accepted[-1].residual_norm if accepted else None, "wall_s": wall}
+    return harness.make_record(what, metrics, result, status=result.status.value,
+                               draws=residual.draws if layout == "rad" else 0, theta=result.theta.tolist())
 
 
 def write_table(out: Path, records: list[dict[str, Any]]) -> str:
     """``out/README.md`` from ``records``; returns its text."""
-    def fmt(value, spec=".2e"):
-        return "-" if value is None else format(value, spec)
-
-    lines = [
+    Column = harness.Column
+    columns = [
+        Column("configuration", lambda r: r["configuration"]), Column("eps", lambda r: r["eps"], "g"),
+        Column("points", lambda r: r["points"], "d"), Column("draws", lambda r: r["draws"], "d"),
+        Column("L2RE", lambda r: r["l2re"]), Column("interface", lambda r: r["interface"]),
+        Column("||H||", lambda r: r["residual_norm"]), Column("validation residual", lambda r: r["validation_norm"]),
+        Column("status", lambda r: r["status"]),
+        Column("steps acc/rej", lambda r: f"{r['trace']['accepted']}/{r['trace']['rejected']}"),
+        Column("corrector its", lambda r: r["trace"]["corrector_iterations"], "d"),
+        Column("wall s", lambda r: r["wall_s"], ".0f"),
+    ]
+    return harness.write_page(out, [
         "# P1 with points that follow the path (RAD) against fixed uniform points",
         "",
         "Command: `python -m benchmarks adaptive-points`. Library defaults from eps = 0.5, 1-30-30-30-1 network, "
@@ -83,37 +84,22 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
         "end, `ill_conditioned` when the equations do not pin the solution (P1's interface: see "
         "docs/reliability.md). Wall times on a shared 2-core machine (load in each JSON).",
         "",
-        "| configuration | eps | points | draws | L2RE | interface | ||H|| | validation residual | status | "
-        "steps acc/rej | corrector its | wall s | commit |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in records:
-        code = r["machine"].get("code") or {}
-        commit = (code.get("commit") or "-")[:7] + ("+" if code.get("dirty") else "")
-        lines.append(
-            f"| {r['configuration']} | {r['eps']:g} | {r['points']} | {r['draws']} | {fmt(r['l2re'])} | "
-            f"{fmt(r['interface'])} | {fmt(r['residual_norm'])} | {fmt(r['validation_norm'])} | {r['status']} | "
-            f"{r['accepted']}/{r['rejected']} | {r['corrector_iterations']} | {fmt(r['wall_s'], '.0f')} | {commit} |"
-        )
-    text = "\n".join(lines) + "\n"
-    (out / "README.md").write_text(text)
-    return text
+        *harness.table(records, columns),
+    ])
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``python -m benchmarks adaptive-points``."""
+    """The options of ``python -m benchmarks adaptive-points`` (``--force``, ``--out``: :mod:`benchmarks.__main__`)."""
     parser.add_argument("--only", nargs="+", choices=list(CONFIGURATIONS), default=None,
                         help="configurations to run (default: all)")
-    parser.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
-    parser.add_argument("--out", default=None, help="output folder (default benchmarks/results/adaptive_points)")
 
 
 def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Run the configurations one at a time (each skipped when its JSON exists), then write the table."""
-    out = Path(args.out) if args.out else OUT
+    out = harness.out_folder(args, "adaptive_points")
     records = [record.cached(out / f"{name}.json", lambda name=name: run_configuration(name), force=args.force)
                for name in args.only or CONFIGURATIONS]
-    every = [json.loads((out / f"{name}.json").read_text()) for name in CONFIGURATIONS
+    every = [record.read_record(out / f"{name}.json") for name in CONFIGURATIONS
              if (out / f"{name}.json").exists()]  # the table holds every configuration run so far
     print(write_table(out, every))
     return records

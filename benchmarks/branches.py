@@ -240,6 +240,14 @@ def plot(name: str, record: dict[str, Any], path: Path) -> None:
     save_figure(fig, path, dpi=110)
 
 
+def add_arguments(parser) -> None:
+    """The options of ``python -m benchmarks branches`` (``--force``, ``--out``: :mod:`benchmarks.__main__`)."""
+    parser.add_argument("--only", nargs="+", default=None,
+                        choices=("fd-switching-neumann", "fd-switching-dirichlet", "fd-defcon-neumann",
+                                 "fd-defcon-dirichlet", "network-bratu-deflation", "network-defcon-neumann",
+                                 "network-defcon-dirichlet"), help="configurations to run (default: all)")
+
+
 def main(args) -> None:
     out = Path(args.out) if args.out else RESULTS / "branches"
     runs = {

@@ -36,7 +36,6 @@ viscosity continuation from ``nu = 1``.
 from __future__ import annotations
 
 import functools
-import json
 import math
 import statistics
 import time
@@ -44,20 +43,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import matplotlib
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import continuation
+from continuation import LevenbergMarquardt
+from models import DeepONet
+from pde.burgers import BurgersOperator, InitialData, sample_initial_data, steady_state
+from pde.burgers_fd import fd_grid, march_explicit, newton_steady
 
-import continuation  # noqa: E402
-from continuation import LevenbergMarquardt  # noqa: E402
-from models import DeepONet  # noqa: E402
-from pde.burgers import BurgersOperator, InitialData, sample_initial_data, steady_state  # noqa: E402
-from pde.burgers_fd import fd_grid, march_explicit, newton_steady  # noqa: E402
-
-from .record import RESULTS, cached, save_figure  # noqa: E402
+from . import harness
+from .record import cached, load_records
 
 COMMAND = "python -m benchmarks burgers"
 NUS = (0.5, 0.1, 0.05)
@@ -144,28 +140,30 @@ def _stage(name: str, result: continuation.TraceResult, options: continuation.Op
     }
 
 
+def _fixed_trace(residual_map, theta0: torch.Tensor, path, predictor: str, iterations: tuple[int, int, int]):
+    """A trace with the LM corrector on the fixed schedule ``path`` (tol 1e-12; iterations at the start, at
+    each step and at the end); returns the result and its options."""
+    initial, step, final = iterations
+    options = continuation.Options(tol=1e-12, initial_iterations=initial, corrector_iterations=step,
+                                   final_iterations=final)
+    result = continuation.trace(residual_map, theta0, path, predictor=predictor, adaptive=False, options=options)
+    return result, options
+
+
 def train_ours(problem: BurgersOperator, train: InitialData, theta0: torch.Tensor, budget: Budget):
     """The two homotopies; returns the weights, the stage records and the final training map."""
     points = problem.random_points(train.count, budget.points, seed=0)
     time_map = problem.residual_map(train, points, "time", nu=budget.nu_start)
-    time_options = continuation.Options(
-        tol=1e-12, initial_iterations=budget.time_initial, corrector_iterations=budget.time_step,
-        final_iterations=budget.time_final,
-    )
-    first = continuation.trace(time_map, theta0, budget.time_schedule, predictor="none", adaptive=False,
-                               options=time_options)
+    first, time_options = _fixed_trace(time_map, theta0, budget.time_schedule, "none",
+                                       (budget.time_initial, budget.time_step, budget.time_final))
     rows = train.count * (budget.points + 2)
     stages = [_stage(f"time homotopy s: 1 -> 0 at nu = {budget.nu_start:g}", first, time_options,
                      budget.time_schedule, "none", train.count, rows)]
     points = problem.random_points(train.count, budget.points, seed=1)
     steady_map = problem.residual_map(train, points, "viscosity")
     path = viscosity_schedule(budget.nu_start, problem.nu, budget.viscosity_ratio)
-    viscosity_options = continuation.Options(
-        tol=1e-12, initial_iterations=budget.viscosity_step, corrector_iterations=budget.viscosity_step,
-        final_iterations=budget.viscosity_final,
-    )
-    second = continuation.trace(steady_map, first.theta, path, predictor="euler", adaptive=False,
-                                options=viscosity_options)
+    second, viscosity_options = _fixed_trace(steady_map, first.theta, path, "euler",
+                                             (budget.viscosity_step, budget.viscosity_step, budget.viscosity_final))
     stages.append(_stage(f"viscosity homotopy nu: {budget.nu_start:g} -> {problem.nu:g} at s = 0", second,
                          viscosity_options, path, "euler", train.count, rows))
     return second.theta, stages, steady_map, torch.tensor(problem.nu, dtype=theta0.dtype)
@@ -195,12 +193,8 @@ def train_seed_path(problem: BurgersOperator, train: InitialData, theta0: torch.
     """The seed's order: one trace in ``s`` from 1 to 0 with ``nu`` going from 1 to the target while ``s >= 1/2``."""
     points = problem.random_points(train.count, budget.points, seed=0)
     joint_map = problem.residual_map(train, points, "joint", nu=budget.nu_start)
-    options = continuation.Options(
-        tol=1e-12, initial_iterations=budget.time_initial, corrector_iterations=budget.viscosity_step,
-        final_iterations=budget.viscosity_final,
-    )
-    result = continuation.trace(joint_map, theta0, budget.joint_schedule, predictor="none", adaptive=False,
-                                options=options)
+    result, options = _fixed_trace(joint_map, theta0, budget.joint_schedule, "none",
+                                   (budget.time_initial, budget.viscosity_step, budget.viscosity_final))
     stage = _stage(f"joint homotopy s: 1 -> 0, nu: {budget.nu_start:g} -> {problem.nu:g} while s >= 1/2", result,
                    options, budget.joint_schedule, "none", train.count, train.count * (budget.points + 2))
     # score the loss on the steady residual with the points of the other methods' final stage
@@ -312,87 +306,106 @@ def run_one(nu: float, method: str, budget: Budget, seed: int = 0) -> dict[str, 
     }
 
 
-def _fmt(value, spec: str = ".2e") -> str:
-    return "-" if value is None else format(value, spec)
+def _columns() -> tuple[list[harness.Column], list[harness.Column]]:
+    """The columns of the results table and of the training-budget table (one row per stage)."""
+    Column, cell = harness.Column, harness.cell
+    results = [
+        Column("nu", lambda r: r["nu"], "g"), Column("method", lambda r: r["method"]),
+        Column("test L2RE mean", lambda r: r["l2re_mean"]), Column("worst", lambda r: r["l2re_worst"]),
+        Column("seed", lambda r: r["seed_l2re"]), Column("loss", lambda r: r["loss"]),
+        Column("train s", lambda r: r["train_wall_s"], ".0f"),
+        Column("inference s (100 u0 x 1000 pts)", lambda r: r["inference_s"], ".4f"),
+        Column("Newton+cont. s (L2RE)", lambda r: f"{r['fd']['newton_continuation']['wall_s']:.3f} "
+                                                  f"({cell(r['fd']['newton_continuation']['l2re_mean'])})"),
+        Column("Newton from u0 s (conv.)", lambda r: f"{r['fd']['newton']['wall_s']:.3f} "
+               f"({r['fd']['newton']['converged']}/{r['test_functions']}, L2RE {cell(r['fd']['newton']['l2re_mean'])})"),
+        Column("march s (t reached, L2RE)", lambda r: f"{r['fd']['march']['wall_s']:.1f} (t = "
+                                                      f"{r['fd']['march']['time_reached']:.1f}, "
+                                                      f"{cell(r['fd']['march']['l2re_mean'])})"),
+        Column("Newton+cont. / inference", lambda r: r["ratios"]["newton_continuation"], ".1f"),
+        Column("march / inference", lambda r: r["ratios"]["march"], ".0f"),
+        Column("one Newton+cont. s", lambda r: r["fd"].get("newton_continuation_one", {}).get("wall_s"), ".4f"),
+    ]
+    stages = [
+        Column("nu", lambda s: s["nu"], "g"), Column("method", lambda s: s["method"]),
+        Column("stage", lambda s: s["stage"]),
+        Column("path", lambda s: f"{len(s['path'])} values {s['path'][0]:g} .. {s['path'][-1]:g}"
+               if len(s["path"]) > 1 else f"{s['path'][0]:g}"),
+        Column("functions", lambda s: s["functions"], "d"), Column("rows", lambda s: s["rows"], "d"),
+        Column("iterations (initial / step / final)", lambda s: f"{s['initial_iterations']} / "
+               f"{s.get('step_iterations', '-')} / {s.get('final_iterations', '-')}"),
+        Column("used", lambda s: s["corrector_iterations"], "d"), Column("wall s", lambda s: s["wall_s"], ".0f"),
+        Column("final norm of H", lambda s: s["residual_norms"][-1]),
+    ]
+    return results, stages
 
 
 def write_table(out: Path, records: list[dict[str, Any]]) -> str:
-    lines = [
+    """``out/README.md``: the results per (nu, method), then the training budget of every stage."""
+    results, stages = _columns()
+    rows = [{**s, "nu": r["nu"], "method": r["method"]} for r in records for s in r["stages"]]
+    return harness.write_page(out, [
         "# P5 Burgers: physics-informed DeepONet against finite differences", "",
         f"Command: `{COMMAND}`. One JSON per row. Test: {records[0]['test_functions']} unseen u0 at "
         f"{records[0]['test_points']} points, L2RE against u_inf = -tanh(x / (2 nu)). Timings on a shared "
         "2-core machine, one thread (load average in each JSON): compare the ratios, measured in one run.", "",
-        "| nu | method | test L2RE mean | worst | seed | loss | train s | inference s (100 u0 x 1000 pts) "
-        "| Newton+cont. s (L2RE) | Newton from u0 s (conv.) | march s (t reached, L2RE) "
-        "| Newton+cont. / inference | march / inference | one Newton+cont. s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in records:
-        fd = r["fd"]
-        lines.append(
-            f"| {r['nu']:g} | {r['method']} | {_fmt(r['l2re_mean'])} | {_fmt(r['l2re_worst'])} "
-            f"| {_fmt(r['seed_l2re'])} | {_fmt(r['loss'])} | {r['train_wall_s']:.0f} | {r['inference_s']:.4f} "
-            f"| {fd['newton_continuation']['wall_s']:.3f} ({_fmt(fd['newton_continuation']['l2re_mean'])}) "
-            f"| {fd['newton']['wall_s']:.3f} ({fd['newton']['converged']}/{r['test_functions']}, "
-            f"L2RE {_fmt(fd['newton']['l2re_mean'])}) "
-            f"| {fd['march']['wall_s']:.1f} (t = {fd['march']['time_reached']:.1f}, {_fmt(fd['march']['l2re_mean'])}) "
-            f"| {r['ratios']['newton_continuation']:.1f} | {r['ratios']['march']:.0f} "
-            f"| {_fmt(fd.get('newton_continuation_one', {}).get('wall_s'), '.4f')} |"
-        )
-    lines += [
+        *harness.table(records, results),
         "", "Training budgets (LM corrector throughout; rows = functions x (points + 2 boundary)):", "",
-        "| nu | method | stage | path | functions | rows | iterations (initial / step / final) | used | wall s | final norm of H |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in records:
-        for s in r["stages"]:
-            path = s["path"]
-            shown = f"{len(path)} values {path[0]:g} .. {path[-1]:g}" if len(path) > 1 else f"{path[0]:g}"
-            budget = (f"{s['initial_iterations']} / {s.get('step_iterations', '-')} / {s.get('final_iterations', '-')}")
-            lines.append(
-                f"| {r['nu']:g} | {r['method']} | {s['stage']} | {shown} | {s['functions']} | {s['rows']} "
-                f"| {budget} | {s['corrector_iterations']} | {s['wall_s']:.0f} | {_fmt(s['residual_norms'][-1])} |"
-            )
-    text = "\n".join(lines) + "\n"
-    (out / "README.md").write_text(text)
-    return text
+        *harness.table(rows, stages, commit=False),
+    ])
+
+
+def plot_predictions(values, errors, r: dict[str, Any], exact: list, colour: str) -> None:
+    """The predicted profiles of record ``r`` on the axes ``values``, their distance to ``exact`` (a row per
+    profile) on ``errors`` (log scale); the first is labelled with the method and its mean L2RE."""
+    p = r["profiles"]
+    x = np.array(p["x"])
+    for k, (row, reference) in enumerate(zip(p["predicted"], exact)):
+        label = f"{r['method']} (L2RE {r['l2re_mean']:.1e})" if k == 0 else None
+        values.plot(x, row, color=colour, lw=1, label=label)
+        errors.semilogy(x, np.abs(np.array(row) - np.array(reference)) + 1e-16, color=colour, lw=0.8, label=label)
 
 
 def plot_profiles(out: Path, records: list[dict[str, Any]]) -> Path:
     """Top: predicted profiles of three test functions against ``u_inf`` (inputs ``u0`` dotted); bottom: errors."""
     nus = sorted({r["nu"] for r in records}, reverse=True)
-    fig, axes = plt.subplots(2, len(nus), figsize=(4.5 * len(nus), 7), squeeze=False)
     colours = {"ours": "C0", "classical": "C3", "seed-path": "C2"}
-    for column, nu in enumerate(nus):
-        top, bottom = axes[0, column], axes[1, column]
-        for r in (r for r in records if r["nu"] == nu):
-            p = r["profiles"]
-            x, exact = np.array(p["x"]), np.array(p["exact"])
-            for row in p.get("u0", []):
-                top.plot(x, row, ":", color="0.6", lw=0.8)
-            for k, row in enumerate(p["predicted"]):
-                label = f"{r['method']} (L2RE {r['l2re_mean']:.1e})" if k == 0 else None
-                top.plot(x, row, color=colours[r["method"]], lw=1, label=label)
-                bottom.semilogy(x, np.abs(np.array(row) - exact) + 1e-16, color=colours[r["method"]], lw=0.8,
-                                label=label)
-            top.plot(x, exact, "k-", lw=3, alpha=0.25)
-        top.set(title=f"nu = {nu:g}: three test u0 (dotted), u_inf (grey)", xlabel="x", ylabel="u")
-        bottom.set(title="|predicted - u_inf|", xlabel="x", ylim=(1e-10, 10))
-        top.legend(fontsize=7)
-        bottom.legend(fontsize=7)
     path = out / "profiles.png"
-    save_figure(fig, path, dpi=110)
+    with harness.figure(path, 2, len(nus), size=(4.5 * len(nus), 7)) as (fig, axes):
+        for column, nu in enumerate(nus):
+            top, bottom = axes[0, column], axes[1, column]
+            for r in (r for r in records if r["nu"] == nu):
+                p = r["profiles"]
+                x, exact = np.array(p["x"]), np.array(p["exact"])
+                for row in p.get("u0", []):
+                    top.plot(x, row, ":", color="0.6", lw=0.8)
+                plot_predictions(top, bottom, r, [exact] * len(p["predicted"]), colours[r["method"]])
+                top.plot(x, exact, "k-", lw=3, alpha=0.25)
+            top.set(title=f"nu = {nu:g}: three test u0 (dotted), u_inf (grey)", xlabel="x", ylabel="u")
+            bottom.set(title="|predicted - u_inf|", xlabel="x", ylim=(1e-10, 10))
+            top.legend(fontsize=7)
+            bottom.legend(fontsize=7)
     return path
 
 
+def add_arguments(parser) -> None:
+    """The options of ``python -m benchmarks burgers`` (``--force``, ``--out``: :mod:`benchmarks.__main__`)."""
+    parser.add_argument("--nu", type=float, nargs="+", default=list(NUS), help="target viscosities")
+    parser.add_argument("--method", nargs="+", choices=METHODS, default=["ours", "classical"],
+                        help="ours: time then viscosity homotopy; classical: LM directly at the target; "
+                        "seed-path: the seed's joint homotopy (nu moves in the first half of s)")
+    parser.add_argument("--budget", choices=("full", "tiny"), default="full", help="tiny: the smoke budget")
+
+
 def main(args) -> list[dict[str, Any]]:
-    out = Path(args.out) if args.out else RESULTS / "burgers"
+    """Run each (nu, method) not on disk, then write the table and the profiles from every record present."""
+    out = harness.out_folder(args, "burgers")
     budget = BUDGETS[args.budget]
     for nu in args.nu:
         for method in args.method:
             compute = functools.partial(run_one, nu, method, budget)
             cached(out / f"burgers_nu{nu:g}_{method}.json", compute, force=args.force)
-    records = [json.loads(p.read_text()) for p in sorted(out.glob("burgers_nu*.json"))]
+    records = load_records(out, "burgers_nu*.json")
     records.sort(key=lambda r: (-r["nu"], METHODS.index(r["method"])))
     print(write_table(out, records))
     plot_profiles(out, records)

@@ -33,29 +33,25 @@ once and for one source.
 from __future__ import annotations
 
 import functools
-import json
 import statistics
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import matplotlib
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import continuation
+from continuation import LevenbergMarquardt
+from models import DeepONet
+from pde.burgers import RandomField, sample_random_field
+from pde.burgers_fd import fd_grid, newton_steady
+from pde.burgers_source import SourceBurgersOperator
 
-import continuation  # noqa: E402
-from continuation import LevenbergMarquardt  # noqa: E402
-from models import DeepONet  # noqa: E402
-from pde.burgers import RandomField, sample_random_field  # noqa: E402
-from pde.burgers_fd import fd_grid, newton_steady  # noqa: E402
-from pde.burgers_source import SourceBurgersOperator  # noqa: E402
-
-from .burgers import inference_time, viscosity_schedule  # noqa: E402
-from .record import CODE, RESULTS, cached, save_figure  # noqa: E402
+from .burgers import inference_time, plot_predictions, viscosity_schedule
+from . import harness
+from .record import CODE, cached, load_records
 
 COMMAND = "python -m benchmarks burgers-source"
 NUS = (0.5, 0.1, 0.05)
@@ -257,13 +253,32 @@ def run_one(nu: float, method: str, budget: Budget, seed: int = 0) -> dict[str, 
     }
 
 
-def _fmt(value, spec: str = ".2e") -> str:
-    return "-" if value is None else format(value, spec)
+def _columns() -> list[harness.Column]:
+    Column, cell = harness.Column, harness.cell
+    newton = [
+        Column("Newton s, reference grid (est. error)", lambda r: f"{r['newton']['reference_wall_s']:.3f} (n = "
+               f"{r['newton']['reference_intervals']}, {cell(r['newton']['reference_error_estimate_mean'])})"),
+        Column("Newton s, coarse grid (L2RE)", lambda r: f"{r['newton']['coarse_wall_s']:.3f} (n = "
+               f"{r['newton']['coarse_intervals']}, {cell(r['newton']['coarse_l2re_mean'])})"),
+        Column("one f: Newton s ref. / coarse", lambda r: f"{r['newton']['reference_one_wall_s']:.4f} / "
+               f"{r['newton']['coarse_one_wall_s']:.4f}"),
+        Column("speed-up over Newton ref. / coarse", lambda r: f"{r['speedup']['reference_grid']:.0f} / "
+               f"{r['speedup']['coarse_grid']:.1f}"),
+    ]
+    return [
+        Column("nu", lambda r: r["nu"], "g"), Column("method", lambda r: r["method"]),
+        Column("LM iterations", lambda r: r["stage"]["iterations"], "d"),
+        Column("test L2RE mean", lambda r: r["l2re_mean"]), Column("worst", lambda r: r["l2re_worst"]),
+        Column("train L2RE mean", lambda r: r.get("train_l2re_mean")), Column("loss", lambda r: r["loss"]),
+        Column("train s", lambda r: r["train_wall_s"], ".0f"),
+        Column("inference s (all test f)", lambda r: r["inference_s"], ".4f"), *newton,
+    ]
 
 
 def write_table(out: Path, records: list[dict[str, Any]]) -> str:
+    """``out/README.md``: one row per (nu, method)."""
     first = records[0]
-    lines = [
+    return harness.write_page(out, [
         "# Burgers with a source: physics-informed DeepONet f -> u against batched Newton", "",
         f"Command: `{COMMAND}`. One JSON per row. Test: {first['test_functions']} unseen sources, relative L2 "
         f"error per source on the {first['budget']['reference_intervals'] + 1} nodes of the Newton reference. "
@@ -271,63 +286,49 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
         f"sources x ({first['points']['per_function']} random points + 2 ends). Timings on a shared 2-core machine, "
         "one thread, median of repeats (load average in each JSON): compare the ratios, measured in one run. "
         f"Newton: batched over the {first['test_functions']} test sources, viscosity continuation from 1.", "",
-        "| nu | method | LM iterations | test L2RE mean | worst | train L2RE mean | loss | train s "
-        "| inference s (all test f) "
-        "| Newton s, reference grid (est. error) | Newton s, coarse grid (L2RE) | one f: Newton s ref. / coarse "
-        "| speed-up over Newton ref. / coarse |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in records:
-        nw = r["newton"]
-        lines.append(
-            f"| {r['nu']:g} | {r['method']} | {r['stage']['iterations']} | {_fmt(r['l2re_mean'])} "
-            f"| {_fmt(r['l2re_worst'])} | {_fmt(r.get('train_l2re_mean'))} | {_fmt(r['loss'])} "
-            f"| {r['train_wall_s']:.0f} | {r['inference_s']:.4f} | {nw['reference_wall_s']:.3f} "
-            f"(n = {nw['reference_intervals']}, {_fmt(nw['reference_error_estimate_mean'])}) "
-            f"| {nw['coarse_wall_s']:.3f} (n = {nw['coarse_intervals']}, {_fmt(nw['coarse_l2re_mean'])}) "
-            f"| {nw['reference_one_wall_s']:.4f} / {nw['coarse_one_wall_s']:.4f} "
-            f"| {r['speedup']['reference_grid']:.0f} / {r['speedup']['coarse_grid']:.1f} |"
-        )
-    text = "\n".join(lines) + "\n"
-    (out / "README.md").write_text(text)
-    return text
+        *harness.table(records, _columns()),
+    ])
 
 
 def plot_profiles(out: Path, records: list[dict[str, Any]]) -> Path:
     """Top: three test sources; middle: predicted against reference solutions; bottom: the errors."""
     nus = sorted({r["nu"] for r in records}, reverse=True)
-    fig, axes = plt.subplots(3, len(nus), figsize=(4.5 * len(nus), 9), squeeze=False, sharex=True)
     colours = {"homotopy": "C0", "direct": "C3"}
-    for column, nu in enumerate(nus):
-        rows = [r for r in records if r["nu"] == nu]
-        p = rows[0]["profiles"]
-        x = np.array(p["x"])
-        for k, (source, exact) in enumerate(zip(p["source"], p["reference"])):
-            axes[0, column].plot(x, source, color=f"C{k + 4}", lw=1)
-            axes[1, column].plot(x, exact, "k-", lw=3, alpha=0.25)
-        for r in rows:
-            q = r["profiles"]
-            for k, (row, exact) in enumerate(zip(q["predicted"], q["reference"])):
-                label = f"{r['method']} (L2RE {r['l2re_mean']:.1e})" if k == 0 else None
-                axes[1, column].plot(x, row, color=colours[r["method"]], lw=1, label=label)
-                axes[2, column].semilogy(x, np.abs(np.array(row) - np.array(exact)) + 1e-16,
-                                         color=colours[r["method"]], lw=0.8, label=label)
-        axes[0, column].set(title=f"nu = {nu:g}: three test sources f", ylabel="f")
-        axes[1, column].set(title="u: network (lines), Newton (grey)", ylabel="u")
-        axes[2, column].set(title="|network - Newton|", xlabel="x", ylim=(1e-8, 10))
-        axes[1, column].legend(fontsize=7)
     path = out / "profiles.png"
-    save_figure(fig, path, dpi=110)
+    with harness.figure(path, 3, len(nus), size=(4.5 * len(nus), 9), sharex=True) as (fig, axes):
+        for column, nu in enumerate(nus):
+            rows = [r for r in records if r["nu"] == nu]
+            p = rows[0]["profiles"]
+            x = np.array(p["x"])
+            for k, (source, exact) in enumerate(zip(p["source"], p["reference"])):
+                axes[0, column].plot(x, source, color=f"C{k + 4}", lw=1)
+                axes[1, column].plot(x, exact, "k-", lw=3, alpha=0.25)
+            for r in rows:
+                plot_predictions(axes[1, column], axes[2, column], r, r["profiles"]["reference"], colours[r["method"]])
+            axes[0, column].set(title=f"nu = {nu:g}: three test sources f", ylabel="f")
+            axes[1, column].set(title="u: network (lines), Newton (grey)", ylabel="u")
+            axes[2, column].set(title="|network - Newton|", xlabel="x", ylim=(1e-8, 10))
+            axes[1, column].legend(fontsize=7)
     return path
 
 
+def add_arguments(parser) -> None:
+    """The options of ``python -m benchmarks burgers-source`` (``--force``, ``--out``: :mod:`benchmarks.__main__`)."""
+    parser.add_argument("--nu", type=float, nargs="+", default=list(NUS), help="target viscosities")
+    parser.add_argument("--method", nargs="+", choices=METHODS, default=list(METHODS),
+                        help="homotopy: viscosity from 1 to the target; direct: LM at the target")
+    parser.add_argument("--budget", choices=("full", "sparse", "tiny"), default="full",
+                        help="sparse: P5's layout, 100 sources x 8 points; tiny: the smoke budget")
+
+
 def main(args) -> list[dict[str, Any]]:
-    out = Path(args.out) if args.out else RESULTS / "burgers_source"
+    """Run each (nu, method) not on disk, then write the table and the profiles from every record present."""
+    out = harness.out_folder(args, "burgers_source")
     budget = BUDGETS[args.budget]
     for nu in args.nu:
         for method in args.method:
             cached(out / f"nu{nu:g}_{method}.json", functools.partial(run_one, nu, method, budget), force=args.force)
-    records = [json.loads(p.read_text()) for p in sorted(out.glob("nu*.json"))]
+    records = load_records(out, "nu*.json")
     records.sort(key=lambda r: (-r["nu"], METHODS.index(r["method"])))
     print(write_table(out, records))
     plot_profiles(out, records)

@@ -9,19 +9,18 @@ the work tree clean. The reference run committed under
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
 
-import matplotlib
+import torch
+from matplotlib import colormaps
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+import continuation
+from pde import AllenCahn1D
 
-import continuation  # noqa: E402
-from pde import AllenCahn1D  # noqa: E402
-
-from .record import save_figure, write_json  # noqa: E402
+from . import harness
+from .record import write_json
 
 EPS_START, EPS_TARGET, SEED = 0.5, 0.01, 0
 DEFAULT_OUT = Path("demo-output")
@@ -43,25 +42,30 @@ def path_table(problem: AllenCahn1D, result: continuation.TraceResult) -> list[d
 
 def plot_path(problem: AllenCahn1D, result: continuation.TraceResult, rows: list[dict], path: Path) -> None:
     """Solutions along the path (left) and L2RE against eps (right)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     x = problem.test_points
     shown = sorted(set(range(0, len(result.eps), max(1, len(result.eps) // 6))) | {len(result.eps) - 1})
-    colors = plt.cm.viridis([i / max(1, len(shown) - 1) for i in range(len(shown))])
-    with torch.no_grad():
-        for color, i in zip(colors, shown):
-            eps = result.eps[i]
-            left.plot(x[:, 0], problem.predict(result.thetas[i], x), color=color, label=f"eps = {eps:.3g}")
-            left.plot(x[:, 0], problem.exact(x, eps), color="k", lw=0.6, ls="--")
-    left.set(xlabel="x", ylabel="u", title="P1 solution path (dashed: exact)")
-    left.legend(fontsize=8)
-    right.loglog([r["eps"] for r in rows], [r["l2re"] for r in rows], "o-", ms=3)
-    right.invert_xaxis()
-    right.set(xlabel="eps", ylabel="L2RE", title="relative L2 error along the path")
-    right.grid(True, which="both", alpha=0.3)
-    save_figure(fig, path, dpi=120)
+    with harness.figure(path, 1, 2, size=(11, 4), dpi=120) as (fig, ((left, right),)):
+        colors = colormaps["viridis"]([i / max(1, len(shown) - 1) for i in range(len(shown))])
+        with torch.no_grad():
+            for color, i in zip(colors, shown):
+                eps = result.eps[i]
+                left.plot(x[:, 0], problem.predict(result.thetas[i], x), color=color, label=f"eps = {eps:.3g}")
+                left.plot(x[:, 0], problem.exact(x, eps), color="k", lw=0.6, ls="--")
+        left.set(xlabel="x", ylabel="u", title="P1 solution path (dashed: exact)")
+        left.legend(fontsize=8)
+        right.loglog([r["eps"] for r in rows], [r["l2re"] for r in rows], "o-", ms=3)
+        right.invert_xaxis()
+        right.set(xlabel="eps", ylabel="L2RE", title="relative L2 error along the path")
+        right.grid(True, which="both", alpha=0.3)
 
 
-def main(out: Path = DEFAULT_OUT) -> dict:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``python -m benchmarks demo`` has only ``--out`` (added by :mod:`benchmarks.__main__`)."""
+
+
+def main(args: argparse.Namespace) -> dict:
+    """Trace P1, print the per-eps table, write the plot and the record to ``--out`` (default :data:`DEFAULT_OUT`)."""
+    out = Path(args.out) if args.out else DEFAULT_OUT
     problem = AllenCahn1D(eps_min=EPS_TARGET)
     theta0 = problem.model.init(seed=SEED)
     print(
@@ -82,23 +86,13 @@ def main(out: Path = DEFAULT_OUT) -> dict:
     )
     out.mkdir(parents=True, exist_ok=True)
     plot_path(problem, result, rows, out / "p1_path.png")
-    record = {
-        "command": "make demo  (python -m benchmarks demo)",
-        "out": str(out),
-        "problem": "P1 allen-cahn 1d",
-        "method": "ours: natural continuation, euler predictor, lm corrector, adaptive",
-        "eps": EPS_TARGET,
-        "l2re": rows[-1]["l2re"],
-        "interface": rows[-1]["interface"],
-        "loss": rows[-1]["loss"],
-        "wall_s": wall,
-        "weights": problem.model.num_weights,
-        "points": problem.points.shape[0],
-        "seed": SEED,
-        "options": continuation.Options().__dict__,
-        "path": rows,
-        "trace": result.summary(),
-    }
+    record = harness.make_record(
+        {"command": "make demo  (python -m benchmarks demo)", "out": str(out), "problem": "P1 allen-cahn 1d",
+         "method": "ours: natural continuation, euler predictor, lm corrector, adaptive", "eps": EPS_TARGET,
+         "weights": problem.model.num_weights, "points": problem.points.shape[0], "seed": SEED},
+        {**{key: rows[-1][key] for key in ("l2re", "interface", "loss")}, "wall_s": wall},
+        result, options=continuation.Options().__dict__, path=rows,
+    )
     write_json(out / "p1_demo.json", record)
     print(f"wrote {out / 'p1_path.png'} and {out / 'p1_demo.json'}")
     return record

@@ -31,25 +31,20 @@ Problem: P1, ``pde.AllenCahn1D(eps_min=0.01)`` with its default MLP
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from pathlib import Path
 from typing import Iterable, Optional
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+import continuation
+from continuation import kernel_spectrum, summarize_spectrum, truncated_entropy
+from continuation.correctors import corrector_from_options
+from pde import AllenCahn1D
 
-import continuation  # noqa: E402
-from continuation import kernel_spectrum, summarize_spectrum, truncated_entropy  # noqa: E402
-from continuation.correctors import corrector_from_options  # noqa: E402
-from pde import AllenCahn1D  # noqa: E402
-
-from . import diagnostics_adfd, diagnostics_hessian  # noqa: E402
-from .record import RESULTS, cached, save_figure  # noqa: E402
+from . import diagnostics_adfd, diagnostics_hessian, harness
+from .foundation import p1_fields
+from .record import cached, read_record
 
 COMMAND = "python -m benchmarks diagnostics"
 PARTS = ("init", "warm", "adfd", "hessian")
@@ -58,18 +53,6 @@ INIT_EPS = (0.5, 0.2, 0.1, 0.05, 0.02, 0.01)
 WARM_EPS = (0.5, 0.2, 0.1, 0.05, 0.03, 0.02)
 THRESHOLD = 1e-10
 """Relative threshold of the effective rank and cut-off of the truncated entropy."""
-
-
-def _common(problem: AllenCahn1D, method: str, eps: float, command: str) -> dict:
-    return {
-        "problem": "P1 allen-cahn 1d",
-        "method": method,
-        "eps": eps,
-        "weights": problem.model.num_weights,
-        "points": problem.points.shape[0],
-        "seed": SEED,
-        "command": command,
-    }
 
 
 def spectrum_record(problem: AllenCahn1D, theta: torch.Tensor, eps: float) -> dict:
@@ -97,7 +80,7 @@ def run_init(problem: AllenCahn1D, eps: float, command: str = COMMAND) -> dict:
     theta0 = problem.model.init(seed=SEED)
     record = spectrum_record(problem, theta0, eps)
     return {
-        **_common(problem, "kernel spectrum at the xavier init", eps, command),
+        **p1_fields(problem, "kernel spectrum at the xavier init", command, eps),
         **record,
         "wall_s": record["spectrum_wall_s"],
     }
@@ -123,11 +106,7 @@ def warm_start(problem: AllenCahn1D, eps_prev: float) -> tuple[torch.Tensor, dic
         "how": f"continuation.trace(problem.residual_map, theta0, [{EPS_START:g}, {eps_prev:g}]), defaults",
         "status": result.status.value,
         "message": result.message,
-        "reached_eps": result.eps[-1] if result.eps else math.nan,
-        "accepted_steps": result.accepted,
-        "rejected_steps": result.rejected,
-        "corrector_iterations": result.corrector_iterations,
-        "jacobian_evaluations": result.jacobian_evaluations,
+        "trace": result.summary(),
     }
 
 
@@ -138,8 +117,8 @@ def run_warm(problem: AllenCahn1D, eps_prev: float, command: str = COMMAND) -> d
     trace_wall = time.perf_counter() - start
     record = spectrum_record(problem, theta, EPS_TARGET)
     return {
-        **_common(problem, f"kernel spectrum at eps = {EPS_TARGET:g} from the solution at eps = {eps_prev:g}",
-                  EPS_TARGET, command),
+        **p1_fields(problem, f"kernel spectrum at eps = {EPS_TARGET:g} from the solution at eps = {eps_prev:g}",
+                    command, EPS_TARGET),
         "eps_prev": eps_prev,
         **how,
         "trace_wall_s": trace_wall,
@@ -176,48 +155,47 @@ def plot(init: dict, warm: dict, path: Path) -> None:
     eigenvalues above the resolution, the band below it shaded. Right: the effective rank at
     eps = 0.01 by initialisation (lambda_min is unresolved for every start).
     """
-    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4.2))
-    if init:
-        eps = sorted(init)
-        floors = [resolution(init[e]) for e in eps]
-        left.loglog(eps, [init[e]["lambda_max"] for e in eps], "o-", label="lambda_max(K)")
-        resolved = [(e, init[e]["lambda_min"]) for e in eps if init[e]["lambda_min"] > resolution(init[e])]
-        if resolved:
-            left.loglog(*zip(*resolved), "s-", label="lambda_min(K)")
-        unresolved = [(e, f) for e, f in zip(eps, floors) if init[e]["lambda_min"] <= f]
-        if unresolved:
-            left.loglog(*zip(*unresolved), "v", mfc="none", color="C3",
-                        label="lambda_min below resolution (at most this)")
-        left.loglog(eps, floors, ":", color="grey", label="float64 resolution")
-        floor = max(floors)
-        for e in eps:
-            leading = [v for v in sorted(init[e]["eigenvalues"], reverse=True)[:60] if v > resolution(init[e])]
-            middle.semilogy(range(1, len(leading) + 1), leading, ".-", ms=3, label=f"eps = {e:g}")
-        middle.axhspan(floor * 1e-3, floor, color="grey", alpha=0.25, lw=0,
-                       label="below float64 resolution: not drawn")
-        middle.axhline(THRESHOLD * max(init[e]["lambda_max"] for e in eps), color="k", ls=":", lw=0.8,
-                       label=f"{THRESHOLD:g} lambda_max (effective rank)")
-        middle.set_ylim(bottom=floor * 1e-3)
-    left.set(xlabel="eps", ylabel="eigenvalue of K = J J^T",
-             title="P1 at the Xavier init (Chen et al. 2025, Fig. 4)")
-    left.legend(fontsize=7)
-    middle.set(xlabel="index (descending)", ylabel="eigenvalue of K", title="leading 60 eigenvalues at the init")
-    middle.legend(fontsize=7, loc="lower left")
-    labels, ranks = [], []
-    if EPS_TARGET in init:
-        labels.append("Xavier")
-        ranks.append(init[EPS_TARGET]["effective_rank"])
-    for eps_prev in sorted(warm, reverse=True):
-        labels.append(f"from {eps_prev:g}")
-        ranks.append(warm[eps_prev]["effective_rank"])
-    if ranks:
-        right.bar(range(len(ranks)), ranks)
-        right.set_xticks(range(len(ranks)), labels, rotation=30, fontsize=8)
-    right.set(ylabel=f"effective rank of K at eps = {EPS_TARGET:g}",
-              title="warm starts (Chen et al. 2025, Table 2)")
-    right.text(0.02, 0.97, "lambda_min is below the float64\nresolution for every start",
-               transform=right.transAxes, va="top", fontsize=8)
-    save_figure(fig, path, dpi=120)
+    with harness.figure(path, 1, 3, size=(15, 4.2), dpi=120) as (fig, ((left, middle, right),)):
+        if init:
+            eps = sorted(init)
+            floors = [resolution(init[e]) for e in eps]
+            left.loglog(eps, [init[e]["lambda_max"] for e in eps], "o-", label="lambda_max(K)")
+            resolved = [(e, init[e]["lambda_min"]) for e in eps if init[e]["lambda_min"] > resolution(init[e])]
+            if resolved:
+                left.loglog(*zip(*resolved), "s-", label="lambda_min(K)")
+            unresolved = [(e, f) for e, f in zip(eps, floors) if init[e]["lambda_min"] <= f]
+            if unresolved:
+                left.loglog(*zip(*unresolved), "v", mfc="none", color="C3",
+                            label="lambda_min below resolution (at most this)")
+            left.loglog(eps, floors, ":", color="grey", label="float64 resolution")
+            floor = max(floors)
+            for e in eps:
+                leading = [v for v in sorted(init[e]["eigenvalues"], reverse=True)[:60] if v > resolution(init[e])]
+                middle.semilogy(range(1, len(leading) + 1), leading, ".-", ms=3, label=f"eps = {e:g}")
+            middle.axhspan(floor * 1e-3, floor, color="grey", alpha=0.25, lw=0,
+                           label="below float64 resolution: not drawn")
+            middle.axhline(THRESHOLD * max(init[e]["lambda_max"] for e in eps), color="k", ls=":", lw=0.8,
+                           label=f"{THRESHOLD:g} lambda_max (effective rank)")
+            middle.set_ylim(bottom=floor * 1e-3)
+        left.set(xlabel="eps", ylabel="eigenvalue of K = J J^T",
+                 title="P1 at the Xavier init (Chen et al. 2025, Fig. 4)")
+        left.legend(fontsize=7)
+        middle.set(xlabel="index (descending)", ylabel="eigenvalue of K", title="leading 60 eigenvalues at the init")
+        middle.legend(fontsize=7, loc="lower left")
+        labels, ranks = [], []
+        if EPS_TARGET in init:
+            labels.append("Xavier")
+            ranks.append(init[EPS_TARGET]["effective_rank"])
+        for eps_prev in sorted(warm, reverse=True):
+            labels.append(f"from {eps_prev:g}")
+            ranks.append(warm[eps_prev]["effective_rank"])
+        if ranks:
+            right.bar(range(len(ranks)), ranks)
+            right.set_xticks(range(len(ranks)), labels, rotation=30, fontsize=8)
+        right.set(ylabel=f"effective rank of K at eps = {EPS_TARGET:g}",
+                  title="warm starts (Chen et al. 2025, Table 2)")
+        right.text(0.02, 0.97, "lambda_min is below the float64\nresolution for every start",
+                   transform=right.transAxes, va="top", fontsize=8)
 
 
 def write_readme(init: dict, warm: dict, problem: AllenCahn1D, out: Path, sections: Iterable[str] = ()) -> str:
@@ -333,13 +311,21 @@ def _load(out: Path, prefix: str, values: list[float]) -> dict:
     for value in values:
         path = out / f"{prefix}-{value:g}.json"
         if path.exists():
-            records[value] = json.loads(path.read_text())
+            records[value] = read_record(path)
     return records
 
 
+def add_arguments(parser) -> None:
+    """The options of ``python -m benchmarks diagnostics`` (``--force``, ``--out``: :mod:`benchmarks.__main__`)."""
+    parser.add_argument("--part", choices=("all", *PARTS), default="all",
+                        help="init: eps sweep at the Xavier init (light); warm: the warm starts (traces); "
+                        "hessian: Hessian after classical training, Newton against LM; adfd: AD against FD")
+
+
 def main(args) -> None:
+    """Compute (or load) the records of ``--part``, then the plots and the README from every record present."""
     torch.set_num_threads(1)  # the CPU is shared: one thread, recorded in every JSON
-    out = Path(args.out) if args.out else RESULTS / "diagnostics"
+    out = harness.out_folder(args, "diagnostics")
     out.mkdir(parents=True, exist_ok=True)
     parts: Optional[str] = getattr(args, "part", "all")
     run_all(

@@ -29,27 +29,25 @@ two end points, each block scaled by ``1/sqrt(count)``. ``u''`` by autograd
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
-import matplotlib
+from typing import Any, Callable
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-from torch.func import grad  # noqa: E402
+import torch
+from torch.func import grad
 
-from continuation import (  # noqa: E402
+from continuation import (
     effective_cutoff_number,
     kernel_spectrum,
     truncated_entropy,
     truncated_svd_residuals,
 )
-from models import MLP, RandomFeatures  # noqa: E402
-from pde import Poisson1D  # noqa: E402
+from models import MLP, RandomFeatures
+from pde import Poisson1D
 
-from .record import cached, save_figure  # noqa: E402
+from . import harness
+from .record import cached, read_record
 
 RFM_CUTOFF = 1e-12
 """The seed's cut-off of the random-feature singular values, ``e_A(1e-12)``."""
@@ -198,8 +196,8 @@ def run(out: Path, command: str, force: bool = False) -> None:
 
 
 def load(out: Path) -> tuple[dict, dict]:
-    rfm = {key: json.loads(p.read_text()) for key in RFM_SETTINGS if (p := out / f"{rfm_name(*key)}.json").exists()}
-    net = {key: json.loads(p.read_text()) for key in NET_SETTINGS if (p := out / f"{net_name(*key)}.json").exists()}
+    rfm = {key: read_record(p) for key in RFM_SETTINGS if (p := out / f"{rfm_name(*key)}.json").exists()}
+    net = {key: read_record(p) for key in NET_SETTINGS if (p := out / f"{net_name(*key)}.json").exists()}
     return rfm, net
 
 
@@ -208,70 +206,99 @@ COLORS = {"ad": "C0", "fd": "C3"}
 
 def plot_rfm(rfm: dict, path: Path) -> None:
     """Singular values and training error by truncation of the main setting; the M sweep."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    main = rfm.get(RFM_MAIN)
-    if main is not None:
+    with harness.figure(path, 1, 3, size=(15, 4), legend=7, grid=True) as (fig, (axes,)):
+        main = rfm.get(RFM_MAIN)
+        if main is not None:
+            for derivative in ("ad", "fd"):
+                entry = main[derivative]
+                s = entry["singular_values"]
+                cut = entry["effective_cutoff_number"]
+                axes[0].semilogy(range(1, len(s) + 1), s, ".-", ms=3, color=COLORS[derivative],
+                                 label=f"{derivative.upper()}: e = {cut}, H = {entry['truncated_entropy']:.3f}")
+                axes[0].plot([cut], [s[cut - 1]], "o", color="g")
+                r = entry["training_error_by_truncation"]
+                axes[1].semilogy(range(len(r)), [max(v, 1e-300) for v in r], ".-", ms=3, color=COLORS[derivative],
+                                 label=derivative.upper())
+                axes[1].axvline(cut, color=COLORS[derivative], ls="--", lw=0.8)
+            axes[0].axhline(RFM_CUTOFF * main["ad"]["singular_values"][0], color="k", ls=":", lw=0.8,
+                            label=f"{RFM_CUTOFF:g} s_1")
+        title = f"random features, sin, M = N = {RFM_MAIN[1]}, R = {RFM_MAIN[2]:g}"
+        axes[0].set(xlabel="index", ylabel="singular value of A", title=title)
+        axes[1].set(xlabel="truncation position k", ylabel="||A a_k - f|| / ||f||",
+                    title="training error of the truncated SVD (dashed: e_A(1e-12))")
+        sweep = sorted(key for key in rfm if key[0] == "sin" and key[2] == RFM_SCALE)
+        ms = [key[1] for key in sweep]
         for derivative in ("ad", "fd"):
-            entry = main[derivative]
-            s = entry["singular_values"]
-            cut = entry["effective_cutoff_number"]
-            axes[0].semilogy(range(1, len(s) + 1), s, ".-", ms=3, color=COLORS[derivative],
-                             label=f"{derivative.upper()}: e = {cut}, H = {entry['truncated_entropy']:.3f}")
-            axes[0].plot([cut], [s[cut - 1]], "o", color="g")
-            r = entry["training_error_by_truncation"]
-            axes[1].semilogy(range(len(r)), [max(v, 1e-300) for v in r], ".-", ms=3, color=COLORS[derivative],
-                             label=derivative.upper())
-            axes[1].axvline(cut, color=COLORS[derivative], ls="--", lw=0.8)
-        axes[0].axhline(RFM_CUTOFF * main["ad"]["singular_values"][0], color="k", ls=":", lw=0.8,
-                        label=f"{RFM_CUTOFF:g} s_1")
-    title = f"random features, sin, M = N = {RFM_MAIN[1]}, R = {RFM_MAIN[2]:g}"
-    axes[0].set(xlabel="index", ylabel="singular value of A", title=title)
-    axes[1].set(xlabel="truncation position k", ylabel="||A a_k - f|| / ||f||",
-                title="training error of the truncated SVD (dashed: e_A(1e-12))")
-    sweep = sorted(key for key in rfm if key[0] == "sin" and key[2] == RFM_SCALE)
-    ms = [key[1] for key in sweep]
-    for derivative in ("ad", "fd"):
-        axes[2].loglog(ms, [rfm[key][derivative]["training_error_at_cutoff"] for key in sweep], "o-",
-                       color=COLORS[derivative], label=f"{derivative.upper()} training error at e_A(1e-12)")
-        axes[2].loglog(ms, [rfm[key][derivative]["l2re_at_cutoff"] for key in sweep], "s--",
-                       color=COLORS[derivative], label=f"{derivative.upper()} L2RE of u at e_A(1e-12)")
-    axes[2].set_xticks(ms, [str(m) for m in ms])
-    axes[2].minorticks_off()
-    axes[2].set(xlabel="M = N", ylabel="relative error", title=f"sin features, R = {RFM_SCALE:g}: the M sweep")
-    for ax in axes:
-        ax.legend(fontsize=7)
-        ax.grid(True, which="both", alpha=0.3)
-    save_figure(fig, path, dpi=110)
+            axes[2].loglog(ms, [rfm[key][derivative]["training_error_at_cutoff"] for key in sweep], "o-",
+                           color=COLORS[derivative], label=f"{derivative.upper()} training error at e_A(1e-12)")
+            axes[2].loglog(ms, [rfm[key][derivative]["l2re_at_cutoff"] for key in sweep], "s--",
+                           color=COLORS[derivative], label=f"{derivative.upper()} L2RE of u at e_A(1e-12)")
+        axes[2].set_xticks(ms, [str(m) for m in ms])
+        axes[2].minorticks_off()
+        axes[2].set(xlabel="M = N", ylabel="relative error", title=f"sin features, R = {RFM_SCALE:g}: the M sweep")
 
 
 def plot_network(net: dict, path: Path) -> None:
     """Kernel eigenvalues at the init; curves of the relative PDE residual and the loss."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    styles = {100: "-", 25: "--"}
-    for (derivative, n_points), r in sorted(net.items()):
-        label = f"{derivative.upper()}, N = {n_points}"
-        ev = sorted(r["kernel_init"]["eigenvalues"], reverse=True)
-        axes[0].semilogy(range(1, len(ev) + 1), [max(v, 1e-300) for v in ev], ".", ms=3,
-                         color=COLORS[derivative], ls=styles.get(n_points, ":"),
-                         label=f"{label}: e_G = {r['kernel_init']['effective_cutoff_number']}, "
-                               f"H = {r['kernel_init']['truncated_entropy']:.3f}")
-        c = r["curves"]
-        axes[1].semilogy(c["iteration"], c["pde_residual"], color=COLORS[derivative], ls=styles.get(n_points, ":"),
-                         label=label)
-        axes[2].semilogy(c["iteration"], c["loss"], color=COLORS[derivative], ls=styles.get(n_points, ":"),
-                         label=label)
-    if net:
-        top = max(max(r["kernel_init"]["eigenvalues"]) for r in net.values())
-        axes[0].axhline(KERNEL_CUTOFF * top, color="k", ls=":", lw=0.8, label=f"{KERNEL_CUTOFF:g} lambda_max")
-    axes[0].set(xlabel="index", ylabel="eigenvalue of G = J J^T at the init",
-                title=f"two-layer network 1-{NET_WIDTH}-1 tanh")
-    axes[1].set(xlabel="gradient descent iteration", ylabel="||u'' - f|| / ||f||",
-                title=f"relative PDE residual (lr {NET_LR:g})")
-    axes[2].set(xlabel="gradient descent iteration", ylabel="loss ||H||^2", title="loss")
-    for ax in axes:
-        ax.legend(fontsize=7)
-        ax.grid(True, which="both", alpha=0.3)
-    save_figure(fig, path, dpi=110)
+    with harness.figure(path, 1, 3, size=(15, 4), legend=7, grid=True) as (fig, (axes,)):
+        styles = {100: "-", 25: "--"}
+        for (derivative, n_points), r in sorted(net.items()):
+            label = f"{derivative.upper()}, N = {n_points}"
+            ev = sorted(r["kernel_init"]["eigenvalues"], reverse=True)
+            axes[0].semilogy(range(1, len(ev) + 1), [max(v, 1e-300) for v in ev], ".", ms=3,
+                             color=COLORS[derivative], ls=styles.get(n_points, ":"),
+                             label=f"{label}: e_G = {r['kernel_init']['effective_cutoff_number']}, "
+                                   f"H = {r['kernel_init']['truncated_entropy']:.3f}")
+            c = r["curves"]
+            axes[1].semilogy(c["iteration"], c["pde_residual"], color=COLORS[derivative], ls=styles.get(n_points, ":"),
+                             label=label)
+            axes[2].semilogy(c["iteration"], c["loss"], color=COLORS[derivative], ls=styles.get(n_points, ":"),
+                             label=label)
+        if net:
+            top = max(max(r["kernel_init"]["eigenvalues"]) for r in net.values())
+            axes[0].axhline(KERNEL_CUTOFF * top, color="k", ls=":", lw=0.8, label=f"{KERNEL_CUTOFF:g} lambda_max")
+        axes[0].set(xlabel="index", ylabel="eigenvalue of G = J J^T at the init",
+                    title=f"two-layer network 1-{NET_WIDTH}-1 tanh")
+        axes[1].set(xlabel="gradient descent iteration", ylabel="||u'' - f|| / ||f||",
+                    title=f"relative PDE residual (lr {NET_LR:g})")
+        axes[2].set(xlabel="gradient descent iteration", ylabel="loss ||H||^2", title="loss")
+
+
+def _pair(value: Callable[[dict], Any], spec: str) -> Callable[[dict], str]:
+    """A cell ``AD / FD`` of ``value`` on each part of a random-feature record."""
+    return lambda r: f"{format(value(r['ad']), spec)} / {format(value(r['fd']), spec)}"
+
+
+def _rfm_columns() -> list[harness.Column]:
+    Column = harness.Column
+    return [
+        Column("features", lambda r: r["key"][0]), Column("M = N", lambda r: r["key"][1], "d"),
+        Column("R", lambda r: r["key"][2], "g"), Column("e_A AD / FD", _pair(lambda e: e["effective_cutoff_number"], "d")),
+        Column("H_A AD / FD", lambda r: " / ".join(f"{e['truncated_entropy']:.3f} ({e['truncated_entropy_normalized']:.3f})"
+                                                   for e in (r["ad"], r["fd"]))),
+        Column("training error at e_A, AD / FD", _pair(lambda e: e["training_error_at_cutoff"], ".2e")),
+        Column("L2RE of u at e_A, AD / FD", _pair(lambda e: e["l2re_at_cutoff"], ".2e")),
+        Column("s_min/s_1 AD / FD", _pair(lambda e: e["singular_values"][-1] / e["singular_values"][0], ".1e")),
+        Column("wall s", lambda r: r["wall_s"], ".1f"),
+    ]
+
+
+def _net_columns() -> list[harness.Column]:
+    Column = harness.Column
+
+    def kernel(name: str) -> Callable[[dict], str]:
+        return lambda r: f"{r[name]['effective_cutoff_number']} / {r[name]['truncated_entropy']:.3f}"
+
+    return [
+        Column("derivative", lambda r: r["key"][0]), Column("N", lambda r: r["key"][1], "d"),
+        Column("h", lambda r: r["step"], ".3g"), Column("e_G / H_G at init", kernel("kernel_init")),
+        Column("e_G / H_G at end", kernel("kernel_end")),
+        Column("lambda_max(G) init", lambda r: max(r["kernel_init"]["eigenvalues"]), ".3e"),
+        Column("PDE residual", lambda r: r["pde_residual"], ".3e"),
+        Column("PDE residual (u'' by AD)", lambda r: r["curves"]["pde_residual_ad"][-1], ".3e"),
+        Column("loss", lambda r: r["loss"], ".3e"), Column("L2RE", lambda r: r["l2re"], ".3e"),
+        Column("wall s", lambda r: r["wall_s"], ".0f"),
+    ]
 
 
 def readme_lines(rfm: dict, net: dict) -> list[str]:
@@ -286,47 +313,15 @@ def readme_lines(rfm: dict, net: dict) -> list[str]:
         "",
         f"### Random feature model, M features = N points, `w, b ~ U(-R, R)` (cut-off {RFM_CUTOFF:g})",
         "",
-        "| features | M = N | R | e_A AD / FD | H_A AD / FD | training error at e_A, AD / FD "
-        "| L2RE of u at e_A, AD / FD | s_min/s_1 AD / FD | wall s |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for key in RFM_SETTINGS:
-        if key not in rfm:
-            lines.append(f"| {key[0]} | {key[1]} | {key[2]:g} | not run | | | | | |")
-            continue
-        r = rfm[key]
-        a, f = r["ad"], r["fd"]
-        ratio = lambda e: e["singular_values"][-1] / e["singular_values"][0]  # noqa: E731
-        lines.append(
-            f"| {key[0]} | {key[1]} | {key[2]:g} | {a['effective_cutoff_number']} / {f['effective_cutoff_number']} "
-            f"| {a['truncated_entropy']:.3f} ({a['truncated_entropy_normalized']:.3f}) / "
-            f"{f['truncated_entropy']:.3f} ({f['truncated_entropy_normalized']:.3f}) "
-            f"| {a['training_error_at_cutoff']:.2e} / {f['training_error_at_cutoff']:.2e} "
-            f"| {a['l2re_at_cutoff']:.2e} / {f['l2re_at_cutoff']:.2e} | {ratio(a):.1e} / {ratio(f):.1e} "
-            f"| {r['wall_s']:.1f} |"
-        )
-    lines += [
+        *harness.table([{**rfm[key], "key": key} for key in RFM_SETTINGS if key in rfm], _rfm_columns(),
+                       not_run=[(key[0], str(key[1]), f"{key[2]:g}") for key in RFM_SETTINGS if key not in rfm]),
         "",
         f"### Two-layer network 1-{NET_WIDTH}-1 tanh, gradient descent (lr {NET_LR:g}, {NET_ITERATIONS} iterations), "
         f"kernel cut-off {KERNEL_CUTOFF:g}",
         "",
-        "| derivative | N | h | e_G / H_G at init | e_G / H_G at end | lambda_max(G) init | PDE residual "
-        "| PDE residual (u'' by AD) | loss | L2RE | wall s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        *harness.table([{**net[key], "key": key} for key in NET_SETTINGS if key in net], _net_columns(),
+                       not_run=[(key[0], str(key[1])) for key in NET_SETTINGS if key not in net]),
     ]
-    for key in NET_SETTINGS:
-        if key not in net:
-            lines.append(f"| {key[0]} | {key[1]} | not run | | | | | | | | |")
-            continue
-        r = net[key]
-        k0, k1 = r["kernel_init"], r["kernel_end"]
-        h = "-" if r["step"] is None else f"{r['step']:.3g}"
-        lines.append(
-            f"| {key[0]} | {key[1]} | {h} | {k0['effective_cutoff_number']} / {k0['truncated_entropy']:.3f} "
-            f"| {k1['effective_cutoff_number']} / {k1['truncated_entropy']:.3f} | {max(k0['eigenvalues']):.3e} "
-            f"| {r['pde_residual']:.3e} | {r['curves']['pde_residual_ad'][-1]:.3e} | {r['loss']:.3e} "
-            f"| {r['l2re']:.3e} | {r['wall_s']:.0f} |"
-        )
     lines += ["", "Figures: `adfd_random_features.png`, `adfd_network.png`.", ""]
     return lines
 

@@ -26,25 +26,22 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time
 from pathlib import Path
+from typing import Callable
 
-import matplotlib
+import torch
+from torch.func import grad, hessian
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-from torch.func import grad, hessian  # noqa: E402
+from continuation import Options, hessian_extremes
+from continuation.correctors import corrector_from_options
+from models import MLP
+from pde import AllenCahn1D
 
-from continuation import Options, hessian_extremes  # noqa: E402
-from continuation.correctors import corrector_from_options  # noqa: E402
-from models import MLP  # noqa: E402
-from pde import AllenCahn1D  # noqa: E402
-
-from .record import cached, save_figure  # noqa: E402
-from .run import BUDGETS, PROBLEMS, run_classical_adam  # noqa: E402
+from . import harness
+from .record import cached, read_record
+from .run import BUDGETS, PROBLEMS, run_classical_adam
 
 EPS, SEED = 0.01, 0
 WIDTHS = [1, 20, 20, 1]
@@ -172,44 +169,66 @@ def run(out: Path, command: str, force: bool = False, starts=STARTS) -> None:
 
 def load(out: Path) -> tuple[dict, dict]:
     path = out / "hessian-classical.json"
-    classical = json.loads(path.read_text()) if path.exists() else {}
-    runs = {(name, start): json.loads(p.read_text()) for start in STARTS for name in CORRECTORS
+    classical = read_record(path) if path.exists() else {}
+    runs = {(name, start): read_record(p) for start in STARTS for name in CORRECTORS
             if (p := out / f"hessian-{name}-from-{start}.json").exists()}
     return classical, runs
 
 
 def plot(classical: dict, runs: dict, path: Path) -> None:
     """Hessian spectrum at the classical end point; loss, L2RE and negative curvature by iteration."""
-    fig, axes = plt.subplots(1, 4, figsize=(19, 4))
-    if classical:
-        ev = torch.tensor(classical["hessian_eigenvalues"])
-        axes[0].semilogy(range(1, int((ev > 0).sum()) + 1), sorted(ev[ev > 0].tolist(), reverse=True), ".",
-                         ms=3, label="positive eigenvalues")
-        axes[0].semilogy(range(1, int((ev < 0).sum()) + 1), sorted((-ev[ev < 0]).tolist(), reverse=True), ".",
-                         ms=3, color="C3", label="|negative eigenvalues|")
-        axes[0].axhline(RTOL_NEGATIVE[0] * float(ev.abs().max()), color="k", ls=":", lw=0.8,
-                        label=f"{RTOL_NEGATIVE[0]:g} max |lambda|")
-        axes[0].set(title=f"Hessian after Adam + L-BFGS (P1, eps = {EPS:g})", xlabel="index",
-                    ylabel="|eigenvalue|")
-    styles = {"newton": "C3", "lm": "C0"}
-    for (name, start), r in sorted(runs.items()):
-        rows = [row for row in r["rows"] if "l2re" in row]
-        it = [row["iteration"] for row in rows]
-        ls = "-" if start == "classical" else "--"
-        label = f"{name} from {start}"
-        axes[1].semilogy(it, [row["loss"] for row in rows], "o" + ls, ms=3, color=styles[name], label=label)
-        axes[2].semilogy(it, [row["l2re"] for row in rows], "o" + ls, ms=3, color=styles[name], label=label)
-        axes[3].plot(it, [row["lanczos_smallest"] / abs(row["lanczos_largest"]) for row in rows], "o" + ls, ms=3,
-                     color=styles[name], label=label)
-    axes[1].set(xlabel="corrector iteration", ylabel="loss ||H||^2", title="loss")
-    axes[2].set(xlabel="corrector iteration", ylabel="L2RE", title="L2RE")
-    axes[3].set(xlabel="corrector iteration", ylabel="lambda_min / lambda_max (Lanczos)",
-                title="most negative curvature, relative")
-    axes[3].set_yscale("symlog", linthresh=1e-8)
-    for ax in axes:
-        ax.legend(fontsize=7)
-        ax.grid(True, which="both", alpha=0.3)
-    save_figure(fig, path, dpi=110)
+    with harness.figure(path, 1, 4, size=(19, 4), legend=7, grid=True) as (fig, (axes,)):
+        if classical:
+            ev = torch.tensor(classical["hessian_eigenvalues"])
+            axes[0].semilogy(range(1, int((ev > 0).sum()) + 1), sorted(ev[ev > 0].tolist(), reverse=True), ".",
+                             ms=3, label="positive eigenvalues")
+            axes[0].semilogy(range(1, int((ev < 0).sum()) + 1), sorted((-ev[ev < 0]).tolist(), reverse=True), ".",
+                             ms=3, color="C3", label="|negative eigenvalues|")
+            axes[0].axhline(RTOL_NEGATIVE[0] * float(ev.abs().max()), color="k", ls=":", lw=0.8,
+                            label=f"{RTOL_NEGATIVE[0]:g} max |lambda|")
+            axes[0].set(title=f"Hessian after Adam + L-BFGS (P1, eps = {EPS:g})", xlabel="index",
+                        ylabel="|eigenvalue|")
+        styles = {"newton": "C3", "lm": "C0"}
+        for (name, start), r in sorted(runs.items()):
+            rows = [row for row in r["rows"] if "l2re" in row]
+            it = [row["iteration"] for row in rows]
+            ls = "-" if start == "classical" else "--"
+            label = f"{name} from {start}"
+            axes[1].semilogy(it, [row["loss"] for row in rows], "o" + ls, ms=3, color=styles[name], label=label)
+            axes[2].semilogy(it, [row["l2re"] for row in rows], "o" + ls, ms=3, color=styles[name], label=label)
+            axes[3].plot(it, [row["lanczos_smallest"] / abs(row["lanczos_largest"]) for row in rows], "o" + ls, ms=3,
+                         color=styles[name], label=label)
+        axes[1].set(xlabel="corrector iteration", ylabel="loss ||H||^2", title="loss")
+        axes[2].set(xlabel="corrector iteration", ylabel="L2RE", title="L2RE")
+        axes[3].set(xlabel="corrector iteration", ylabel="lambda_min / lambda_max (Lanczos)",
+                    title="most negative curvature, relative")
+        axes[3].set_yscale("symlog", linthresh=1e-8)
+
+
+def _last(r: dict) -> dict:
+    """The last row of a run's curve with scores (a non-finite iterate ends the curve early)."""
+    return [row for row in r["rows"] if "l2re" in row][-1]
+
+
+def _columns() -> list[harness.Column]:
+    Column = harness.Column
+
+    def change(key: str) -> Callable[[dict], str]:
+        return lambda r: f"{r['rows'][0][key]:.2e} -> {_last(r)[key]:.2e}"
+
+    def stop(r: dict) -> str:
+        return "" if len(r["rows"]) == STEPS + 1 else f" (non-finite at iteration {r['rows'][-1]['iteration']})"
+
+    return [
+        Column("corrector", lambda r: r["key"][0]), Column("start", lambda r: r["key"][1]),
+        Column("loss start -> end", lambda r: change("loss")(r) + stop(r)), Column("L2RE start -> end", change("l2re")),
+        Column("interface end", lambda r: _last(r)["interface"], ".3f"),
+        Column("gradient norm end", lambda r: _last(r)["gradient_norm"]),
+        Column("Lanczos lambda_min / lambda_max end",
+               lambda r: f"{_last(r)['lanczos_smallest']:.2e} / {_last(r)['lanczos_largest']:.2e}"),
+        Column("negative Ritz end", lambda r: _last(r)["lanczos_negative_count"], "d"),
+        Column("wall s", lambda r: r["wall_s"], ".0f"),
+    ]
 
 
 def readme_lines(classical: dict, runs: dict) -> list[str]:
@@ -220,6 +239,7 @@ def readme_lines(classical: dict, runs: dict) -> list[str]:
     if not classical:
         return lines + ["not run", ""]
     negatives = classical["dense_negative_count"]
+    keys = [(name, start) for start in STARTS for name in CORRECTORS]
     lines += [
         f"P1 at eps = {EPS:g}, MLP {'-'.join(map(str, WIDTHS))} tanh ({classical['weights']} weights), "
         f"{classical['points']} + 2 points, Xavier seed {SEED}; `classical-adam` recipe: {classical['method']}. "
@@ -244,25 +264,9 @@ def readme_lines(classical: dict, runs: dict) -> list[str]:
         f"Then {STEPS} iterations of the engine's correctors (one call each, `corrector_from_options`, default "
         "Options; Newton: exact dense Hessian, truncated pseudo-inverse, full steps):",
         "",
-        "| corrector | start | loss start -> end | L2RE start -> end | interface end | gradient norm end "
-        "| Lanczos lambda_min / lambda_max end | negative Ritz end | wall s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        *harness.table([{**runs[key], "key": key} for key in keys if key in runs], _columns(),
+                       not_run=[key for key in keys if key not in runs]),
     ]
-    for start in STARTS:
-        for name in CORRECTORS:
-            if (name, start) not in runs:
-                lines.append(f"| {name} | {start} | not run | | | | | | |")
-                continue
-            r = runs[(name, start)]
-            first = r["rows"][0]
-            last = [row for row in r["rows"] if "l2re" in row][-1]
-            stop = "" if len(r["rows"]) == STEPS + 1 else f" (non-finite at iteration {r['rows'][-1]['iteration']})"
-            lines.append(
-                f"| {name} | {start} | {first['loss']:.2e} -> {last['loss']:.2e}{stop} "
-                f"| {first['l2re']:.2e} -> {last['l2re']:.2e} | {last['interface']:.3f} "
-                f"| {last['gradient_norm']:.2e} | {last['lanczos_smallest']:.2e} / {last['lanczos_largest']:.2e} "
-                f"| {last['lanczos_negative_count']} | {r['wall_s']:.0f} |"
-            )
     lines += ["", "Figure: `hessian_newton.png`.", ""]
     return lines
 

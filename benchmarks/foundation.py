@@ -13,9 +13,9 @@ when it exists, ``--force`` reruns), then a markdown table of all of them.
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
-from pathlib import Path
 
 import torch
 from torch.func import grad, jacrev
@@ -24,7 +24,8 @@ import continuation
 from continuation import LBFGS, Adam, LevenbergMarquardt
 from pde import AllenCahn1D
 
-from .record import RESULTS, cached
+from . import harness
+from .record import cached
 
 EPS, EPS_START, SEED = 0.01, 0.5, 0
 
@@ -37,16 +38,10 @@ def _metrics(problem: AllenCahn1D, theta: torch.Tensor) -> dict:
     }
 
 
-def _common(problem: AllenCahn1D, method: str, command: str) -> dict:
-    return {
-        "problem": "P1 allen-cahn 1d",
-        "method": method,
-        "eps": EPS,
-        "weights": problem.model.num_weights,
-        "points": problem.points.shape[0],
-        "seed": SEED,
-        "command": command,
-    }
+def p1_fields(problem: AllenCahn1D, method: str, command: str, eps: float = EPS) -> dict:
+    """What ran, for a record on P1 (the network's weights and points of ``problem``, seed :data:`SEED`)."""
+    return {"problem": "P1 allen-cahn 1d", "method": method, "eps": eps, "weights": problem.model.num_weights,
+            "points": problem.points.shape[0], "seed": SEED, "command": command}
 
 
 def run_homotopy(problem: AllenCahn1D, command: str) -> dict:
@@ -54,16 +49,9 @@ def run_homotopy(problem: AllenCahn1D, command: str) -> dict:
     start = time.perf_counter()
     result = continuation.trace(problem.residual_map, theta0, [EPS_START, EPS], progress=True)
     wall = time.perf_counter() - start
-    return {
-        **_common(problem, "homotopy (euler + lm, adaptive)", command),
-        **_metrics(problem, result.theta),
-        "wall_s": wall,
-        "status": result.status.value,
-        "accepted_steps": result.accepted,
-        "rejected_steps": result.rejected,
-        "corrector_iterations": result.corrector_iterations,
-        "jacobian_evaluations": result.jacobian_evaluations,
-    }
+    return harness.make_record(p1_fields(problem, "homotopy (euler + lm, adaptive)", command),
+                               {**_metrics(problem, result.theta), "wall_s": wall}, result,
+                               status=result.status.value)
 
 
 def run_direct_adam_lbfgs(problem: AllenCahn1D, adam: int, lbfgs: int, command: str) -> dict:
@@ -75,7 +63,7 @@ def run_direct_adam_lbfgs(problem: AllenCahn1D, adam: int, lbfgs: int, command: 
     after_lbfgs = LBFGS().correct(problem.residual_map, after_adam.theta, eps, iterations=lbfgs, tol=0.0)
     wall = time.perf_counter() - start
     return {
-        **_common(problem, f"direct adam ({adam}, lr 1e-3) then l-bfgs ({lbfgs})", command),
+        **p1_fields(problem, f"direct adam ({adam}, lr 1e-3) then l-bfgs ({lbfgs})", command),
         **_metrics(problem, after_lbfgs.theta),
         "wall_s": wall,
         "after_adam": {**_metrics(problem, after_adam.theta), "wall_s": adam_wall},
@@ -90,7 +78,7 @@ def run_direct_lm(problem: AllenCahn1D, iterations: int, command: str) -> dict:
     report = LevenbergMarquardt().correct(problem.residual_map, theta0, eps, iterations=iterations, tol=0.0)
     wall = time.perf_counter() - start
     return {
-        **_common(problem, f"direct lm ({iterations} iterations)", command),
+        **p1_fields(problem, f"direct lm ({iterations} iterations)", command),
         **_metrics(problem, report.theta),
         "wall_s": wall,
         "iterations": report.iterations,
@@ -135,7 +123,7 @@ def run_jacobian_timing(problem: AllenCahn1D, command: str, repeats: int = 3) ->
     vmap_s, j_vmap = best_of(lambda: interior.jacobian(theta, eps))
     jacrev_s, j_jacrev = best_of(lambda: jacrev(batched)(theta, eps))
     return {
-        **_common(problem, "jacobian: vmap over points vs jacrev of batched residual", command),
+        **p1_fields(problem, "jacobian: vmap over points vs jacrev of batched residual", command),
         "eps": 0.05,
         "shape": list(j_vmap.shape),
         "vmap_s": vmap_s,
@@ -147,15 +135,22 @@ def run_jacobian_timing(problem: AllenCahn1D, command: str, repeats: int = 3) ->
     }
 
 
-def _row(r: dict) -> str:
-    return (
-        f"| {r['method']} | {r['eps']} | {r['l2re']:.2e} | {r['interface']:.2e} | {r['loss']:.2e} "
-        f"| {r['wall_s']:.1f} |"
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``python -m benchmarks foundation`` (``--force``, ``--out``: :mod:`benchmarks.__main__`)."""
+    parser.add_argument("--adam", type=int, default=10_000, help="Adam iterations of the direct baseline")
+    parser.add_argument("--lbfgs", type=int, default=2_000, help="L-BFGS iterations after Adam")
+    parser.add_argument("--lm", type=int, default=500, help="iterations of direct LM")
 
 
-def main(args) -> None:
-    out = Path(args.out) if args.out else RESULTS / "foundation"
+COLUMNS = [harness.Column("method", lambda r: r["method"]), harness.Column("eps", lambda r: r["eps"], "g"),
+           *(harness.Column(title, lambda r, key=key: r[key]) for title, key in
+             (("L2RE", "l2re"), ("interface", "interface"), ("loss", "loss"))),
+           harness.Column("wall s", lambda r: r["wall_s"], ".1f")]
+
+
+def main(args: argparse.Namespace) -> None:
+    """Compute (or load) the four records, then write the table."""
+    out = harness.out_folder(args, "foundation")
     command = "python -m benchmarks foundation"
     problem = AllenCahn1D(eps_min=EPS)
     runs = {
@@ -171,10 +166,8 @@ def main(args) -> None:
         f"Command: `{command}`. Same network (1-30-30-30-1 tanh, 1,951 weights), 1,000 interior points, "
         "seed 0, float64. One JSON per row in this folder.",
         "",
-        "| method | eps | L2RE | interface | loss | wall s |",
-        "|---|---|---|---|---|---|",
+        *harness.table([records[name] for name in ("homotopy", "direct-adam-lbfgs", "direct-lm")], COLUMNS),
     ]
-    lines += [_row(records[name]) for name in ("homotopy", "direct-adam-lbfgs", "direct-lm")]
     homotopy = records["homotopy"]["l2re"]
     for name in ("direct-adam-lbfgs", "direct-lm"):
         lines.append(f"\nL2RE ratio {name} / homotopy: {records[name]['l2re'] / homotopy:.3g}")
@@ -186,6 +179,5 @@ def main(args) -> None:
         f"ratio {timing['speed_ratio']:.0f}x (max difference {timing['max_abs_difference']:.1e}).",
         "",
     ]
-    (out / "README.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    print(harness.write_page(out, lines))
     print(json.dumps({k: v.get("machine") for k, v in list(records.items())[:1]}, indent=1))

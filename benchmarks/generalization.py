@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import math
 import time
 import traceback
@@ -65,8 +64,8 @@ from continuation import Options, PointwiseResidual, ResidualMap, StackedResidua
 from models import MLP, from_module
 from pde import AllenCahn2D, bratu_exact, farthest_root, relative_l2
 
-from . import record
-from .run import _fmt, schedule
+from . import harness, record
+from .run import schedule
 
 __all__ = [
     "WRONG_L2RE", "wrong_solution", "NAIVE_RATIO", "NAIVE_OPTIONS", "Jet", "jet", "Network", "mlp_network", "module_network",
@@ -692,31 +691,10 @@ def run_problem(name: str, method: str, budget: Budget, command: str, seed: int 
         if case.position is not None:
             along["position_error"] = [case.position(t) for t in result.thetas]
     residual_norm = float(torch.linalg.vector_norm(case.residual(theta, torch.tensor(problem.target, dtype=DTYPE))))
-    return {
-        "problem": name,
-        "title": problem.title,
-        "method": method,
-        "parameter": problem.parameter,
-        "start": problem.start,
-        "target": problem.target,
-        "reached": result.eps[-1] if result.eps else None,
-        "l2re": l2re,
-        "position_error": position,
-        "status": result.status.value,
-        "success": result.success,
-        "wrong_solution": wrong_solution(result.success, l2re),
-        "residual_norm": residual_norm,
-        "conditioning": result.conditioning,
-        "accepted_steps": result.accepted,
-        "rejected_steps": result.rejected,
-        "corrector_iterations": result.corrector_iterations,
-        "jacobian_evaluations": result.jacobian_evaluations,
-        "wall_s": wall,
-        "message": result.message,
-        **case.info,
-        "test_points": int(case.test_points.shape[0]),
-        "seed": seed,
-        "budget": budget.name,
+    what = {
+        "problem": name, "title": problem.title, "method": method, "parameter": problem.parameter,
+        "start": problem.start, "target": problem.target, **case.info, "test_points": int(case.test_points.shape[0]),
+        "seed": seed, "budget": budget.name,
         "method_detail": (
             "continuation.trace(residual, theta0, [start, target])" + ("" if budget.defaults is None else
                                                                        " with the small budget's options")
@@ -725,13 +703,13 @@ def run_problem(name: str, method: str, budget: Budget, command: str, seed: int 
             if method == "corrector" else
             f"geometric schedule (ratio {budget.ratio:g}), predictor none, lm, adaptive=False"
         ),
-        "options": asdict(options),
-        "schedule": [float(v) for v in path],
-        "path": [[float(e), float(r)] for e, r in zip(result.eps, result.residual_norms)],
-        "along_path": along,
         "command": command,
-        "theta": theta.tolist(),
     }
+    metrics = {"l2re": l2re, "position_error": position, "wrong_solution": wrong_solution(result.success, l2re),
+               "residual_norm": residual_norm, "wall_s": wall}
+    return harness.make_record(what, metrics, result, status=result.status.value, success=result.success,
+                               message=result.message, options=asdict(options), schedule=[float(v) for v in path],
+                               along_path=along, theta=theta.tolist())
 
 
 # ---- report -----------------------------------------------------------------------------------
@@ -740,8 +718,8 @@ def run_problem(name: str, method: str, budget: Budget, command: str, seed: int 
 def load_records(out: Path) -> list[dict[str, Any]]:
     """The records in ``out``, in the suite's order, then in the order of :data:`METHODS`."""
     order = {name: i for i, name in enumerate(PROBLEMS)}
-    records = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
-    records = [r for r in records if r.get("problem") in order and r.get("method") in METHODS]
+    records = [r for r in harness.load_records(out)
+               if r.get("problem") in order and r.get("method") in METHODS]
     return sorted(records, key=lambda r: (order[r["problem"]], METHODS.index(r["method"])))
 
 
@@ -755,10 +733,24 @@ def _verdict(defaults: dict[str, Any], naive: dict[str, Any]) -> str:
     return f"missed ({a / b:.2f}x naive)"
 
 
+def _columns() -> list[harness.Column]:
+    Column = harness.Column
+    return [
+        Column("problem", lambda r: r["problem"]), Column("method", lambda r: r["method"]),
+        Column("parameter", lambda r: f"{r['parameter']} {r['start']:g} -> {r['target']:g}"),
+        Column("L2RE", lambda r: r["l2re"]), Column("position error", lambda r: r["position_error"]),
+        Column("status", lambda r: r["status"]), Column("success", lambda r: "yes" if r["success"] else "no"),
+        Column("wrong solution", lambda r: "**yes**" if r["wrong_solution"] else "no"),
+        Column("error bound", lambda r: (r["trace"].get("conditioning") or {}).get("bound")),
+        Column("steps acc/rej", lambda r: f"{r['trace']['accepted']}/{r['trace']['rejected']}"),
+        Column("corrector its", lambda r: r["trace"]["corrector_iterations"], "d"),
+        Column("wall s", lambda r: r["wall_s"], ".1f"),
+        Column("load", lambda r: r["machine"].get("load_average", [None])[0], ".1f"),
+    ]
+
+
 def write_table(out: Path, records: list[dict[str, Any]]) -> str:
     """``out/README.md``: the rows of ``records`` and a per-problem summary; returns its text."""
-    header = ["problem", "method", "parameter", "L2RE", "position error", "status", "success", "wrong solution",
-              "error bound", "steps acc/rej", "corrector its", "wall s", "load", "commit"]
     lines = [
         "# Generalization suite: library defaults against a naive geometric schedule",
         "",
@@ -768,26 +760,13 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
         "zero from the exact one (2D: largest over the grid's columns); wrong solution: success reported with "
         f"L2RE > {WRONG_L2RE:g}; error bound: the first-order bound on the relative error that the last point's "
         "residual leaves, `kappa_u ||H|| / ||u||` (`continuation.conditioning`; measured when a trace meets tol, "
-        "`-` otherwise or in rows made before the check); load: the machine's 1-minute load average when the row ended (2 cores: above 2, "
-        "wall times are inflated by other work); commit: the code that made the row (`+`: with uncommitted "
-        "changes).",
+        "`-` otherwise or in rows made before the check); load: the machine's 1-minute load average when the row "
+        "ended (2 cores: above 2, wall times are inflated by other work); commit: the code that made the row (`+`: with uncommitted "
+        "changes; `(older engine)`: the engine has changed since).",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
+        *harness.table(records, _columns()),
     ]
-    for r in records:
-        load = r["machine"].get("load_average", [None])[0]
-        code = r["machine"].get("code") or {}
-        commit = (code.get("commit") or "-")[:7] + ("+" if code.get("dirty") else "")
-        cells = [
-            r["problem"], r["method"], f"{r['parameter']} {r['start']:g} -> {r['target']:g}", _fmt(r["l2re"]),
-            _fmt(r["position_error"]), r["status"], "yes" if r["success"] else "no",
-            "**yes**" if r["wrong_solution"] else "no", _fmt((r.get("conditioning") or {}).get("bound")),
-            f"{r['accepted_steps']}/{r['rejected_steps']}",
-            _fmt(r["corrector_iterations"]), _fmt(r["wall_s"], ".1f"), _fmt(load, ".1f"), commit,
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    pairs = {}
+    pairs: dict[str, dict[str, dict[str, Any]]] = {}
     for r in records:
         pairs.setdefault(r["problem"], {})[r["method"]] = r
     lines += [
@@ -800,40 +779,34 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
     ]
     for name, pair in pairs.items():
         if {"defaults", "naive"} <= set(pair):
-            lines.append(f"| {name} | {_fmt(pair['defaults']['l2re'])} | {_fmt(pair['naive']['l2re'])} | "
-                         f"{_verdict(pair['defaults'], pair['naive'])} |")
-    lines += ["", "![L2RE per problem](l2re.png)", ""]
-    text = "\n".join(lines)
-    (out / "README.md").write_text(text)
-    return text
+            lines.append(f"| {name} | {harness.cell(pair['defaults']['l2re'])} | "
+                         f"{harness.cell(pair['naive']['l2re'])} | {_verdict(pair['defaults'], pair['naive'])} |")
+    lines += ["", "![L2RE per problem](l2re.png)"]
+    return harness.write_page(out, lines)
 
 
 def plot_l2re(out: Path, records: list[dict[str, Any]]) -> Path:
     """``out/l2re.png``: L2RE per problem, the methods side by side (hatched: no success)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     names = list(dict.fromkeys(r["problem"] for r in records))
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(names) + 2), 4))
-    width = 0.8 / len(METHODS)
-    for k, method in enumerate(METHODS):
-        rows = {r["problem"]: r for r in records if r["method"] == method}
-        xs = [i + (k - (len(METHODS) - 1) / 2) * width for i, name in enumerate(names) if name in rows]
-        values = [rows[name]["l2re"] for name in names if name in rows]
-        bars = ax.bar(xs, values, width, label=method, color=f"C{k}")
-        for bar, name in zip(bars, [n for n in names if n in rows]):
-            if not rows[name]["success"]:
-                bar.set_hatch("//")
-                bar.set_edgecolor("k")
-    ax.axhline(WRONG_L2RE, color="k", lw=0.8, ls="--", label=f"L2RE {WRONG_L2RE:g}")
-    ax.set_yscale("log")
-    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
-    ax.set(ylabel="L2RE at the target", title="Generalization suite (hatched: no success reported)")
-    ax.grid(True, axis="y", which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    return record.save_figure(fig, out / "l2re.png")
+    path = out / "l2re.png"
+    with harness.figure(path, size=(max(6.0, 0.9 * len(names) + 2), 4)) as (fig, ((ax,),)):
+        width = 0.8 / len(METHODS)
+        for k, method in enumerate(METHODS):
+            rows = {r["problem"]: r for r in records if r["method"] == method}
+            xs = [i + (k - (len(METHODS) - 1) / 2) * width for i, name in enumerate(names) if name in rows]
+            values = [rows[name]["l2re"] for name in names if name in rows]
+            bars = ax.bar(xs, values, width, label=method, color=f"C{k}")
+            for bar, name in zip(bars, [n for n in names if n in rows]):
+                if not rows[name]["success"]:
+                    bar.set_hatch("//")
+                    bar.set_edgecolor("k")
+        ax.axhline(WRONG_L2RE, color="k", lw=0.8, ls="--", label=f"L2RE {WRONG_L2RE:g}")
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+        ax.set(ylabel="L2RE at the target", title="Generalization suite (hatched: no success reported)")
+        ax.grid(True, axis="y", which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    return path
 
 
 # ---- command line -----------------------------------------------------------------------------
@@ -848,9 +821,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "LM, adaptive=False, a fixed budget")
     parser.add_argument("--budget", choices=sorted(BUDGETS), default="full",
                         help="full: the real budget; small: tiny networks, points and iterations (smoke test)")
-    parser.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
-    parser.add_argument("--out", default=None,
-                        help="output folder (default benchmarks/results/generalization, .../small for --budget small)")
 
 
 def main(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -858,8 +828,7 @@ def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     names = list(dict.fromkeys(args.problems or PROBLEMS))
     methods = list(dict.fromkeys(args.methods))
     budget = BUDGETS[args.budget]
-    out = Path(args.out) if args.out else record.RESULTS / "generalization" / ("small" if budget.name == "small"
-                                                                               else "")
+    out = harness.out_folder(args, "generalization", "small" if budget.name == "small" else "")
     if out.exists() and not out.is_dir():
         raise SystemExit(f"--out must be a folder, got the file {out}")
     failures = []

@@ -15,22 +15,18 @@ same command resumes from it.
 from __future__ import annotations
 
 import dataclasses
-import json
-import statistics
+import itertools
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional, Sequence
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+from dynamics.systems import SYSTEMS, make_data
+from dynamics.training import METHODS, TrainingRun, TrainingSettings, train
+from models.neural_ode import NeuralODE
 
-from dynamics.systems import SYSTEMS, make_data  # noqa: E402
-from dynamics.training import METHODS, TrainingSettings, train  # noqa: E402
-from models.neural_ode import NeuralODE  # noqa: E402
-
-from .record import RESULTS, cached, checkpoint_path, save_figure  # noqa: E402
+from . import harness
+from .record import cached, checkpoint_path
 
 COMMAND = "python -m benchmarks neural-ode"
 DATA_SEED = 0
@@ -39,12 +35,11 @@ FIGURES = "<!-- figures -->"
 
 
 def add_arguments(parser) -> None:
+    """The options of ``python -m benchmarks neural-ode`` (``--force``, ``--out``: :mod:`benchmarks.__main__`)."""
     parser.add_argument("--system", nargs="+", choices=sorted(SYSTEMS), default=["lotka-volterra"])
     parser.add_argument("--method", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--seed", nargs="+", type=int, default=[0], help="network initialisation seeds")
-    parser.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     parser.add_argument("--assemble", action="store_true", help="only rebuild the table and plots from the JSON")
-    parser.add_argument("--out", default=None, help="output folder (default benchmarks/results/neural_ode)")
     parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs,
                         help="vanilla and multiple-shooting epochs (P7: 4000); a cut is recorded in the JSON "
                              "and shown in the table's budget column")
@@ -85,79 +80,89 @@ def run_one(
     data = make_data(spec, seed=DATA_SEED)
     model = NeuralODE(list(spec.widths), activation="gelu")
     run = train(method, model, data, model.init(seed=seed), settings, checkpoint=checkpoint)
+    what = {"problem": f"P7 neural ODE, {system}", "system": system, "method": method, "seed": seed,
+            "data_seed": DATA_SEED, "command": command_of(system, method, seed, settings),
+            "widths": list(spec.widths), "points": data.t.shape[0], "noise": spec.noise,
+            "relative_noise": spec.relative_noise}
+    history = [[e.epoch, e.train_mse, e.interpolation_mse, e.extrapolation_mse] for e in run.monitor.history]
+    return harness.make_record(what, training_metrics(model, run, method, settings), history=history,
+                               budget_cut=budget_of(method, settings) < budget_of(method, DEFAULTS),
+                               default_settings=dataclasses.asdict(DEFAULTS))
+
+
+def training_metrics(model: NeuralODE, run: TrainingRun, method: str, settings: TrainingSettings) -> dict[str, Any]:
+    """What a record of a training run holds whatever the data: budget, solver, best and final errors, weights."""
     best, final = run.monitor.best, run.monitor.history[-1]
-    budget = budget_of(method, settings)
     return {
-        "problem": f"P7 neural ODE, {system}", "system": system, "method": method, "seed": seed,
-        "data_seed": DATA_SEED, "command": command_of(system, method, seed, settings),
-        "settings": dataclasses.asdict(settings), "budget_updates": budget,
-        "budget_cut": budget < budget_of(method, DEFAULTS), "default_settings": dataclasses.asdict(DEFAULTS),
+        "settings": dataclasses.asdict(settings), "budget_updates": budget_of(method, settings),
         "budget_unit": "LM iterations" if method == "homotopy-lm" else "epochs",
         "solver": {"method": model.method, "rtol": model.rtol, "atol": model.atol, "adjoint": model.adjoint},
-        "widths": list(spec.widths), "weights": model.num_weights, "points": data.t.shape[0],
-        "noise": spec.noise, "relative_noise": spec.relative_noise,
-        "updates": run.updates, "wall_s": run.wall_time,
-        "best": dataclasses.asdict(best), "final": dataclasses.asdict(final),
-        "epochs_to_best": best.epoch,
-        "history": [[e.epoch, e.train_mse, e.interpolation_mse, e.extrapolation_mse] for e in run.monitor.history],
-        "details": run.details,
-        "best_prediction": run.monitor.predict(run.monitor.best_theta).tolist(),
+        "weights": model.num_weights, "updates": run.updates, "wall_s": run.wall_time,
+        "best": dataclasses.asdict(best), "final": dataclasses.asdict(final), "epochs_to_best": best.epoch,
+        "details": run.details, "best_prediction": run.monitor.predict(run.monitor.best_theta).tolist(),
         "best_theta": run.monitor.best_theta.tolist(),
     }
 
 
-def _load(out: Path) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(out.glob("*-seed*.json"))]
+def run_command(args, folder: str, names: Sequence[str], settings: TrainingSettings,
+                run: Callable[..., dict], assemble: Callable[[Path], None]) -> None:
+    """The command of a neural-ODE benchmark: ``run(name, method, seed, settings, checkpoint)`` for each
+    (name, ``--method``, ``--seed``) without a JSON in the output folder (all with ``--force``; none with
+    ``--assemble``), written as ``<name>-<method>-seed<k>.json`` as soon as it finishes; then ``assemble``."""
+    torch.set_num_threads(1)
+    out = harness.out_folder(args, folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in [] if args.assemble else names:
+        for method in args.method:
+            for seed in args.seed:
+                path = out / f"{name}-{method}-seed{seed}.json"
+                checkpoint = checkpoint_path(path, args.force)
+                cached(path, lambda: run(name, method, seed, settings, checkpoint), force=args.force)
+    assemble(out)
 
 
-def _median_spread(values: list[float], fmt: str) -> str:
-    median = statistics.median(values)
-    if len(values) == 1:
-        return format(median, fmt)
-    return f"{format(median, fmt)} [{format(min(values), fmt)}, {format(max(values), fmt)}]"
+def load(out: Path, first: str, order: Sequence[str]) -> list[dict]:
+    """The records of ``out`` ordered by ``first`` (a key, its values in ``order``), method and seed."""
+    rank = {name: i for i, name in enumerate(order)}
+    return sorted(harness.load_records(out, "*-seed*.json"),
+                  key=lambda r: (rank.get(r[first], len(rank)), METHODS.index(r["method"]), r["seed"]))
+
+
+def _budget(r: dict) -> str:
+    return f"{r['budget_updates']} {r['budget_unit']}" + (" (CUT from the P7 budget)" if r.get("budget_cut") else "")
 
 
 def table(records: list[dict]) -> list[str]:
-    lines = [
-        "| system | method | seeds run | budget | train MSE | interpolation MSE | extrapolation MSE "
-        "| updates to best | wall s |",
-        "|---|---|---|---|---|---|---|---|---|",
+    """Per (system, method): the seeds run, the budget and the median [min, max] of the errors over them."""
+    Column = harness.Column
+    columns = [
+        Column("system", lambda r: r["system"]), Column("method", lambda r: r["method"]),
+        Column("seeds run", lambda r: r["seed"], "d", listed=True), Column("budget", _budget),
+        *(Column(f"{title} MSE", lambda r, key=key: r["best"][key]) for title, key in
+          (("train", "train_mse"), ("interpolation", "interpolation_mse"), ("extrapolation", "extrapolation_mse"))),
+        Column("updates to best", lambda r: r["epochs_to_best"], ".0f"), Column("wall s", lambda r: r["wall_s"], ".0f"),
     ]
-    for system in SYSTEMS:
-        for method in METHODS:
-            rows = [r for r in records if r["system"] == system and r["method"] == method]
-            if not rows:
-                lines.append(f"| {system} | {method} | none (not run) | | | | | | |")
-                continue
-            seeds = ", ".join(str(r["seed"]) for r in rows)
-            budgets = sorted({f"{r['budget_updates']} {r['budget_unit']}"
-                              + (" (CUT from the P7 budget)" if r.get("budget_cut") else "") for r in rows})
-            cells = [
-                _median_spread([r["best"]["train_mse"] for r in rows], ".2e"),
-                _median_spread([r["best"]["interpolation_mse"] for r in rows], ".2e"),
-                _median_spread([r["best"]["extrapolation_mse"] for r in rows], ".2e"),
-                _median_spread([r["epochs_to_best"] for r in rows], ".0f"),
-                _median_spread([r["wall_s"] for r in rows], ".0f"),
-            ]
-            lines.append(f"| {system} | {method} | {seeds} | {'; '.join(budgets)} | " + " | ".join(cells) + " |")
-    return lines
+    run = {(r["system"], r["method"]) for r in records}
+    return harness.table(records, columns, group=lambda r: (r["system"], r["method"]),
+                         not_run=[key for key in itertools.product(SYSTEMS, METHODS) if key not in run])
 
 
 def per_run_table(records: list[dict]) -> list[str]:
-    lines = [
-        "| system | method | seed | updates run | best at | interpolation MSE (best) | same (final) "
-        "| same (lowest train MSE, at) | extrapolation MSE (best) | wall s | load average |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+    """One row per run: the best, final and training-picked interpolation errors."""
+    Column = harness.Column
+    columns = [
+        Column("system", lambda r: r["system"]), Column("method", lambda r: r["method"]),
+        Column("seed", lambda r: r["seed"], "d"), Column("updates run", lambda r: r["updates"], "d"),
+        Column("best at", lambda r: r["epochs_to_best"], "d"),
+        Column("interpolation MSE (best)", lambda r: r["best"]["interpolation_mse"]),
+        Column("same (final)", lambda r: r["final"]["interpolation_mse"]),
+        Column("same (lowest train MSE, at)",
+               lambda r: f"{picked_by_training(r)[2]:.2e} ({picked_by_training(r)[0]})"),
+        Column("extrapolation MSE (best)", lambda r: r["best"]["extrapolation_mse"]),
+        Column("wall s", lambda r: r["wall_s"], ".0f"),
+        Column("load average", lambda r: r["machine"].get("load_average", [None])[0], ".1f"),
     ]
-    for r in records:
-        load = r.get("machine", {}).get("load_average", [float("nan")])[0]
-        picked = picked_by_training(r)
-        lines.append(
-            f"| {r['system']} | {r['method']} | {r['seed']} | {r['updates']} | {r['epochs_to_best']} | "
-            f"{r['best']['interpolation_mse']:.2e} | {r['final']['interpolation_mse']:.2e} | "
-            f"{picked[2]:.2e} ({picked[0]}) | {r['best']['extrapolation_mse']:.2e} | {r['wall_s']:.0f} | {load:.1f} |"
-        )
-    return lines
+    return harness.table(records, columns)
 
 
 def picked_by_training(record: dict) -> list:
@@ -192,11 +197,7 @@ def homotopy_against_vanilla(records: list[dict]) -> list[str]:
         "| lowest train MSE: vanilla, homotopy |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    by_key = {(r["system"], r["method"], r["seed"]): r for r in records}
-    for (system, method, seed), vanilla in sorted(by_key.items()):
-        homotopy = by_key.get((system, "homotopy", seed))
-        if method != "vanilla" or homotopy is None:
-            continue
+    for system, seed, vanilla, homotopy in vanilla_homotopy_pairs(records, "system"):
         level = vanilla["best"]["interpolation_mse"]
         first = first_epoch_at_or_below(homotopy, level)
         met = first is not None and first <= vanilla["epochs_to_best"] / 2
@@ -210,25 +211,31 @@ def homotopy_against_vanilla(records: list[dict]) -> list[str]:
     return lines
 
 
+def vanilla_homotopy_pairs(records: list[dict], key: str) -> list[tuple[str, int, dict, dict]]:
+    """``(name, seed, vanilla, homotopy)`` for each ``key`` value and seed that has both runs, sorted."""
+    by_key = {(r[key], r["method"], r["seed"]): r for r in records}
+    return [(name, seed, vanilla, by_key[(name, "homotopy", seed)]) for (name, method, seed), vanilla
+            in sorted(by_key.items()) if method == "vanilla" and (name, "homotopy", seed) in by_key]
+
+
 def plot_trajectories(system: str, records: list[dict], path: Path) -> None:
     data = make_data(system, seed=DATA_SEED)
     rows = [r for r in records if r["system"] == system and r["seed"] == min(x["seed"] for x in records
                                                                            if x["system"] == system)]
     n = data.y.shape[1]
-    fig, axes = plt.subplots(n, 1, figsize=(8, 2.2 * n), sharex=True, squeeze=False)
-    t_end = float(data.t[-1])
-    for i, ax in enumerate(axes[:, 0]):
-        ax.plot(data.t_dense, data.y_dense[:, i], "k--", lw=1, label="truth")
-        ax.plot(data.t, data.y[:, i], "k.", ms=4, label="data")
-        for r in rows:
-            prediction = torch.tensor(r["best_prediction"])
-            ax.plot(data.t_dense, prediction[:, i], lw=1.2, label=f"{r['method']} (best, seed {r['seed']})")
-        ax.axvline(t_end, color="grey", lw=0.8)
-        ax.set_ylabel(f"u{i + 1}")
-    axes[-1, 0].set_xlabel("t (grey line: extrapolation starts)")
-    axes[0, 0].legend(fontsize=7, ncol=3)
-    fig.suptitle(f"{system}: learned trajectories against the data")
-    save_figure(fig, path, dpi=110)
+    with harness.figure(path, n, 1, size=(8, 2.2 * n), sharex=True) as (fig, axes):
+        t_end = float(data.t[-1])
+        for i, ax in enumerate(axes[:, 0]):
+            ax.plot(data.t_dense, data.y_dense[:, i], "k--", lw=1, label="truth")
+            ax.plot(data.t, data.y[:, i], "k.", ms=4, label="data")
+            for r in rows:
+                prediction = torch.tensor(r["best_prediction"])
+                ax.plot(data.t_dense, prediction[:, i], lw=1.2, label=f"{r['method']} (best, seed {r['seed']})")
+            ax.axvline(t_end, color="grey", lw=0.8)
+            ax.set_ylabel(f"u{i + 1}")
+        axes[-1, 0].set_xlabel("t (grey line: extrapolation starts)")
+        axes[0, 0].legend(fontsize=7, ncol=3)
+        fig.suptitle(f"{system}: learned trajectories against the data")
 
 
 def plot_curves(system: str, records: list[dict], path: Path) -> None:
@@ -239,20 +246,21 @@ def plot_curves(system: str, records: list[dict], path: Path) -> None:
     """
     runs = [r for r in records if r["system"] == system]
     units = sorted({r["budget_unit"] for r in runs})
-    fig, axes = plt.subplots(1, len(units), figsize=(6 * len(units), 4), sharey=True, squeeze=False)
-    for ax, unit in zip(axes[0], units):
-        for r in (r for r in runs if r["budget_unit"] == unit):
-            history = [h for h in r["history"] if _finite(h[2]) < float("inf")]
-            ax.semilogy([h[0] for h in history], [h[2] for h in history], lw=1, label=f"{r['method']} seed {r['seed']}")
-        ax.set(xlabel=unit)
-        ax.legend(fontsize=7)
-    axes[0, 0].set(ylabel="interpolation MSE")
-    fig.suptitle(f"{system}: interpolation error during training")
-    save_figure(fig, path, dpi=110)
+    with harness.figure(path, 1, len(units), size=(6 * len(units), 4), sharey=True) as (fig, axes):
+        for ax, unit in zip(axes[0], units):
+            for r in (r for r in runs if r["budget_unit"] == unit):
+                history = [h for h in r["history"] if _finite(h[2]) < float("inf")]
+                ax.semilogy([h[0] for h in history], [h[2] for h in history], lw=1,
+                            label=f"{r['method']} seed {r['seed']}")
+            ax.set(xlabel=unit)
+            ax.legend(fontsize=7)
+        axes[0, 0].set(ylabel="interpolation MSE")
+        fig.suptitle(f"{system}: interpolation error during training")
 
 
 def assemble(out: Path) -> None:
-    records = _load(out)
+    """``README.md`` and the plots from every record in ``out``."""
+    records = load(out, "system", list(SYSTEMS))
     lines = [
         "# P7: neural ODE training by synchronization homotopy (Ko et al., NeurIPS 2023)", "",
         f"Command: `{COMMAND}` (one JSON per system, method and seed; `--assemble` rebuilds this page).",
@@ -279,20 +287,11 @@ def assemble(out: Path) -> None:
         plot_curves(system, records, out / f"curves_{system}.png")
         lines += ["", f"![{system} trajectories](trajectories_{system}.png)", "",
                   f"![{system} curves](curves_{system}.png)"]
-    (out / "README.md").write_text("\n".join(lines) + "\n")
+    harness.write_page(out, lines)
     print("\n".join(table(records)))
 
 
 def main(args) -> None:
-    torch.set_num_threads(1)
-    out = Path(args.out) if args.out else RESULTS / "neural_ode"
-    out.mkdir(parents=True, exist_ok=True)
+    """Run each (system, method, seed) not on disk (unless ``--assemble``), then :func:`assemble`."""
     settings = dataclasses.replace(DEFAULTS, epochs=args.epochs, epochs_per_step=args.epochs_per_step)
-    if not args.assemble:
-        for system in args.system:
-            for method in args.method:
-                for seed in args.seed:
-                    path = out / f"{system}-{method}-seed{seed}.json"
-                    checkpoint = checkpoint_path(path, args.force)
-                    cached(path, lambda: run_one(system, method, seed, settings, checkpoint), force=args.force)
-    assemble(out)
+    run_command(args, "neural_ode", args.system, settings, run_one, assemble)

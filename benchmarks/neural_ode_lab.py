@@ -29,25 +29,20 @@ the table record it.
 from __future__ import annotations
 
 import dataclasses
-import json
+import itertools
 import math
 from pathlib import Path
 from typing import Callable, Optional
 
-import matplotlib
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
+from dynamics.laboratory import COLUMNS, laboratory_data
+from dynamics.training import METHODS, TrainingSettings, train
+from models.neural_ode import NeuralODE, SecondOrderNeuralODE
 
-from dynamics.laboratory import COLUMNS, laboratory_data  # noqa: E402
-from dynamics.training import METHODS, TrainingSettings, train  # noqa: E402
-from models.neural_ode import NeuralODE, SecondOrderNeuralODE  # noqa: E402
-
-from .neural_ode import DEFAULTS as P7_DEFAULTS  # noqa: E402
-from .neural_ode import FIGURES  # noqa: E402
-from .neural_ode import _median_spread, budget_of  # noqa: E402
-from .record import RESULTS, cached, checkpoint_path, save_figure  # noqa: E402
+from . import harness
+from .neural_ode import DEFAULTS as P7_DEFAULTS
+from .neural_ode import FIGURES, budget_of, load, run_command, training_metrics, vanilla_homotopy_pairs
 
 COMMAND = "python -m benchmarks neural-ode-lab"
 
@@ -66,12 +61,11 @@ BUDGET_FLAGS = {"epochs": "--epochs", "epochs_per_step": "--epochs-per-step", "l
 
 
 def add_arguments(parser) -> None:
+    """The options of ``python -m benchmarks neural-ode-lab`` (``--force``, ``--out``: :mod:`benchmarks.__main__`)."""
     parser.add_argument("--model", nargs="+", choices=sorted(MODELS), default=list(MODELS))
     parser.add_argument("--method", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--seed", nargs="+", type=int, default=[0], help="network initialisation seeds")
-    parser.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     parser.add_argument("--assemble", action="store_true", help="only rebuild the table and plots from the JSON")
-    parser.add_argument("--out", default=None, help="output folder (default benchmarks/results/neural_ode_lab)")
     for name, flag in BUDGET_FLAGS.items():
         parser.add_argument(flag, type=int, default=getattr(DEFAULTS, name), help=f"budget (P7: "
                             f"{getattr(P7_DEFAULTS, name)}); recorded in the JSON and the table")
@@ -100,38 +94,25 @@ def run_one(
     model = MODELS[model_name]()
     run = train(method, model, data.fit, model.init(seed=seed), settings, checkpoint=checkpoint)
     monitor, (t_other, y_other) = run.monitor, data.other
-    best, final = monitor.best, monitor.history[-1]
     with torch.no_grad():
         other_best = model.trajectory(monitor.best_theta, y_other[0], t_other)
         other_final = model.trajectory(run.theta[: model.num_weights], y_other[0], t_other)
-    budget = budget_of(method, settings)
-    return {
+    what = {
         "problem": "P7 neural ODE, laboratory double pendulum (Schmidt and Lipson 2009, seed 002's slice)",
         "system": "double-pendulum-lab", "model": model_name, "method": method, "seed": seed,
-        "command": command_of(model_name, method, seed, settings), "settings": dataclasses.asdict(settings),
-        "budget_updates": budget, "p7_budget_updates": budget_of(method, P7_DEFAULTS),
-        "budget_unit": "LM iterations" if method == "homotopy-lm" else "epochs",
-        "solver": {"method": model.method, "rtol": model.rtol, "atol": model.atol, "adjoint": model.adjoint},
-        "network": repr(model), "widths": model.mlp.widths, "weights": model.num_weights,
-        "points": data.fit.t.shape[0], "columns": list(COLUMNS),
+        "command": command_of(model_name, method, seed, settings), "network": repr(model),
+        "widths": model.mlp.widths, "points": data.fit.t.shape[0], "columns": list(COLUMNS),
         "held_out": {"extrapolation": "trajectory 0, samples 100-199", "other": "trajectory 1, samples 0-99"},
         "selection": "lowest training MSE (evaluated every "
                      f"{1 if method == 'homotopy-lm' else settings.evaluate_every} updates)",
-        "updates": run.updates, "wall_s": run.wall_time,
-        "best": dataclasses.asdict(best), "final": dataclasses.asdict(final),
-        "epochs_to_best": best.epoch, "wall_s_to_best": best.wall_s,
-        "other_mse": {"best": _mse(other_best, y_other), "final": _mse(other_final, y_other)},
-        "history": [[e.epoch, e.train_mse, e.extrapolation_mse, e.wall_s] for e in monitor.history],
-        "history_columns": ["update", "train MSE", "extrapolation MSE", "wall s"],
-        "details": run.details,
-        "best_prediction": monitor.predict(monitor.best_theta).tolist(),
-        "other_prediction": other_best.tolist(),
-        "best_theta": monitor.best_theta.tolist(),
     }
-
-
-def _load(out: Path) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(out.glob("*-seed*.json"))]
+    metrics = {**training_metrics(model, run, method, settings), "wall_s_to_best": monitor.best.wall_s,
+               "other_mse": {"best": _mse(other_best, y_other), "final": _mse(other_final, y_other)}}
+    return harness.make_record(
+        what, metrics, p7_budget_updates=budget_of(method, P7_DEFAULTS),
+        history=[[e.epoch, e.train_mse, e.extrapolation_mse, e.wall_s] for e in monitor.history],
+        history_columns=["update", "train MSE", "extrapolation MSE", "wall s"], other_prediction=other_best.tolist(),
+    )
 
 
 def _finite(value: Optional[float]) -> float:
@@ -145,28 +126,21 @@ def _budget_cell(rows: list[dict]) -> str:
 
 
 def table(records: list[dict]) -> list[str]:
-    lines = [
-        "| model | method | seeds run | budget | train MSE | extrapolation MSE (traj. 0, samples 100-199) "
-        "| trajectory 1 MSE | updates to best | wall s to best | wall s (run) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+    """Per (model, method): the seeds run, the budget and the median [min, max] of the errors over them."""
+    Column = harness.Column
+    columns = [
+        Column("model", lambda r: r["model"]), Column("method", lambda r: r["method"]),
+        Column("seeds run", lambda r: r["seed"], "d", listed=True), Column("budget", lambda r: _budget_cell([r])),
+        Column("train MSE", lambda r: _finite(r["best"]["train_mse"])),
+        Column("extrapolation MSE (traj. 0, samples 100-199)", lambda r: _finite(r["best"]["extrapolation_mse"])),
+        Column("trajectory 1 MSE", lambda r: _finite(r["other_mse"]["best"])),
+        Column("updates to best", lambda r: r["epochs_to_best"], ".0f"),
+        Column("wall s to best", lambda r: _finite(r["wall_s_to_best"]), ".0f"),
+        Column("wall s (run)", lambda r: r["wall_s"], ".0f"),
     ]
-    for model in MODELS:
-        for method in METHODS:
-            rows = [r for r in records if r["model"] == model and r["method"] == method]
-            if not rows:
-                lines.append(f"| {model} | {method} | none (not run) | | | | | | | |")
-                continue
-            cells = [
-                _median_spread([_finite(r["best"]["train_mse"]) for r in rows], ".2e"),
-                _median_spread([_finite(r["best"]["extrapolation_mse"]) for r in rows], ".2e"),
-                _median_spread([_finite(r["other_mse"]["best"]) for r in rows], ".2e"),
-                _median_spread([r["epochs_to_best"] for r in rows], ".0f"),
-                _median_spread([_finite(r["wall_s_to_best"]) for r in rows], ".0f"),
-                _median_spread([r["wall_s"] for r in rows], ".0f"),
-            ]
-            seeds = ", ".join(str(r["seed"]) for r in rows)
-            lines.append(f"| {model} | {method} | {seeds} | {_budget_cell(rows)} | " + " | ".join(cells) + " |")
-    return lines
+    run = {(r["model"], r["method"]) for r in records}
+    return harness.table(records, columns, group=lambda r: (r["model"], r["method"]),
+                         not_run=[key for key in itertools.product(MODELS, METHODS) if key not in run])
 
 
 def homotopy_against_vanilla(records: list[dict]) -> list[str]:
@@ -183,11 +157,7 @@ def homotopy_against_vanilla(records: list[dict]) -> list[str]:
         "| target met (held-out) | homotopy first at or below vanilla's train MSE | target met (train) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    by_key = {(r["model"], r["method"], r["seed"]): r for r in records}
-    for (model, method, seed), vanilla in sorted(by_key.items()):
-        homotopy = by_key.get((model, "homotopy", seed))
-        if method != "vanilla" or homotopy is None:
-            continue
+    for model, seed, vanilla, homotopy in vanilla_homotopy_pairs(records, "model"):
         cells = []
         for column, key in ((2, "extrapolation_mse"), (1, "train_mse")):
             level = _finite(vanilla["best"][key])
@@ -219,40 +189,39 @@ def plot_other(records: list[dict], path: Path) -> None:
 
 def _plot_angles(records, t, measured, key: str, path: Path, start: Optional[float], title: str) -> None:
     seed = min(r["seed"] for r in records)
-    fig, axes = plt.subplots(2, len(MODELS), figsize=(6 * len(MODELS), 5.5), sharex=True, squeeze=False)
-    for column, model in enumerate(MODELS):
-        for row, name in enumerate(COLUMNS[:2]):
-            ax = axes[row, column]
-            ax.plot(t, measured[:, row], "k.", ms=3, label="measured")
-            for r in (r for r in records if r["model"] == model and r["seed"] == seed):
-                ax.plot(t, torch.tensor(r[key])[:, row], lw=1.2, label=f"{r['method']}")
-            if start is not None:
-                ax.axvline(start, color="grey", lw=0.8)
-            ax.set_ylim(float(measured[:, row].min()) - 1.5, float(measured[:, row].max()) + 1.5)
-            ax.set_ylabel(f"{name} (rad)")
-            if row == 0:
-                ax.set_title(f"{model} (seed {seed})")
-        axes[-1, column].set_xlabel("t (s)")
-    axes[0, 0].legend(fontsize=7, ncol=3)
-    fig.suptitle(title.format(start=start or 0.0))
-    save_figure(fig, path, dpi=110)
+    with harness.figure(path, 2, len(MODELS), size=(6 * len(MODELS), 5.5), sharex=True) as (fig, axes):
+        for column, model in enumerate(MODELS):
+            for row, name in enumerate(COLUMNS[:2]):
+                ax = axes[row, column]
+                ax.plot(t, measured[:, row], "k.", ms=3, label="measured")
+                for r in (r for r in records if r["model"] == model and r["seed"] == seed):
+                    ax.plot(t, torch.tensor(r[key])[:, row], lw=1.2, label=f"{r['method']}")
+                if start is not None:
+                    ax.axvline(start, color="grey", lw=0.8)
+                ax.set_ylim(float(measured[:, row].min()) - 1.5, float(measured[:, row].max()) + 1.5)
+                ax.set_ylabel(f"{name} (rad)")
+                if row == 0:
+                    ax.set_title(f"{model} (seed {seed})")
+            axes[-1, column].set_xlabel("t (s)")
+        axes[0, 0].legend(fontsize=7, ncol=3)
+        fig.suptitle(title.format(start=start or 0.0))
 
 
 def plot_curves(records: list[dict], path: Path) -> None:
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4), squeeze=False)
-    for ax, column, label in ((axes[0, 0], 1, "train MSE"), (axes[0, 1], 2, "extrapolation MSE")):
-        for r in records:
-            history = [h for h in r["history"] if _finite(h[column]) < math.inf]
-            ax.semilogy([h[0] for h in history], [h[column] for h in history], lw=1,
-                        label=f"{r['model']} {r['method']} seed {r['seed']}")
-        ax.set(xlabel="updates (epochs; LM iterations for homotopy-lm)", ylabel=label)
-    axes[0, 0].legend(fontsize=6)
-    fig.suptitle("laboratory double pendulum: errors during training")
-    save_figure(fig, path, dpi=110)
+    with harness.figure(path, 1, 2, size=(12, 4)) as (fig, axes):
+        for ax, column, label in ((axes[0, 0], 1, "train MSE"), (axes[0, 1], 2, "extrapolation MSE")):
+            for r in records:
+                history = [h for h in r["history"] if _finite(h[column]) < math.inf]
+                ax.semilogy([h[0] for h in history], [h[column] for h in history], lw=1,
+                            label=f"{r['model']} {r['method']} seed {r['seed']}")
+            ax.set(xlabel="updates (epochs; LM iterations for homotopy-lm)", ylabel=label)
+        axes[0, 0].legend(fontsize=6)
+        fig.suptitle("laboratory double pendulum: errors during training")
 
 
 def assemble(out: Path) -> None:
-    records = _load(out)
+    """``README.md`` and the plots from every record in ``out``."""
+    records = load(out, "model", list(MODELS))
     if not records:
         return
     lines = [
@@ -278,20 +247,11 @@ def assemble(out: Path) -> None:
     plot_curves(records, out / "curves.png")
     lines += ["", "![angles of trajectory 0](angles.png)", "", "![angles of trajectory 1](other.png)", "",
               "![training curves](curves.png)"]
-    (out / "README.md").write_text("\n".join(lines) + "\n")
+    harness.write_page(out, lines)
     print("\n".join(table(records)))
 
 
 def main(args) -> None:
-    torch.set_num_threads(1)
-    out = Path(args.out) if args.out else RESULTS / "neural_ode_lab"
-    out.mkdir(parents=True, exist_ok=True)
+    """Run each (model, method, seed) not on disk (unless ``--assemble``), then :func:`assemble`."""
     settings = dataclasses.replace(DEFAULTS, **{name: getattr(args, name) for name in BUDGET_FLAGS})
-    if not args.assemble:
-        for model in args.model:
-            for method in args.method:
-                for seed in args.seed:
-                    path = out / f"{model}-{method}-seed{seed}.json"
-                    checkpoint = checkpoint_path(path, args.force)
-                    cached(path, lambda: run_one(model, method, seed, settings, checkpoint), force=args.force)
-    assemble(out)
+    run_command(args, "neural_ode_lab", args.model, settings, run_one, assemble)

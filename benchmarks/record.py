@@ -103,8 +103,60 @@ def cached(path: Path, compute: Callable[[], dict[str, Any]], force: bool = Fals
     """
     if path.exists() and not force:
         print(f"[skip] {os.path.relpath(path)} exists")
-        return json.loads(path.read_text())
+        return read_record(path)
     payload = compute()
     write_json(path, payload)
     print(f"[wrote] {os.path.relpath(path)}")
-    return json.loads(path.read_text())
+    return read_record(path)
+
+
+LEGACY_TRACE_KEYS = {"accepted_steps": "accepted", "rejected_steps": "rejected"}
+"""Counters of a trace that records made before the harness kept at their top level, by their new names."""
+
+LEGACY_REACHED_KEYS = ("reached_parameter", "reached", "reached_eps")
+"""Top-level keys of older records that held the last accepted parameter."""
+
+
+def upgrade(data: dict[str, Any]) -> dict[str, Any]:
+    """A record made before the harness in the harness's layout (a newer record is returned unchanged).
+
+    Older records kept a trace's counters at their top level
+    (``accepted_steps``, ``rejected_steps``, ``corrector_iterations``,
+    ``jacobian_evaluations``, ``conditioning``), the accepted path as ``path`` (``[eps, ||H||]``
+    rows) and the last parameter as ``reached_parameter`` (``reached``,
+    ``reached_eps``); they move under ``"trace"`` with the names of
+    :meth:`continuation.TraceResult.summary` (``accepted``, ``rejected``, ...;
+    ``eps`` the accepted parameters, ``steps`` the accepted rows).
+
+    Examples
+    --------
+    >>> upgrade({"l2re": 1.0, "accepted_steps": 2, "rejected_steps": 0, "path": [[0.5, 1e-9], [0.1, 1e-8]]})
+    {'l2re': 1.0, 'trace': {'accepted': 2, 'rejected': 0, 'eps': [0.5, 0.1], 'steps': [{'eps': 0.5, \
+'residual_norm': 1e-09, 'accepted': True}, {'eps': 0.1, 'residual_norm': 1e-08, 'accepted': True}]}}
+    """
+    if "trace" in data or "accepted_steps" not in data:
+        return data
+    data = dict(data)
+    trace: dict[str, Any] = {new: data.pop(old) for old, new in LEGACY_TRACE_KEYS.items()}
+    for key in ("corrector_iterations", "jacobian_evaluations", "conditioning"):
+        if key in data:
+            trace[key] = data.pop(key)
+    path = data.pop("path", None)
+    reached = [data.pop(key) for key in LEGACY_REACHED_KEYS if key in data]
+    if path is not None:
+        trace["eps"] = [float(e) for e, _ in path]
+        trace["steps"] = [{"eps": float(e), "residual_norm": h, "accepted": True} for e, h in path]
+    elif reached and reached[0] is not None:
+        trace["eps"] = [reached[0]]
+    data["trace"] = trace
+    return data
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """The record at ``path``, upgraded (:func:`upgrade`)."""
+    return upgrade(json.loads(Path(path).read_text()))
+
+
+def load_records(folder: Path, pattern: str = "*.json") -> list[dict[str, Any]]:
+    """The records of ``folder`` matching ``pattern``, by file name, upgraded (:func:`upgrade`)."""
+    return [read_record(path) for path in sorted(Path(folder).glob(pattern))]

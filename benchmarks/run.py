@@ -50,9 +50,10 @@ and the record says where (status ``wall_budget``, ``reached_parameter``).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import multiprocessing
+import shlex
+import statistics
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
@@ -67,11 +68,11 @@ from continuation import LBFGS, Adam, LevenbergMarquardt, Options
 from models import MLP
 from pde import AllenCahn1D, AllenCahn2D, Helmholtz, HighFrequencyFit, NetworkProblem, resonance_gap
 
-from . import record
+from . import harness, record
 
 __all__ = [
-    "PROBLEMS", "METHODS", "methods_for", "BUDGETS", "Budget", "ProblemSpec", "schedule", "run", "add_arguments",
-    "main",
+    "PROBLEMS", "METHODS", "methods_for", "BUDGETS", "Budget", "ProblemSpec", "schedule", "Job", "run_configuration",
+    "add_arguments", "main",
 ]
 
 METHODS = ("ours", "direct-lm", "classical-adam", "strategy2", "strategy1", "deepxde")
@@ -245,26 +246,14 @@ class Outcome:
     message: str
     detail: str
     extra: dict[str, Any]
+    trace: Optional[continuation.TraceResult] = None
+    """The trace of a continuation method (its summary goes into the record)."""
     earlier_wall_s: float = 0.0
     """Wall time spent by earlier processes on a resumed run (added to the record's ``wall_s``)."""
 
 
-def _trace_extra(result: continuation.TraceResult, options: Options, path: Sequence[float]) -> dict[str, Any]:
-    return {
-        "accepted_steps": result.accepted,
-        "rejected_steps": result.rejected,
-        "corrector_iterations": result.corrector_iterations,
-        "jacobian_evaluations": result.jacobian_evaluations,
-        "reached_parameter": result.eps[-1] if result.eps else None,
-        "path": _accepted_path(result),
-        "schedule": [float(v) for v in path],
-        "options": asdict(options),
-    }
-
-
-def _accepted_path(result: continuation.TraceResult) -> list[list[float]]:
-    """``[eps, ||H||]`` of the accepted points of a trace, in order."""
-    return [[float(e), float(r)] for e, r in zip(result.eps, result.residual_norms)]
+def _trace_extra(options: Options, path: Sequence[float]) -> dict[str, Any]:
+    return {"schedule": [float(v) for v in path], "options": asdict(options)}
 
 
 def _trace_theta(result: continuation.TraceResult, fallback: torch.Tensor) -> torch.Tensor:
@@ -320,7 +309,7 @@ def run_ours(
             result.save(checkpoint)
     if checkpoint is not None and checkpoint.exists():
         checkpoint.unlink()
-    extra = _trace_extra(result, options, [start, target])
+    extra = _trace_extra(options, [start, target])
     pieces = result.state.pieces if result.state is not None else 1
     if checkpoint is not None:
         extra.update(pieces=pieces, resumed_from_checkpoint=resumed)
@@ -337,7 +326,7 @@ def run_ours(
         "trace: euler predictor, lm corrector, adaptive, "
         + ("small-budget options (see options)" if budget.tiny else "default options")
         + (f", except {spec.ours_changes}" if spec.ours_changes else ""),
-        extra, earlier_wall_s=earlier_wall,
+        extra, result, earlier_wall_s=earlier_wall,
     )
 
 
@@ -393,7 +382,7 @@ def run_strategy2(
         f"homotopy loss: adam (lr 1e-3) warm-started on {len(path)} geometric values "
         f"(ratio {budget.strategy2_ratio}), {budget.strategy2_initial} / {budget.strategy2_step} / "
         f"{budget.strategy2_final} iterations (start / step / last)",
-        _trace_extra(result, options, path),
+        _trace_extra(options, path), result,
     )
 
 
@@ -411,13 +400,13 @@ def run_strategy1(
         problem.residual_map, first.theta, path, predictor="euler", corrector="none", adaptive=False,
         options=options,
     )
-    extra = _trace_extra(result, options, path)
+    extra = _trace_extra(options, path)
     extra["start_correction"] = {"iterations": first.iterations, "residual_norm": first.residual_norm}
     return Outcome(
         _trace_theta(result, first.theta), result.status.value, result.message,
         f"homotopy dynamics: lm ({budget.strategy1_initial}) at the start, then forward euler, no corrector, "
         f"on {len(path)} geometric values (ratio {budget.strategy1_ratio})",
-        extra,
+        extra, result,
     )
 
 
@@ -460,99 +449,107 @@ def methods_for(problem: str) -> list[str]:
     return [m for m in METHODS if problem in ONLY_FOR.get(m, (problem,))]
 
 
-def _record_name(
-    problem: str, d: Optional[int], eps: float, method: str, seed: int, variant: str = ""
-) -> str:
-    dim = f"_d{d}" if d is not None else ""
-    return f"{problem}{dim}_eps{eps:g}{variant}_{method}_seed{seed}.json"
+def record_name(config: harness.Config) -> str:
+    """The file name of a configuration's record (the network and point count tagged when not the defaults).
+
+    Examples
+    --------
+    >>> record_name(harness.Config("helmholtz", "ours", 0.1, 0, DEFAULT_WIDTHS, 4000, "full", 2))
+    'helmholtz_d2_eps0.1_n4000_ours_seed0.json'
+    """
+    c = config
+    dim = f"_d{c.d}" if c.d is not None else ""
+    tag = "" if list(c.widths) == list(DEFAULT_WIDTHS) else "_w" + "-".join(map(str, c.widths))
+    tag += f"_n{c.points}" if c.points is not None else ""
+    return f"{c.problem}{dim}_eps{c.eps:g}{tag}_{c.method}_seed{c.seed}.json"
 
 
-def _variant(widths: Sequence[int], points: Optional[int]) -> str:
-    """The file-name tag of a non-default network or point count ("" for the defaults)."""
-    tag = "" if list(widths) == list(DEFAULT_WIDTHS) else "_w" + "-".join(map(str, widths))
-    return tag + (f"_n{points}" if points is not None else "")
+def command_line(configs: Sequence[harness.Config], max_wall_s: Optional[float] = None) -> str:
+    """The ``run`` command of ``configs`` (one problem, seed, budget, network and point count)."""
+    c = configs[0]
+    eps_values = " ".join(f"{e:g}" for e in dict.fromkeys(x.eps for x in configs))
+    methods = " ".join(dict.fromkeys(x.method for x in configs))
+    return (
+        f"python -m benchmarks run {c.problem} --eps {eps_values} --methods {methods}"
+        + (f" --d {c.d}" if c.d is not None else "")
+        + f" --budget {c.budget} --seed {c.seed} --widths {' '.join(map(str, c.widths))}"
+        + (f" --points {c.points}" if c.points is not None else "")
+        + (f" --max-wall-s {max_wall_s:g}" if max_wall_s is not None else "")
+    )
 
 
-def run_one(
-    name: str, spec: ProblemSpec, problem: NetworkProblem, eps: float, method: str, seed: int,
-    d: Optional[int], budget: Budget, widths: Sequence[int], command: str, checkpoint: Optional[Path] = None,
-    max_wall_s: Optional[float] = None,
-) -> dict[str, Any]:
-    """Run ``method`` on ``problem`` at ``eps`` and return its JSON record (without the machine).
+def run_one(config: harness.Config, command: str, checkpoint: Optional[Path] = None,
+            max_wall_s: Optional[float] = None) -> dict[str, Any]:
+    """Run one configuration and return its JSON record (without the machine).
 
     ``checkpoint`` is where ``ours`` keeps its point on the path between pieces, ``max_wall_s``
     its wall-time budget (see :func:`run_ours`); the other methods have fixed budgets.
     """
-    theta0 = problem.model.init(seed=seed)
+    c = config
+    spec, budget = PROBLEMS[c.problem], BUDGETS[c.budget]
+    problem = spec.build(c.eps, c.d, c.seed, c.widths, budget.tiny, c.points)
+    theta0 = problem.model.init(seed=c.seed)
     clock = time.perf_counter()
-    resumable = {"checkpoint": checkpoint, "max_wall_s": max_wall_s} if method == "ours" else {}
-    outcome = RUNNERS[method](problem, theta0, spec, eps, budget, **resumable)
+    resumable = {"checkpoint": checkpoint, "max_wall_s": max_wall_s} if c.method == "ours" else {}
+    outcome = RUNNERS[c.method](problem, theta0, spec, c.eps, budget, **resumable)
     wall = time.perf_counter() - clock + outcome.earlier_wall_s
-    target = spec.target(eps)
-    record_: dict[str, Any] = {
-        "problem": name,
-        "title": spec.title,
-        "method": method,
-        "method_detail": outcome.detail,
-        "eps": eps,
-        "d": d,
-        "parameter": "s" if spec.time_homotopy else "eps",
-        "start": spec.start,
-        "target": target,
-        "l2re": problem.l2re(outcome.theta, eps),
-        "loss": problem.loss(outcome.theta, target),
-        "wall_s": wall,
-        "weights": problem.model.num_weights,
-        "network": [problem.model.widths[0], *widths, 1],
-        "points": int(problem.points.shape[0]),
-        "boundary_points": int(problem.boundary_points.shape[0]) if hasattr(problem, "boundary_points") else 0,
-        "test_points": int(problem.test_points.shape[0]),
-        "seed": seed,
-        "budget": budget.name,
-        "status": outcome.status,
-        "message": outcome.message,
-        "command": command,
+    target = spec.target(c.eps)
+    metrics: dict[str, Any] = {
+        "l2re": problem.l2re(outcome.theta, c.eps), "loss": problem.loss(outcome.theta, target), "wall_s": wall,
     }
     if spec.metric is not None:
-        record_[spec.metric] = getattr(problem, "interface" if spec.metric == "interface" else spec.metric)(
-            outcome.theta
-        )
+        score = getattr(problem, "interface" if spec.metric == "interface" else spec.metric)
+        metrics[spec.metric] = score(outcome.theta)
     if spec.extra_metrics is not None:
-        record_.update(spec.extra_metrics(problem, outcome.theta, eps))
-    record_.update(outcome.extra)
-    record_["theta"] = outcome.theta.tolist()  # the final weights: the scores can be recomputed from the record
-    return record_
+        metrics.update(spec.extra_metrics(problem, outcome.theta, c.eps))
+    what = {
+        "problem": c.problem, "title": spec.title, "method": c.method, "method_detail": outcome.detail, "eps": c.eps,
+        "d": c.d, "parameter": "s" if spec.time_homotopy else "eps", "start": spec.start, "target": target,
+        "weights": problem.model.num_weights, "network": [problem.model.widths[0], *c.widths, 1],
+        "points": int(problem.points.shape[0]),
+        "boundary_points": int(problem.boundary_points.shape[0]) if hasattr(problem, "boundary_points") else 0,
+        "test_points": int(problem.test_points.shape[0]), "seed": c.seed, "budget": c.budget, "command": command,
+    }
+    # the final weights: the scores can be recomputed from the record
+    return harness.make_record(what, metrics, outcome.trace, status=outcome.status, message=outcome.message,
+                               **outcome.extra, theta=outcome.theta.tolist())
 
 
 # ---- report -----------------------------------------------------------------------------------
 
 
-def _fmt(value: Any, spec: str = ".2e") -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else format(value, spec)
-    return str(value)
-
-
 def load_records(out: Path) -> list[dict[str, Any]]:
     """Every JSON record in ``out``, sorted by d, decreasing eps, method and seed."""
-    records = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
     order = {m: i for i, m in enumerate(METHODS)}
-    return sorted(
-        records, key=lambda r: (r.get("d") or 0, -r["eps"], order.get(r["method"], len(order)), r["seed"])
-    )
+    return sorted(harness.load_records(out),
+                  key=lambda r: (r.get("d") or 0, -r["eps"], order.get(r["method"], len(order)), r["seed"]))
 
 
-def write_table(out: Path, name: str, records: list[dict[str, Any]]) -> str:
-    """``out/README.md``: a markdown table of ``records``; returns its text."""
+def _steps(r: dict[str, Any]) -> str:
+    trace = r.get("trace")
+    return f"{trace['accepted']}/{trace['rejected']}" if trace else "-"
+
+
+def table_page(name: str, records: list[dict[str, Any]]) -> list[str]:
+    """The lines of ``README.md``: a markdown table of ``records``, one row each."""
     spec = PROBLEMS[name]
-    metric = spec.metric
-    has_d = any(r.get("d") is not None for r in records)
-    header = ["method"] + (["d"] if has_d else []) + ["eps", "L2RE", "loss"]
-    header += [metric.replace("_", " ")] if metric else []
-    header += ["status", "steps acc/rej", "wall s", "load", "weights", "points", "budget", "seed", "commit"]
-    lines = [
+    Column = harness.Column
+    columns = [Column("method", lambda r: r["method"])]
+    if any(r.get("d") is not None for r in records):
+        columns.append(Column("d", lambda r: r.get("d"), "d"))
+    columns += [Column("eps", lambda r: r["eps"], "g"), Column("L2RE", lambda r: r["l2re"]),
+                Column("loss", lambda r: r["loss"])]
+    if spec.metric:
+        columns.append(Column(spec.metric.replace("_", " "), lambda r: r.get(spec.metric)))
+    columns += [
+        Column("status", lambda r: r["status"]), Column("steps acc/rej", _steps),
+        Column("wall s", lambda r: r["wall_s"], ".1f"),
+        Column("load", lambda r: r["machine"].get("load_average", [None])[0], ".1f"),
+        Column("weights", lambda r: r["weights"], "d"),
+        Column("points", lambda r: f"{r['points']}+{r.get('boundary_points', 0)}"),
+        Column("budget", lambda r: r["budget"]), Column("seed", lambda r: r["seed"], "d"),
+    ]
+    return [
         f"# {spec.title}: methods side by side",
         "",
         f"Command: `python -m benchmarks run {name} ...` (see each JSON for the exact command and budget). "
@@ -560,67 +557,52 @@ def write_table(out: Path, name: str, records: list[dict[str, Any]]) -> str:
         "test set separate from the collocation points; loss = ||H||^2 at the target. One JSON per row here. "
         "steps: accepted/rejected steps of a trace; load: the machine's 1-minute load average when the run "
         "ended (2 cores: above 2, wall times are inflated by other work). commit: the code that made the row "
-        "(`-`: not recorded, an older row). Rows made before 8cec683 (the engine's honest status) say `success` "
-        "when a trace reached its last eps, whatever its residual there; from 8cec683 on, `success` means "
-        "||H|| <= tol at the last point, else `floor` or `not_converged`.",
+        "(`-`: not recorded, an older row; `(older engine)`: the engine has changed since, "
+        "`python -m benchmarks verify` reruns it). Rows made before 8cec683 (the engine's honest status) say "
+        "`success` when a trace reached its last eps, whatever its residual there; from 8cec683 on, `success` "
+        "means ||H|| <= tol at the last point, else `floor` or `not_converged`.",
         "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
+        *harness.table(records, columns),
+        "",
+        "![L2RE against eps](l2re.png)",
     ]
-    for r in records:
-        cells = [r["method"]] + ([_fmt(r.get("d"))] if has_d else []) + [
-            _fmt(r["eps"], "g"), _fmt(r["l2re"]), _fmt(r["loss"])
-        ]
-        cells += [_fmt(r.get(metric))] if metric else []
-        points = f"{r['points']}+{r.get('boundary_points', 0)}"
-        steps = f"{r['accepted_steps']}/{r['rejected_steps']}" if "accepted_steps" in r else "-"
-        load = r["machine"].get("load_average", [None])[0]
-        commit = (r["machine"].get("code") or {}).get("commit") or "-"
-        cells += [r["status"], steps, _fmt(r["wall_s"], ".1f"), _fmt(load, ".1f"), _fmt(r["weights"]), points,
-                  r["budget"], _fmt(r["seed"]), commit[:7]]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "![L2RE against eps](l2re.png)", ""]
-    text = "\n".join(lines)
-    (out / "README.md").write_text(text)
-    return text
 
 
 def plot_l2re(out: Path, name: str, records: list[dict[str, Any]]) -> Path:
     """``out/l2re.png``: L2RE against eps per method (one panel per d); the median over seeds."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     dims = sorted({r.get("d") or 0 for r in records}) or [0]
-    fig, axes = plt.subplots(1, len(dims), figsize=(5.5 * len(dims), 4), squeeze=False)
-    for ax, d in zip(axes[0], dims):
-        for method in METHODS:
-            rows = [r for r in records if (r.get("d") or 0) == d and r["method"] == method]
-            eps_values = sorted({r["eps"] for r in rows}, reverse=True)
-            if not eps_values:
-                continue
-            medians = [
-                float(torch.tensor([r["l2re"] for r in rows if r["eps"] == e], dtype=torch.float64).median())
-                for e in eps_values
-            ]
-            ax.loglog(eps_values, medians, "o-", ms=4, label=method)
-        ax.invert_xaxis()
-        title = PROBLEMS[name].title + (f", d = {d}" if d else "")
-        ax.set(xlabel="eps", ylabel="L2RE", title=title)
-        ax.title.set_fontsize(9)
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
     path = out / "l2re.png"
-    record.save_figure(fig, path, dpi=110)
+    with harness.figure(path, 1, len(dims), size=(5.5 * len(dims), 4)) as (fig, axes):
+        for ax, d in zip(axes[0], dims):
+            for method in METHODS:
+                rows = [r for r in records if (r.get("d") or 0) == d and r["method"] == method]
+                eps_values = sorted({r["eps"] for r in rows}, reverse=True)
+                if not eps_values:
+                    continue
+                medians = [statistics.median(r["l2re"] for r in rows if r["eps"] == e) for e in eps_values]
+                ax.loglog(eps_values, medians, "o-", ms=4, label=method)
+            ax.invert_xaxis()
+            ax.set(xlabel="eps", ylabel="L2RE", title=PROBLEMS[name].title + (f", d = {d}" if d else ""))
+            ax.title.set_fontsize(9)
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=8)
     return path
+
+
+def report(out: Path, name: str, extra: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Write ``out/README.md`` (the table, then ``extra`` lines) and ``out/l2re.png`` from every record in ``out``."""
+    records = load_records(out) if out.exists() else []
+    if records:
+        print(harness.write_page(out, [*table_page(name, records), *extra]))
+        plot_l2re(out, name, records)
+    return records
 
 
 # ---- command line -----------------------------------------------------------------------------
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``python -m benchmarks run``."""
+    """The options of ``python -m benchmarks run`` (``--force`` and ``--out``: :mod:`benchmarks.__main__`)."""
     parser.add_argument("problem", choices=sorted(PROBLEMS), help="problem of the catalogue")
     parser.add_argument("--eps", type=float, nargs="+", default=None,
                         help="target eps values (default: the catalogue's targets)")
@@ -633,62 +615,61 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--widths", type=int, nargs="+", default=list(DEFAULT_WIDTHS), help="hidden layer widths")
     parser.add_argument("--points", type=int, default=None,
                         help="interior collocation points (default: the problem's rule, growing as eps shrinks)")
-    parser.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
     parser.add_argument("--max-wall-s", type=float, default=None,
                         help="wall-time budget of ours, over all its pieces: when spent, the run ends at the "
                              "last accepted point and its record says so (status wall_budget)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="configurations run at once, each in its own process with one torch thread")
-    parser.add_argument(
-        "--out", default=None,
-        help="output folder (default benchmarks/results/<problem>, .../<problem>/small for --budget small)",
-    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks run")
+    add_arguments(parser)
+    return parser
 
 
 @dataclass(frozen=True)
-class Configuration:
-    """One row of a table: what :func:`run_configuration` runs and where its JSON goes."""
+class Job:
+    """A configuration to run: where its JSON goes and the command that reruns it."""
 
-    problem: str
-    eps: float
-    method: str
-    seed: int
-    d: Optional[int]
-    budget: str
-    widths: tuple[int, ...]
-    points: Optional[int]
+    config: harness.Config
     command: str
     path: Path
-    force: bool
+    force: bool = False
     max_wall_s: Optional[float] = None
 
 
-def run_configuration(configuration: Configuration) -> bool:
-    """Run one configuration (or skip it when its JSON exists); ``False`` if it failed (nothing written)."""
-    c = configuration
+def job_of(data: dict[str, Any], path: Path, force: bool = False) -> Job:
+    """The job that reruns the record ``data`` into ``path`` (network, points and wall budget from its command)."""
+    args = _parser().parse_args(shlex.split(data["command"])[4:])
+    config = harness.Config(data["problem"], data["method"], data["eps"], data["seed"], tuple(args.widths),
+                            args.points, data["budget"], data.get("d"))
+    return Job(config, data["command"], path, force, args.max_wall_s)
+
+
+def run_configuration(job: Job) -> bool:
+    """Run one job (or skip it when its JSON exists); ``False`` if it failed (nothing written)."""
     torch.set_num_threads(1)
-    spec, budget = PROBLEMS[c.problem], BUDGETS[c.budget]
-    checkpoint = record.checkpoint_path(c.path, c.force)
+    checkpoint = record.checkpoint_path(job.path, job.force)
     try:
-        problem = spec.build(c.eps, c.d, c.seed, c.widths, budget.tiny, c.points)
-        record.cached(
-            c.path,
-            lambda: run_one(
-                c.problem, spec, problem, c.eps, c.method, c.seed, c.d, budget, c.widths, c.command, checkpoint,
-                c.max_wall_s,
-            ),
-            force=c.force,
-        )
+        record.cached(job.path, lambda: run_one(job.config, job.command, checkpoint, job.max_wall_s), force=job.force)
     except Exception:  # one failing method must not lose the others
         traceback.print_exc()
         return False
     return True
 
 
-def run(args: argparse.Namespace) -> list[dict[str, Any]]:
+def check_eps(name: str, eps_values: Sequence[float]) -> None:
+    """Refuse target values outside the problem's homotopy, naming ``--eps`` and the value."""
+    spec = PROBLEMS[name]
+    for eps in eps_values:
+        if not (math.isfinite(eps) and eps > 0) or (not spec.time_homotopy and eps >= spec.start):
+            raise SystemExit(f"--eps values must lie in (0, {spec.start}) for {name}, got {eps}")
+
+
+def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Run the configurations of ``args``, then write the table and the plot; returns all records."""
     name = args.problem
-    spec = PROBLEMS[name]
     if args.d is not None and name != "helmholtz":
         raise SystemExit(f"--d applies to helmholtz only, not {name}")
     d = (args.d if args.d is not None else 2) if name == "helmholtz" else None
@@ -702,51 +683,26 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         raise SystemExit(f"--max-wall-s must be a positive number of seconds, got {args.max_wall_s}")
     if not args.widths or min(args.widths) < 1:
         raise SystemExit(f"--widths must be positive integers, got {args.widths}")
-    eps_values = list(args.eps) if args.eps else list(spec.targets)
+    eps_values = list(args.eps) if args.eps else list(PROBLEMS[name].targets)
+    check_eps(name, eps_values)
     methods = args.methods or methods_for(name)
-    for eps in eps_values:
-        if not (math.isfinite(eps) and eps > 0) or (not spec.time_homotopy and eps >= spec.start):
-            raise SystemExit(f"--eps values must lie in (0, {spec.start}) for {name}, got {eps}")
     for method in methods:
         if name not in ONLY_FOR.get(method, (name,)):
             raise SystemExit(f"--methods {method} applies to {', '.join(ONLY_FOR[method])} only, not {name}")
     budget = BUDGETS[args.budget]
-    out = Path(args.out) if args.out else record.RESULTS / name / ("small" if budget.tiny else "")
-    command = (
-        f"python -m benchmarks run {name} --eps {' '.join(f'{e:g}' for e in eps_values)} "
-        f"--methods {' '.join(methods)}" + (f" --d {d}" if d is not None else "")
-        + f" --budget {budget.name} --seed {args.seed} --widths {' '.join(map(str, args.widths))}"
-        + (f" --points {args.points}" if args.points is not None else "")
-        + (f" --max-wall-s {args.max_wall_s:g}" if args.max_wall_s is not None else "")
-    )
-    configurations = [
-        Configuration(name, eps, method, args.seed, d, budget.name, tuple(args.widths), args.points, command,
-                      out / _record_name(name, d, eps, method, args.seed, _variant(args.widths, args.points)),
-                      args.force, args.max_wall_s)
-        for eps in eps_values for method in methods
-    ]
+    out = harness.out_folder(args, name, "small" if budget.tiny else "")
+    configs = [harness.Config(name, method, eps, args.seed, tuple(args.widths), args.points, budget.name, d)
+               for eps in eps_values for method in methods]
+    command = command_line(configs, args.max_wall_s)
+    jobs = [Job(c, command, out / record_name(c), args.force, args.max_wall_s) for c in configs]
     if args.jobs == 1:
-        outcomes = [run_configuration(c) for c in configurations]
+        outcomes = [run_configuration(job) for job in jobs]
     else:  # fresh interpreters (spawn), one torch thread each
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
-            outcomes = list(pool.map(run_configuration, configurations))
-    failures = [f"{c.method} at eps = {c.eps:g}" for c, ok in zip(configurations, outcomes) if not ok]
-    records = load_records(out) if out.exists() else []
-    if records:
-        print(write_table(out, name, records))
-        plot_l2re(out, name, records)
+            outcomes = list(pool.map(run_configuration, jobs))
+    records = report(out, name)
+    failures = [f"{job.config.method} at eps = {job.config.eps:g}" for job, ok in zip(jobs, outcomes) if not ok]
     if failures:
         raise SystemExit(f"failed (no JSON written): {', '.join(failures)}")
     return records
-
-
-def main(argv: Optional[Sequence[str]] = None) -> list[dict[str, Any]]:
-    """``python -m benchmarks.run PROBLEM ...`` (also ``python -m benchmarks run``)."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks run", description=__doc__)
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    main()

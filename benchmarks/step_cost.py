@@ -37,6 +37,7 @@ the sketch (``P`` times the sketch rank). One JSON per (d, eps) under
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from pathlib import Path
@@ -47,7 +48,8 @@ import torch
 from continuation import EulerPredictor, Options
 from continuation.linalg import DampedLeastSquares, MatrixFreeLeastSquares, pinv_solve
 
-from .record import RESULTS, cached
+from . import harness
+from .record import cached
 from .run import DEFAULT_WIDTHS, PROBLEMS
 
 COMMAND = "python -m benchmarks step-cost"
@@ -138,6 +140,35 @@ def measure(d: int, eps: float, repeats: int, seed: int = 0, tiny: bool = False)
     }
 
 
+def _matrix_free(r: dict) -> list[str]:
+    """The matrix-free cells of a row (``-`` for a row made before they were measured)."""
+    s = r["seconds"]
+    if "cg_damped_solve" not in s:
+        return ["-", "-", "-"]
+    return [f"{s['cg_damped_solve']:.3g} ({r['cg_iterations']}, {r['cg_step_difference']:.1e})",
+            f"{s['cg_predictor']:.3g} ({r['cg_predictor_difference']:.1e})",
+            f"{r['memory_bytes']['jacobian'] / 1e6:.1f} / {r['memory_bytes']['sketch'] / 1e6:.1f}"]
+
+
+def _columns() -> list[harness.Column]:
+    Column = harness.Column
+    seconds = [Column(f"{title} s", lambda r, key=key: r["seconds"][key], ".3g")
+               for title, key in (("residual", "residual"), ("linearize", "linearize"), ("predictor", "predictor"),
+                                  ("damped solve", "damped_solve"))]
+    matrix_free = [Column(title, lambda r, k=k: _matrix_free(r)[k]) for k, title in enumerate(
+        ("matrix-free LM solve s (CG its, diff)", "matrix-free predictor s (diff)", "memory J / sketch MB"))]
+    return [
+        Column("d", lambda r: r["d"], "d"), Column("eps", lambda r: r["eps"], "g"),
+        Column("weights", lambda r: r["weights"], ","),
+        Column("points (interior + boundary)", lambda r: f"{r['points']:,} + {r['boundary_points']:,}"),
+        *seconds, Column("LM iteration s", lambda r: r["lm_iteration_s"], ".3g"),
+        Column("step (8 LM iterations) s", lambda r: r["step_estimate_s"], ".3g"),
+        Column("pinv: SVD / gelsd", lambda r: f"{r['seconds']['pinv_svd']:.3g} / {r['seconds']['pinv_gelsd']:.3g} s "
+                                              f"({r['svd_over_gelsd']:.1f}x)"),
+        *matrix_free, Column("load", lambda r: r["machine"]["load_average"][0], ".1f"),
+    ]
+
+
 def write_table(out: Path, records: list[dict]) -> str:
     """``README.md`` of the step-cost folder: one row per record, sorted by ``d``."""
     lines = [
@@ -150,27 +181,9 @@ def write_table(out: Path, records: list[dict]) -> str:
         "matrix-free solves (`linear_solver=\"cg\"`, Nystrom sketch of rank 50) with their relative difference from "
         "the dense ones (`-`: a row made before they were measured).",
         "",
-        "| d | eps | weights | points (interior + boundary) | residual s | linearize s | predictor s "
-        "| damped solve s | LM iteration s | step (8 LM iterations) s | pinv: SVD / gelsd "
-        "| matrix-free LM solve s (CG its, diff) | matrix-free predictor s (diff) | memory J / sketch MB | load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *harness.table(sorted(records, key=lambda r: (r["d"], -r["eps"])), _columns()),
     ]
-    for r in sorted(records, key=lambda r: (r["d"], -r["eps"])):
-        s = r["seconds"]
-        lines.append(
-            f"| {r['d']} | {r['eps']:g} | {r['weights']:,} | {r['points']:,} + {r['boundary_points']:,} "
-            f"| {s['residual']:.3g} | {s['linearize']:.3g} | {s['predictor']:.3g} | {s['damped_solve']:.3g} "
-            f"| {r['lm_iteration_s']:.3g} | {r['step_estimate_s']:.3g} "
-            f"| {s['pinv_svd']:.3g} / {s['pinv_gelsd']:.3g} s ({r['svd_over_gelsd']:.1f}x) "
-            + (f"| {s['cg_damped_solve']:.3g} ({r['cg_iterations']}, {r['cg_step_difference']:.1e}) "
-               f"| {s['cg_predictor']:.3g} ({r['cg_predictor_difference']:.1e}) "
-               f"| {r['memory_bytes']['jacobian'] / 1e6:.1f} / {r['memory_bytes']['sketch'] / 1e6:.1f} "
-               if "cg_damped_solve" in s else "| - | - | - ")
-            + f"| {r['machine']['load_average'][0]:.1f} |"
-        )
-    text = "\n".join(lines) + "\n"
-    (out / "README.md").write_text(text)
-    return text
+    return harness.write_page(out, lines)
 
 
 def check_arguments(args) -> None:
@@ -183,12 +196,21 @@ def check_arguments(args) -> None:
         raise SystemExit(f"--repeats: must be at least 1, got {args.repeats}")
 
 
-def main(args) -> list[dict]:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``python -m benchmarks step-cost`` (``--force``, ``--out``: :mod:`benchmarks.__main__`)."""
+    parser.add_argument("--d", type=int, nargs="+", default=[2, 10, 100], help="dimensions")
+    parser.add_argument("--eps", type=float, nargs="+", default=[0.5], help="eps of the problem measured")
+    parser.add_argument("--repeats", type=int, default=3, help="calls per piece (the median is kept)")
+    parser.add_argument("--budget", choices=("full", "small"), default="full",
+                        help="small: the smoke-test point counts of `run --budget small`")
+
+
+def main(args: argparse.Namespace) -> list[dict]:
     """``python -m benchmarks step-cost``: measure each (d, eps) not on disk, then write the table."""
     check_arguments(args)
     torch.set_num_threads(1)
     tiny = args.budget == "small"
-    out = Path(args.out) if args.out else RESULTS / "step-cost" / ("small" if tiny else "")
+    out = harness.out_folder(args, "step-cost", "small" if tiny else "")
     records = [
         cached(
             out / f"helmholtz_d{d}_eps{eps:g}.json",

@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from tqdm.auto import tqdm
 
-from . import record
+from . import harness
 from .run import (
-    BUDGETS, DEFAULT_WIDTHS, PROBLEMS, Configuration, _record_name, _variant, load_records, methods_for,
-    plot_l2re, run_configuration, write_table,
+    BUDGETS, DEFAULT_WIDTHS, PROBLEMS, Job, check_eps, command_line, load_records, methods_for, record_name, report,
+    run_configuration,
 )
 
 __all__ = ["add_arguments", "configurations", "execute", "seed_table", "main"]
@@ -43,15 +42,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--methods", nargs="+", default=None, help="methods of `run` (default: all that apply)")
     parser.add_argument("--widths", type=int, nargs="+", default=list(DEFAULT_WIDTHS), help="hidden layer widths")
     parser.add_argument("--budget", choices=sorted(BUDGETS), default="full", help="small: the smoke budget")
+    add_ray_arguments(parser)
+
+
+def add_ray_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the configurations run: ``--address``, ``--cpus``, ``--serial`` (also for ``verify``)."""
     parser.add_argument("--address", default=None, help="join a running Ray cluster (default: a local one)")
     parser.add_argument("--cpus", type=int, default=None, help="CPUs of the local Ray cluster (default: all)")
     parser.add_argument("--serial", action="store_true", help="run in order in this process, without Ray")
-    parser.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
-    parser.add_argument("--out", default=None, help="output folder (default: benchmarks/results/<problem>)")
 
 
-def configurations(args: argparse.Namespace) -> tuple[Path, list[Configuration]]:
-    """The output folder and the configurations of ``args``, checked before any work."""
+def configurations(args: argparse.Namespace) -> tuple[Path, list[Job]]:
+    """The output folder and the jobs of ``args``, checked before any work."""
     spec = PROBLEMS[args.problem]
     if not args.seeds or min(args.seeds) < 0:
         raise SystemExit(f"--seeds must be non-negative integers, got {args.seeds}")
@@ -64,25 +66,20 @@ def configurations(args: argparse.Namespace) -> tuple[Path, list[Configuration]]
     if unknown:
         raise SystemExit(f"--methods {unknown} do not apply to {args.problem}; choose from {methods_for(args.problem)}")
     eps_values = list(args.eps) if args.eps else list(spec.targets)
-    for eps in eps_values:
-        if not eps > 0 or (not spec.time_homotopy and eps >= spec.start):
-            raise SystemExit(f"--eps values must lie in (0, {spec.start}) for {args.problem}, got {eps}")
+    check_eps(args.problem, eps_values)
     budget = BUDGETS[args.budget]
-    out = Path(args.out) if args.out else record.RESULTS / args.problem / ("small" if budget.tiny else "")
+    out = harness.out_folder(args, args.problem, "small" if budget.tiny else "")
     d = 2 if args.problem == "helmholtz" else None
-    variant = _variant(args.widths, None)
     found = []
     for seed in args.seeds:
-        command = (f"python -m benchmarks run {args.problem} --eps {' '.join(f'{e:g}' for e in eps_values)} "
-                   f"--methods {' '.join(methods)} --budget {budget.name} --seed {seed} "
-                   f"--widths {' '.join(map(str, args.widths))}")
-        found += [Configuration(args.problem, eps, method, seed, d, budget.name, tuple(args.widths), None, command,
-                                out / _record_name(args.problem, d, eps, method, seed, variant), args.force)
-                  for eps in eps_values for method in methods]
+        configs = [harness.Config(args.problem, method, eps, seed, tuple(args.widths), None, budget.name, d)
+                   for eps in eps_values for method in methods]
+        command = command_line(configs)
+        found += [Job(c, command, out / record_name(c), args.force) for c in configs]
     return out, found
 
 
-def _in_order(configurations: list[Configuration], bar: tqdm) -> list[bool]:
+def _in_order(configurations: list[Job], bar: tqdm) -> list[bool]:
     outcomes = []
     for configuration in configurations:
         outcomes.append(run_configuration(configuration))
@@ -90,7 +87,7 @@ def _in_order(configurations: list[Configuration], bar: tqdm) -> list[bool]:
     return outcomes
 
 
-def _on_ray(configurations: list[Configuration], address: Optional[str], cpus: Optional[int], bar: tqdm) -> list[bool]:
+def _on_ray(configurations: list[Job], address: Optional[str], cpus: Optional[int], bar: tqdm) -> list[bool]:
     import ray
 
     # workers import `benchmarks` from the repository (it is not installed); one torch thread each
@@ -118,7 +115,7 @@ def _on_ray(configurations: list[Configuration], address: Optional[str], cpus: O
             ray.shutdown()
 
 
-def execute(configurations: list[Configuration], *, address: Optional[str] = None, cpus: Optional[int] = None,
+def execute(configurations: list[Job], *, address: Optional[str] = None, cpus: Optional[int] = None,
             serial: bool = False, say: Callable[[str], None] = print) -> list[bool]:
     """Run the configurations (skipping those with a JSON) on Ray, or in order; ``True`` where each succeeded."""
     bar = tqdm(total=len(configurations), desc="configurations", unit="cfg")
@@ -138,22 +135,13 @@ def execute(configurations: list[Configuration], *, address: Optional[str] = Non
 
 def seed_table(records: list[dict[str, Any]]) -> str:
     """Median [min, max] over seeds of L2RE and wall time, per (method, eps), as markdown."""
-    groups: dict[tuple[str, float], list[dict[str, Any]]] = {}
-    for r in records:
-        groups.setdefault((r["method"], r["eps"]), []).append(r)
+    Column = harness.Column
+    columns = [Column("method", lambda r: r["method"]), Column("eps", lambda r: r["eps"], "g"),
+               Column("seeds", lambda r: r["seed"], "d", listed=True), Column("L2RE", lambda r: r.get("l2re")),
+               Column("wall s", lambda r: r.get("wall_s"), ".1f"), Column("status", lambda r: r.get("status"))]
+    ordered = sorted(records, key=lambda r: (r["eps"], r["method"], r["seed"]))
     lines = ["## Over seeds", "", "Median [min, max] over the seeds of each (method, eps) on disk.", "",
-             "| method | eps | seeds | L2RE | wall s | successes |", "|---|---|---|---|---|---|"]
-    for (method, eps), rows in sorted(groups.items(), key=lambda item: (item[0][1], item[0][0])):
-        def spread(key: str, spec: str) -> str:
-            values = [r[key] for r in rows if r.get(key) is not None]
-            if not values:
-                return "-"
-            return f"{statistics.median(values):{spec}} [{min(values):{spec}}, {max(values):{spec}}]"
-
-        seeds = sorted(r["seed"] for r in rows)
-        successes = sum(1 for r in rows if r.get("status") == "success")
-        lines.append(f"| {method} | {eps:g} | {', '.join(map(str, seeds))} | {spread('l2re', '.2e')} "
-                     f"| {spread('wall_s', '.1f')} | {successes}/{len(rows)} |")
+             *harness.table(ordered, columns, group=lambda r: (r["method"], r["eps"]))]
     return "\n".join(lines) + "\n"
 
 
@@ -163,13 +151,9 @@ def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     start = time.perf_counter()
     outcomes = execute(found, address=args.address, cpus=args.cpus, serial=args.serial)
     print(f"sweep of {len(found)} configurations: {time.perf_counter() - start:.1f} s")
-    records = load_records(out) if out.exists() else []
-    if records:
-        text = write_table(out, args.problem, records) + "\n" + seed_table(records)
-        (out / "README.md").write_text(text)
-        plot_l2re(out, args.problem, records)
-        print(seed_table(records))
-    failures = [f"{c.method} at eps = {c.eps:g}, seed {c.seed}" for c, ok in zip(found, outcomes) if not ok]
+    records = report(out, args.problem, ["", seed_table(load_records(out))]) if out.exists() else []
+    failures = [f"{j.config.method} at eps = {j.config.eps:g}, seed {j.config.seed}"
+                for j, ok in zip(found, outcomes) if not ok]
     if failures:
         raise SystemExit(f"failed (no JSON written): {', '.join(failures)}")
     return records
@@ -177,6 +161,6 @@ def main(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def run_sweep(argv: Sequence[str]) -> list[dict[str, Any]]:
     """``main`` from command-line words (for tests)."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks sweep")
-    add_arguments(parser)
-    return main(parser.parse_args(list(argv)))
+    from .__main__ import main as command_line_main
+
+    return command_line_main(["sweep", *argv])

@@ -184,17 +184,18 @@ def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatc
     main(argv)
     data = json.loads(path.read_text())
     assert not checkpoint.exists()
-    assert data["reached_parameter"] == 0.1  # (the small budget does not polish to tol: status not_converged)
+    trace = data["trace"]  # TraceResult.summary() of the whole trace
+    assert trace["eps"][-1] == 0.1  # (the small budget does not polish to tol: status not_converged)
     assert data["resumed_from_checkpoint"] and data["pieces"] >= 2
-    assert data["accepted_steps"] >= saved.accepted + 1 and data["wall_s"] >= saved.wall_time
+    assert trace["accepted"] >= saved.accepted + 1 and data["wall_s"] >= saved.wall_time
     # the same trace as one piece: the engine's resume continues the path exactly
     main(argv[:-1] + [str(results / "whole")])
     whole = json.loads((results / "whole" / path.name).read_text())
     assert whole["theta"] == data["theta"] and whole["status"] == data["status"]
-    # one [eps, ||H||] per accepted point, from 0.5 down to the target, across the pieces
-    assert len(data["path"]) == data["accepted_steps"]
-    assert data["path"][0][0] == 0.5 and data["path"][-1][0] == 0.1
-    assert all(a[0] > b[0] for a, b in zip(data["path"], data["path"][1:]))
+    # one accepted eps per accepted point, from 0.5 down to the target, across the pieces
+    assert len(trace["eps"]) == trace["accepted"] == sum(s["accepted"] for s in trace["steps"])
+    assert trace["eps"][0] == 0.5 and trace["eps"][-1] == 0.1
+    assert all(a > b for a, b in zip(trace["eps"], trace["eps"][1:]))
     # the record's weights reproduce its scores
     problem = run_module.PROBLEMS["ac1d"].build(0.1, None, 0, run_module.DEFAULT_WIDTHS, True, None)
     theta = torch.tensor(data["theta"], dtype=torch.float64)
@@ -208,8 +209,8 @@ def test_a_spent_wall_time_budget_ends_ours_where_it_stands(results):
           "--max-wall-s", "1e-9"])
     data = json.loads((results / "ac1d_eps0.1_ours_seed0.json").read_text())
     assert data["status"] == "wall_budget" and "wall-time budget of 1e-09 s spent" in data["message"]
-    assert data["reached_parameter"] == 0.5 and data["max_wall_s"] == 1e-9
-    assert data["accepted_steps"] == len(data["path"]) == 1
+    assert data["trace"]["eps"] == [0.5] and data["max_wall_s"] == 1e-9
+    assert data["trace"]["accepted"] == 1
     assert "--max-wall-s 1e-09" in data["command"]
     assert not (results / "ac1d_eps0.1_ours_seed0.checkpoint.pt").exists()
     with pytest.raises(SystemExit, match="--max-wall-s must be a positive number of seconds, got -1.0"):

@@ -100,9 +100,9 @@ def results(tmp_path, monkeypatch):
 
 KEYS = {
     "problem", "method", "parameter", "start", "target", "l2re", "position_error", "status", "success",
-    "wrong_solution", "accepted_steps", "rejected_steps", "corrector_iterations", "wall_s", "budget", "machine",
-    "schedule", "options", "command",
+    "wrong_solution", "trace", "wall_s", "budget", "machine", "schedule", "options", "command",
 }
+TRACE_KEYS = {"accepted", "rejected", "corrector_iterations", "jacobian_evaluations", "eps", "steps"}
 
 
 @pytest.mark.usefixtures("one_thread")
@@ -114,6 +114,7 @@ def test_small_budget_run_writes_json_table_and_plot(results):
     for path in files:
         data = json.loads(path.read_text())
         assert KEYS <= set(data), KEYS - set(data)
+        assert TRACE_KEYS <= set(data["trace"]), TRACE_KEYS - set(data["trace"])  # TraceResult.summary()
         assert data["budget"] == "small" and math.isfinite(data["l2re"])
         assert data["wrong_solution"] == (data["success"] and data["l2re"] > 1e-2)
     naive = json.loads((results / "ac-offcentre_naive.json").read_text())
@@ -121,7 +122,7 @@ def test_small_budget_run_writes_json_table_and_plot(results):
     assert naive["options"]["corrector_iterations"] == BUDGETS["small"].naive.corrector_iterations
     assert math.isfinite(naive["position_error"])
     along = naive["along_path"]
-    assert along["parameter"] == [e for e, _ in naive["path"]]
+    assert along["parameter"] == naive["trace"]["eps"]
     assert len(along["l2re"]) == len(along["position_error"]) == len(along["parameter"])
     assert along["l2re"][-1] == pytest.approx(naive["l2re"])
     table = (results / "README.md").read_text()

@@ -51,14 +51,11 @@ def test_an_interrupted_sweep_resumed_gives_the_same_records(tmp_path, monkeypat
 
 
 def test_bad_sweep_arguments_are_refused_before_any_work(tmp_path):
-    import argparse
+    from benchmarks.__main__ import parser_for
 
-    from benchmarks.sweep import add_arguments
-
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
+    parser = parser_for(["sweep"])
     for extra, message in ((["--seeds", "-1"], "--seeds"), (["--methods", "nope"], "--methods"),
                            (["--eps", "0.9"], "--eps"), (["--cpus", "0"], "--cpus")):
         with pytest.raises(SystemExit, match=message):
-            configurations(parser.parse_args(SMALL[:1] + extra + ["--out", str(tmp_path)]))
+            configurations(parser.parse_args(["sweep", *SMALL[:1], *extra, "--out", str(tmp_path)]))
     assert execute([], serial=True) == []
