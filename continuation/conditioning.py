@@ -28,11 +28,18 @@ the residual that those corrections would reach. It is measured on the
 function, never on the weights: many weight vectors give one function.
 
 Measured on the generalization suite's final points (1-30-30-30-1 networks,
-500 points): boundary and turning-point layers and a fitting problem have
-``kappa_u`` = 22 to 34 and a bound of 1e-5 to 3e-5 (their L2RE is 1e-6 to
-1e-5); an Allen-Cahn interface at 0.3 and a Burgers shock at -0.25, both
-weakly pinned by their boundary data, have ``kappa_u`` = 2.4e7 and 4.7e7, a
-bound of 12 and 19, and the traces had moved them (L2RE 0.38 and 0.06).
+500 points, outputs at the interior points; ``python -m benchmarks
+generalization``): boundary and turning-point layers and a fitting problem
+have ``kappa_u`` = 22 to 37 and a bound of 8e-6 to 2.3e-5 (their L2RE is
+1e-6 to 1e-5); an Allen-Cahn interface at 0.3 and a Burgers shock at -0.25,
+both weakly pinned by their boundary data, have ``kappa_u`` = 2.7e7 and
+1.9e7, a bound of 12 and 6.8, and the traces had moved them (L2RE 0.38 and
+0.06).
+
+:func:`continuation.defcon.near_kernel` asks the converse question at a
+known solution (which directions of the function change the residual
+least, to seed branch switching); here the question is how much the
+function can move under the corrections a trace makes.
 """
 
 from __future__ import annotations
