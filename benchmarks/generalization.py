@@ -25,6 +25,11 @@ Every problem is traced from the same initial weights by each method:
     The defaults with the second-generation step control,
     ``Options(step_control="corrector")``, its distances measured on the
     network's values on the test grid (``outputs=``).
+``log``
+    The defaults with steps in ``log(eps)`` (relative steps,
+    ``Options(parametrization="log")``), at most a factor 2 a step
+    (:data:`LOG_OPTIONS`): is it the better default for singularly
+    perturbed paths (issue 19, item 3)? Not for a path through 0.
 
 Every row scores the final weights on a dense test grid: the relative L2
 error against the exact or reference solution, the position error of the
@@ -79,13 +84,17 @@ DTYPE = torch.float64
 WRONG_L2RE = 1e-2
 """A trace that reports success with an L2RE above this is flagged ``wrong_solution``."""
 
+LOG_OPTIONS = Options(parametrization="log", ds_max=math.log(2.0))
+"""The ``log`` method's options: the defaults with steps in ``log|eps|``, at most a factor 2 a step
+(``ds_max`` is in the units of the parametrization; the default 0.1 would allow only 10% a step)."""
+
 NAIVE_RATIO = 0.8
 """The naive schedule multiplies the parameter by this factor a step (divides, when it grows)."""
 
 NAIVE_OPTIONS = Options(initial_iterations=200, corrector_iterations=20, final_iterations=60)
 """The naive schedule's fixed budget: Levenberg-Marquardt iterations at the start, per step and at the target."""
 
-METHODS = ("defaults", "naive", "corrector")
+METHODS = ("defaults", "naive", "corrector", "log")
 """The two ways every problem is traced, in table order."""
 
 
@@ -657,6 +666,10 @@ def naive_schedule(start: float, target: float, ratio: float, s_floor: float) ->
 def trace_method(case: Case, problem: Problem, method: str, budget: Budget) -> tuple[continuation.TraceResult,
                                                                                    list[float], Options]:
     """Trace ``case`` by ``method``; returns the result, the parameter path given and the options used."""
+    if method == "log":
+        path = [problem.start, problem.target]
+        options = (budget.defaults or Options()).replace(parametrization="log", ds_max=LOG_OPTIONS.ds_max)
+        return continuation.trace(case.residual, case.theta0, path, options=options), path, options
     if method in ("defaults", "corrector"):
         path = [problem.start, problem.target]
         options = budget.defaults or Options()
@@ -701,6 +714,8 @@ def run_problem(name: str, method: str, budget: Budget, command: str, seed: int 
             if method == "defaults" else
             "continuation.trace(..., options=Options(step_control='corrector'), outputs=u on the test grid)"
             if method == "corrector" else
+            "continuation.trace(..., options=Options(parametrization='log', ds_max=log(2)))"
+            if method == "log" else
             f"geometric schedule (ratio {budget.ratio:g}), predictor none, lm, adaptive=False"
         ),
         "command": command,
