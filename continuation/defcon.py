@@ -34,7 +34,7 @@ import torch
 from torch import Tensor
 from torch.func import jacrev
 
-from .correctors import CORRECTORS, Corrector, CorrectorResult, corrector_from_options
+from .correctors import CORRECTORS, Corrector, CorrectorResult, LevenbergMarquardt, corrector_from_options
 from .deflation import Distance, Outputs, deflate, rms_distance
 from .options import Options
 from .residual import ResidualMap, as_residual_map
@@ -243,23 +243,32 @@ def kernel_seeds(
     outputs: Optional[Outputs] = None,
     distance: Optional[Distance] = None,
     rcond: float = 1e-8,
+    fit_iterations: int = 10,
 ) -> list[Tensor]:
-    """``theta +- a_j v_j`` along the ``count`` near-kernel directions ``v_j`` of :func:`near_kernel`.
+    """States whose solutions are ``u +- a_j phi_j``, ``phi_j = B v_j`` the near-kernel functions of :func:`near_kernel`.
 
-    ``a_j`` makes the change of the solution to first order,
-    ``a_j B v_j``, of size ``step`` in ``distance`` (``B = d outputs/dtheta``;
-    the distance is taken to be homogeneous, as a norm is). These are the
-    starts of branch switching at a pitchfork: both halves ``±v`` of a pair
-    bifurcating from ``theta``.
+    ``u = outputs(theta)``, ``B = d outputs/dtheta``, and ``a_j`` makes
+    ``a_j phi_j`` of size ``step`` in ``distance`` (taken to be homogeneous,
+    as a norm is). These are the starts of branch switching at a pitchfork:
+    both halves ``±phi`` of a pair bifurcating from ``u``. Without
+    ``outputs`` the states are ``theta +- a_j v_j``. With ``outputs`` (a
+    network) the step is taken on the solution, not the weights: ``v_j``
+    can be huge (a function the network represents only through weights
+    that barely act, the hidden layers behind a small last layer), and
+    ``theta + a_j v_j`` would be far outside the linear regime; the seed is
+    ``theta`` fitted to the target ``u +- a_j phi_j`` by ``fit_iterations``
+    Levenberg-Marquardt iterations on ``outputs(theta') - target``.
 
     Parameters
     ----------
     residual, theta, eps, count, outputs, rcond
         As in :func:`near_kernel`.
     step
-        The size of the first-order change of the solution, in ``distance``.
+        The size of the change of the solution, in ``distance``.
     distance
         ``(u, v) -> Tensor`` (default :func:`~continuation.rms_distance`).
+    fit_iterations
+        Levenberg-Marquardt iterations of each fit (with ``outputs`` only).
 
     Returns
     -------
@@ -276,15 +285,21 @@ def kernel_seeds(
     """
     if isinstance(step, bool) or not isinstance(step, (int, float)) or not (math.isfinite(step) and step > 0):
         raise ValueError(f"step must be a finite number > 0, got {step!r}")
+    _check_count("fit_iterations", fit_iterations, 1)
     distance = distance or rms_distance
     directions, _ = near_kernel(residual, theta, eps, count=count, outputs=outputs, rcond=rcond)
     theta = theta.detach()
-    u = outputs(theta) if outputs is not None else theta
+    if outputs is None:
+        return [theta + sign * (step / float(distance(theta + v, theta))) * v for v in directions for sign in (1, -1)]
+    u = outputs(theta).detach()
+    fitter, eps_tensor = LevenbergMarquardt(), torch.tensor(float(eps), dtype=theta.dtype, device=theta.device)
     seeds = []
     for direction in directions:
-        change = torch.func.jvp(outputs, (theta,), (direction,))[1] if outputs is not None else direction
-        size = float(distance(u + change, u))
-        seeds += [theta + sign * (step / size) * direction for sign in (1, -1)]
+        phi = torch.func.jvp(outputs, (theta,), (direction,))[1].detach()
+        phi = phi * (step / float(distance(u + phi, u)))
+        for target in (u + phi, u - phi):
+            misfit = as_residual_map(lambda t, e, target=target: outputs(t) - target)
+            seeds.append(fitter.correct(misfit, theta, eps_tensor, iterations=fit_iterations, tol=0.0).theta.detach())
     return seeds
 
 
