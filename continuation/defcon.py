@@ -25,6 +25,7 @@ holds the branches, each an ordinary :class:`~continuation.TraceResult`
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -245,7 +246,7 @@ def kernel_seeds(
     rcond: float = 1e-8,
     fit_iterations: int = 10,
 ) -> list[Tensor]:
-    """States whose solutions are ``u +- a_j phi_j``, ``phi_j = B v_j`` the near-kernel functions of :func:`near_kernel`.
+    """States whose solutions are ``u +- a_j phi_j``, ``phi_j = B v_j`` the near-kernel functions (:func:`near_kernel`).
 
     ``u = outputs(theta)``, ``B = d outputs/dtheta``, and ``a_j`` makes
     ``a_j phi_j`` of size ``step`` in ``distance`` (taken to be homogeneous,
@@ -317,6 +318,7 @@ def find_solutions(
     shift: float = 1.0,
     distance: Optional[Distance] = None,
     min_distance: float = 1e-3,
+    polish_iterations: int = 0,
 ) -> tuple[list[CorrectorResult], int]:
     """New solutions at ``eps`` by deflation: from each guess, solve again until the corrector fails.
 
@@ -327,6 +329,15 @@ def find_solutions(
     already forbid that; the check keeps a duplicate out whatever the
     corrector does). Then the same guess is tried again with one more
     solution deflated; a failure moves on to the next guess.
+
+    With ``polish_iterations``, the end of each deflated solve is corrected
+    again on the *original* residual before that test. The corrector's own
+    test is on the deflated residual ``G = M H``, and ``M`` grows with every
+    known solution near the new one (``1 / d^2`` each): with several known,
+    a deflated solve that has reached a new solution's basin may need
+    ``||H|| <= tol / M``, beyond what a network reaches in the budget,
+    while the undeflated correction converges there at once (or back to a
+    known solution, which the distance test rejects).
 
     Parameters
     ----------
@@ -346,12 +357,16 @@ def find_solutions(
         The deflation, see :func:`~continuation.deflate`.
     min_distance
         Two solutions closer than this (in ``distance``) are the same.
+    polish_iterations
+        Corrector budget of the undeflated correction after each deflated
+        solve; ``0``: none.
 
     Returns
     -------
     tuple
-        The corrector results of the new solutions, in the order found, and
-        the iterations of the solves that found nothing.
+        The corrector results of the new solutions, in the order found
+        (``iterations`` counts both solves), and the iterations of the
+        solves that found nothing.
 
     Examples
     --------
@@ -372,6 +387,7 @@ def find_solutions(
     guesses, known = _check_states("guesses", guesses), _check_states("known", known)
     iterations = options.initial_iterations if iterations is None else iterations
     _check_count("iterations", iterations, 1)
+    _check_count("polish_iterations", polish_iterations, 0)
     if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
         raise ValueError(f"min_distance must be a number >= 0, got {min_distance!r}")
     distance = distance or rms_distance
@@ -383,6 +399,10 @@ def find_solutions(
         while True:
             deflated = deflate(problem, known, power=power, shift=shift, outputs=outputs, distance=distance)
             report = solver.correct(deflated, guess, eps_tensor, iterations=iterations, tol=options.tol)
+            if polish_iterations:
+                polished = solver.correct(problem, report.theta, eps_tensor, iterations=polish_iterations,
+                                          tol=options.tol)
+                report = dataclasses.replace(polished, iterations=report.iterations + polished.iterations)
             norm = float(torch.linalg.vector_norm(problem(report.theta, eps_tensor)))
             u = deflated.outputs(report.theta)
             distinct = all(float(distance(u, k)) >= min_distance for k in deflated.known_outputs)
@@ -412,6 +432,7 @@ def deflated_continuation(
     kernel_step: float = 0.1,
     search_every: int = 1,
     search_iterations: Optional[int] = None,
+    polish_iterations: int = 0,
     seed: int = 0,
     progress: Optional[Callable[[float, int], None]] = None,
 ) -> BifurcationDiagram:
@@ -454,6 +475,8 @@ def deflated_continuation(
         find nothing are most of the cost).
     search_iterations
         Corrector budget of a search solve (default ``options.initial_iterations``).
+    polish_iterations
+        Budget of the undeflated correction after each search solve (see :func:`find_solutions`); ``0``: none.
     seed
         Seed of the perturbations.
     progress
@@ -501,7 +524,7 @@ def deflated_continuation(
     problem = as_residual_map(residual)
     deflation = {"power": power, "shift": shift, "outputs": outputs, "distance": distance}
     search = dict(corrector=corrector, options=options, iterations=search_iterations, min_distance=min_distance,
-                  **deflation)
+                  polish_iterations=polish_iterations, **deflation)
     generator = torch.Generator().manual_seed(seed)
     diagram = BifurcationDiagram([], eps_values, outputs=deflate(problem, [], **deflation).outputs)
     live: list[dict[str, Any]] = []
