@@ -467,9 +467,7 @@ def deflated_continuation(
         bifurcates from a known branch, both halves are reached, which
         random perturbations of the previous solutions miss (deflated solves
         from the start that found ``+v`` rarely reach ``-v``). These starts
-        come first; the solutions a search finds are seeded in turn (a
-        branch whose continuation jumped elsewhere can be found again there,
-        then the pair bifurcating from it). ``0``: none.
+        come first. ``0``: none.
     kernel_step
         The size of those steps on the solution, in ``distance``.
     search_every
@@ -563,20 +561,13 @@ def deflated_continuation(
                 live.remove(branch)
                 ended.append(branch)
         if i % search_every == 0 or i == len(eps_values) - 1:
-            starts = [perturb(theta, generator) for theta in before for _ in range(perturbations)]
-            seeded = list(known)
-            while True:  # the near-kernel of every solution known here, the new ones included
-                starts = [seed for theta in seeded for seed in kernel_seeds(
-                    problem, theta, eps, count=kernel_directions, step=kernel_step, outputs=outputs,
-                    distance=distance)] + starts if kernel_directions else starts
-                found, failed = find_solutions(problem, starts, eps, known=known, **search)
-                start_branches(found, eps, len(found) + len(starts))
-                diagram.failed_search_iterations += failed
-                seeded = [report.theta.detach() for report in found]
-                known += seeded
-                if not (kernel_directions and seeded):
-                    break
-                starts = []
+            starts = [seed for theta in known for seed in kernel_seeds(
+                problem, theta, eps, count=kernel_directions, step=kernel_step, outputs=outputs, distance=distance)
+            ] if kernel_directions else []
+            starts += [perturb(theta, generator) for theta in before for _ in range(perturbations)]
+            found, failed = find_solutions(problem, starts, eps, known=known, **search)
+            start_branches(found, eps, len(found) + len(starts))
+            diagram.failed_search_iterations += failed
         if progress is not None:
             progress(eps, len(live))
     for branch in live:
