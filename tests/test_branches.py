@@ -219,7 +219,20 @@ def test_kernel_seeds_step_the_solution_both_ways_by_step():
 
 
 def test_kernel_seeding_finds_the_mirror_half_that_perturbed_starts_miss():
-    ...
+    problem = ChafeeInfanteFD(24, "dirichlet")  # the pair +-v_1 leaves u = 0 at eps_1 = 0.318
+    modes = torch.sin(math.pi * torch.arange(1, 4, dtype=DT)[:, None] * problem.x[None, :])
+
+    def smooth(theta, generator):
+        return theta + 0.5 * torch.randn(3, generator=generator, dtype=DT) @ modes
+
+    common = dict(options=Options(tol=1e-9), search_iterations=60, seed=0)
+    zero = [torch.zeros(24, dtype=DT)]
+    perturbed = deflated_continuation(problem, zero, [0.4, 0.3], perturbation=smooth, perturbations=1, **common)
+    assert len(perturbed.solutions_at(0.3)) == 2  # u = 0 and one half of the pair
+    seeded = deflated_continuation(problem, zero, [0.4, 0.3], perturbations=0, kernel_directions=1, **common)
+    minus, zero_, plus = sorted(seeded.solutions_at(0.3), key=lambda s: float(s.sum()))
+    assert float(zero_.abs().max()) < 1e-9 and float(plus.abs().max()) > 0.3
+    assert torch.allclose(plus, -minus, atol=1e-8)  # both halves
 
 
 @pytest.mark.parametrize("kwargs, match", [
