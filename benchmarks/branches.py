@@ -46,6 +46,18 @@ FD_OPTIONS = continuation.Options(tol=1e-9, rcond=1e-12, ds_max=0.02)
 # the branches are followed to 1e-5 and the solutions at the target polished by POLISH LM iterations
 NETWORK_OPTIONS = continuation.Options(tol=1e-5, rcond=1e-10, corrector_iterations=12, final_iterations=100)
 POLISH = 200
+# the network searches start from each known solution stepped both ways along its smallest near-kernel direction
+# (continuation.kernel_seeds): both halves of a pair bifurcating from it; random weight perturbations of the previous
+# solutions found one half of some pairs only (6 of 9 Neumann, 6 of 7 Dirichlet solutions). A deflated solve that
+# reaches a new branch of the 1-20-20-1 network needs up to 200 LM iterations (100 found the k = 1 pair, not the k = 2
+# one). The deflated solve stops on ||M H|| <= tol, and the factor M, a 1/d^2 + 1 per known solution, is large with
+# 7 known: each search solve is followed by SEARCH_POLISH undeflated LM iterations (find_solutions'
+# polish_iterations). The searches run at every other value to keep the cost of the diagram down
+KERNEL_DIRECTIONS = 1
+KERNEL_STEP = 0.1
+SEARCH_ITERATIONS = 200
+SEARCH_POLISH = 50
+SEARCH_EVERY = 2
 EPS_VALUES = [round(v, 10) for v in np.linspace(0.5, TARGET, 21)]
 
 
@@ -155,7 +167,9 @@ def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
     began = time.perf_counter()
     diagram = continuation.deflated_continuation(
         problem.residual_map, guesses, EPS_VALUES, outputs=problem.outputs, options=NETWORK_OPTIONS,
-        search_iterations=100, perturbation=0.1, perturbations=2, seed=seed,
+        search_iterations=SEARCH_ITERATIONS, polish_iterations=SEARCH_POLISH, search_every=SEARCH_EVERY,
+        perturbations=0,
+        kernel_directions=KERNEL_DIRECTIONS, kernel_step=KERNEL_STEP, seed=seed,
         progress=lambda eps, live: print(f"  eps = {eps:.3f}: {live} branches, {time.perf_counter() - began:.0f} s",
                                          flush=True))
     fine, references = reference_solutions(boundary)
@@ -175,7 +189,10 @@ def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
     matched = sorted({r["nearest_reference"] for r in rows})
     return {
         "problem": f"chafee-infante {boundary}, network u = {'N(cos pi x)' if boundary == 'neumann' else 'x(1-x) N(x)'}",
-        "method": f"deflated continuation (lm, natural continuation of branches, tol {NETWORK_OPTIONS.tol:g}), "
+        "method": f"deflated continuation (lm, natural continuation of branches, tol {NETWORK_OPTIONS.tol:g}; "
+                  f"searches from each known solution +- {KERNEL_STEP:g} (RMS) along its {KERNEL_DIRECTIONS} "
+                  f"near-kernel direction(s), {SEARCH_ITERATIONS} deflated + {SEARCH_POLISH} undeflated LM iterations a "
+                  f"search, at every {SEARCH_EVERY}nd value), "
                   f"then {POLISH} LM iterations at the target", "eps": TARGET,
         "points": problem.points.shape[0], "weights": problem.model.num_weights, "seed": seed, "command": COMMAND,
         **_cost(diagram), "eps_values": list(diagram.eps_values),

@@ -10,9 +10,12 @@ disconnected bifurcation diagrams", 2016), over a list of parameter values:
    (:func:`~continuation.trace`, natural parameter, on the residual deflated
    by the solutions already found at this value, so that two branches never
    merge); a branch whose trace fails ends there;
-3. then *search*: from each solution at the previous value, perturbed, solve
-   the problem deflated by every solution known at this value; each new
-   solution starts a new branch.
+3. then *search*: from each solution at the previous value, perturbed, and
+   from each solution at this value stepped both ways along its near-kernel
+   directions (:func:`near_kernel`, the seeds of branch switching: where a
+   pair ``±v`` bifurcates from a known solution, its two halves lie on
+   either side of the near-kernel), solve the problem deflated by every
+   solution known at this value; each new solution starts a new branch.
 
 Distances are measured on the solution (``outputs``), see
 :func:`~continuation.deflate`. The result, a :class:`BifurcationDiagram`,
@@ -22,6 +25,7 @@ holds the branches, each an ordinary :class:`~continuation.TraceResult`
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -29,8 +33,9 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 import torch
 from torch import Tensor
+from torch.func import jacrev
 
-from .correctors import CORRECTORS, Corrector, CorrectorResult, corrector_from_options
+from .correctors import CORRECTORS, Corrector, CorrectorResult, LevenbergMarquardt, corrector_from_options
 from .deflation import Distance, Outputs, deflate, rms_distance
 from .options import Options
 from .residual import ResidualMap, as_residual_map
@@ -38,7 +43,7 @@ from .result import Status, StepRecord, TraceResult, strict_json
 from .setup import check_eps_path
 from .tracing import trace
 
-__all__ = ["BifurcationDiagram", "deflated_continuation", "find_solutions"]
+__all__ = ["BifurcationDiagram", "deflated_continuation", "find_solutions", "kernel_seeds", "near_kernel"]
 
 
 @dataclass
@@ -152,6 +157,153 @@ def _check_states(name: str, states: Sequence[Tensor]) -> list[Tensor]:
     return list(states)
 
 
+def near_kernel(
+    residual: Union[ResidualMap, Callable[[Tensor, Tensor], Tensor]],
+    theta: Tensor,
+    eps: float,
+    *,
+    count: int = 1,
+    outputs: Optional[Outputs] = None,
+    rcond: float = 1e-8,
+) -> tuple[Tensor, Tensor]:
+    """The ``count`` directions of ``theta`` that change the residual least per unit change of the solution.
+
+    With ``J = dH/dtheta`` and ``B = d outputs/dtheta``, the directions ``v``
+    minimise ``||J v|| / ||B v||``: the smallest right singular vectors of
+    ``J`` once the state is measured by its outputs. For a finite-difference
+    state (``outputs=None``, ``B = I``) they are the smallest right singular
+    vectors of ``J``; for a network, whose weights are not unique, the
+    weight directions that leave the outputs unchanged are left out (``B =
+    U S V^T``, ``v = V S^-1 w`` over the singular values above ``rcond *
+    s_max``, ``w`` the smallest right singular vectors of ``J V S^-1``).
+    Near a branch point of a known solution the first direction is the
+    function the bifurcating branches leave along.
+
+    Parameters
+    ----------
+    residual
+        ``H(theta, eps)``.
+    theta
+        The state (a solution, typically).
+    eps
+        The parameter value.
+    count
+        How many directions.
+    outputs
+        ``theta -> u``, the solution the distance is measured on (default the state itself).
+    rcond
+        Relative cutoff of the singular values of ``B``.
+
+    Returns
+    -------
+    tuple
+        ``directions`` of shape ``(count, theta.numel())``, each with
+        ``||B v|| = 1``, smallest first, and ``values``, the ratios
+        ``||J v|| / ||B v||`` (the generalised singular values), ascending.
+
+    Examples
+    --------
+    ``H = (t0 - t1^2, 2 t1)``: the residual changes least along ``t0``:
+
+    >>> import torch
+    >>> directions, values = near_kernel(lambda t, e: torch.stack([t[0] - t[1] ** 2, 2 * t[1]]),
+    ...                                  torch.zeros(2, dtype=torch.float64), 0.0)
+    >>> directions.abs().tolist(), values.tolist()
+    ([[1.0, 0.0]], [1.0])
+    """
+    _check_count("count", count, 1)
+    if isinstance(rcond, bool) or not isinstance(rcond, (int, float)) or not 0 < rcond < 1:
+        raise ValueError(f"rcond must be a number in (0, 1), got {rcond!r}")
+    problem = as_residual_map(residual)
+    theta = theta.detach()
+    jacobian = problem.jacobian(theta, torch.tensor(float(eps), dtype=theta.dtype, device=theta.device))
+    if outputs is None:
+        to_state = torch.eye(theta.numel(), dtype=theta.dtype, device=theta.device)
+    else:
+        _, scales, vh = torch.linalg.svd(jacrev(outputs)(theta), full_matrices=False)
+        kept = scales > rcond * scales[0]
+        to_state = vh[kept].T / scales[kept]  # w -> v with ||B v|| = ||w||
+    if count > to_state.shape[1]:
+        raise ValueError(f"count must be at most {to_state.shape[1]} (the directions that change the solution), "
+                         f"got {count!r}")
+    reduced = jacobian @ to_state
+    _, values, wh = torch.linalg.svd(reduced, full_matrices=True)
+    # right singular vectors beyond the rows of a wide reduced Jacobian are its exact kernel
+    values = torch.cat([values, values.new_zeros(wh.shape[0] - values.numel())])
+    order = torch.argsort(values)[:count]
+    return (to_state @ wh[order].T).T, values[order]
+
+
+def kernel_seeds(
+    residual: Union[ResidualMap, Callable[[Tensor, Tensor], Tensor]],
+    theta: Tensor,
+    eps: float,
+    *,
+    count: int = 1,
+    step: float = 0.1,
+    outputs: Optional[Outputs] = None,
+    distance: Optional[Distance] = None,
+    rcond: float = 1e-8,
+    fit_iterations: int = 10,
+) -> list[Tensor]:
+    """States whose solutions are ``u +- a_j phi_j``, ``phi_j = B v_j`` the near-kernel functions (:func:`near_kernel`).
+
+    ``u = outputs(theta)``, ``B = d outputs/dtheta``, and ``a_j`` makes
+    ``a_j phi_j`` of size ``step`` in ``distance`` (taken to be homogeneous,
+    as a norm is). These are the starts of branch switching at a pitchfork:
+    both halves ``±phi`` of a pair bifurcating from ``u``. Without
+    ``outputs`` the states are ``theta +- a_j v_j``. With ``outputs`` (a
+    network) the step is taken on the solution, not the weights: ``v_j``
+    can be huge (a function the network represents only through weights
+    that barely act, the hidden layers behind a small last layer), and
+    ``theta + a_j v_j`` would be far outside the linear regime; the seed is
+    ``theta`` fitted to the target ``u +- a_j phi_j`` by ``fit_iterations``
+    Levenberg-Marquardt iterations on ``outputs(theta') - target``.
+
+    Parameters
+    ----------
+    residual, theta, eps, count, outputs, rcond
+        As in :func:`near_kernel`.
+    step
+        The size of the change of the solution, in ``distance``.
+    distance
+        ``(u, v) -> Tensor`` (default :func:`~continuation.rms_distance`).
+    fit_iterations
+        Levenberg-Marquardt iterations of each fit (with ``outputs`` only).
+
+    Returns
+    -------
+    list
+        ``2 count`` states: ``+`` then ``-`` for each direction, smallest first.
+
+    Examples
+    --------
+    >>> import torch
+    >>> H = lambda t, e: torch.stack([t[0] - t[1] ** 2, 2 * t[1]])
+    >>> seeds = kernel_seeds(H, torch.zeros(2, dtype=torch.float64), 0.0, step=0.5)  # RMS of (a, 0): a / sqrt(2)
+    >>> [[round(float(v), 6) for v in s.abs()] for s in seeds], float(seeds[0][0] + seeds[1][0])
+    ([[0.707107, 0.0], [0.707107, 0.0]], 0.0)
+    """
+    if isinstance(step, bool) or not isinstance(step, (int, float)) or not (math.isfinite(step) and step > 0):
+        raise ValueError(f"step must be a finite number > 0, got {step!r}")
+    _check_count("fit_iterations", fit_iterations, 1)
+    distance = distance or rms_distance
+    directions, _ = near_kernel(residual, theta, eps, count=count, outputs=outputs, rcond=rcond)
+    theta = theta.detach()
+    if outputs is None:
+        return [theta + sign * (step / float(distance(theta + v, theta))) * v for v in directions for sign in (1, -1)]
+    u = outputs(theta).detach()
+    fitter, eps_tensor = LevenbergMarquardt(), torch.tensor(float(eps), dtype=theta.dtype, device=theta.device)
+    seeds = []
+    for direction in directions:
+        phi = torch.func.jvp(outputs, (theta,), (direction,))[1].detach()
+        phi = phi * (step / float(distance(u + phi, u)))
+        for target in (u + phi, u - phi):
+            misfit = as_residual_map(lambda t, e, target=target: outputs(t) - target)
+            seeds.append(fitter.correct(misfit, theta, eps_tensor, iterations=fit_iterations, tol=0.0).theta.detach())
+    return seeds
+
+
 def find_solutions(
     residual: Union[ResidualMap, Callable[[Tensor, Tensor], Tensor]],
     guesses: Sequence[Tensor],
@@ -166,6 +318,7 @@ def find_solutions(
     shift: float = 1.0,
     distance: Optional[Distance] = None,
     min_distance: float = 1e-3,
+    polish_iterations: int = 0,
 ) -> tuple[list[CorrectorResult], int]:
     """New solutions at ``eps`` by deflation: from each guess, solve again until the corrector fails.
 
@@ -176,6 +329,15 @@ def find_solutions(
     already forbid that; the check keeps a duplicate out whatever the
     corrector does). Then the same guess is tried again with one more
     solution deflated; a failure moves on to the next guess.
+
+    With ``polish_iterations``, the end of each deflated solve is corrected
+    again on the *original* residual before that test. The corrector's own
+    test is on the deflated residual ``G = M H``, and ``M`` grows with every
+    known solution near the new one (``1 / d^2`` each): with several known,
+    a deflated solve that has reached a new solution's basin may need
+    ``||H|| <= tol / M``, beyond what a network reaches in the budget,
+    while the undeflated correction converges there at once (or back to a
+    known solution, which the distance test rejects).
 
     Parameters
     ----------
@@ -195,12 +357,16 @@ def find_solutions(
         The deflation, see :func:`~continuation.deflate`.
     min_distance
         Two solutions closer than this (in ``distance``) are the same.
+    polish_iterations
+        Corrector budget of the undeflated correction after each deflated
+        solve; ``0``: none.
 
     Returns
     -------
     tuple
-        The corrector results of the new solutions, in the order found, and
-        the iterations of the solves that found nothing.
+        The corrector results of the new solutions, in the order found
+        (``iterations`` counts both solves), and the iterations of the
+        solves that found nothing.
 
     Examples
     --------
@@ -221,6 +387,7 @@ def find_solutions(
     guesses, known = _check_states("guesses", guesses), _check_states("known", known)
     iterations = options.initial_iterations if iterations is None else iterations
     _check_count("iterations", iterations, 1)
+    _check_count("polish_iterations", polish_iterations, 0)
     if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
         raise ValueError(f"min_distance must be a number >= 0, got {min_distance!r}")
     distance = distance or rms_distance
@@ -232,6 +399,10 @@ def find_solutions(
         while True:
             deflated = deflate(problem, known, power=power, shift=shift, outputs=outputs, distance=distance)
             report = solver.correct(deflated, guess, eps_tensor, iterations=iterations, tol=options.tol)
+            if polish_iterations:
+                polished = solver.correct(problem, report.theta, eps_tensor, iterations=polish_iterations,
+                                          tol=options.tol)
+                report = dataclasses.replace(polished, iterations=report.iterations + polished.iterations)
             norm = float(torch.linalg.vector_norm(problem(report.theta, eps_tensor)))
             u = deflated.outputs(report.theta)
             distinct = all(float(distance(u, k)) >= min_distance for k in deflated.known_outputs)
@@ -257,8 +428,11 @@ def deflated_continuation(
     min_distance: float = 1e-3,
     perturbation: Union[float, Callable[[Tensor, torch.Generator], Tensor]] = 0.1,
     perturbations: int = 1,
+    kernel_directions: int = 0,
+    kernel_step: float = 0.1,
     search_every: int = 1,
     search_iterations: Optional[int] = None,
+    polish_iterations: int = 0,
     seed: int = 0,
     progress: Optional[Callable[[float, int], None]] = None,
 ) -> BifurcationDiagram:
@@ -285,12 +459,24 @@ def deflated_continuation(
         ``perturbation(theta, generator)`` returning the perturbed state
         (smooth perturbations of a grid function, say).
     perturbations
-        Perturbed starts per previous solution.
+        Perturbed starts per previous solution (may be 0 when ``kernel_directions`` is not).
+    kernel_directions
+        The search also starts from each solution known at the value (the
+        continued branches), stepped both ways along its ``kernel_directions``
+        near-kernel directions (:func:`kernel_seeds`): where a pair ``±v``
+        bifurcates from a known branch, both halves are reached, which
+        random perturbations of the previous solutions miss (deflated solves
+        from the start that found ``+v`` rarely reach ``-v``). These starts
+        come first. ``0``: none.
+    kernel_step
+        The size of those steps on the solution, in ``distance``.
     search_every
         Search at every ``search_every``-th value only (the searches that
         find nothing are most of the cost).
     search_iterations
         Corrector budget of a search solve (default ``options.initial_iterations``).
+    polish_iterations
+        Budget of the undeflated correction after each search solve (see :func:`find_solutions`); ``0``: none.
     seed
         Seed of the perturbations.
     progress
@@ -316,7 +502,14 @@ def deflated_continuation(
         raise TypeError(f"options must be a continuation.Options or None, got {type(options).__name__}")
     eps_values = check_eps_path(eps_values)
     _check_count("search_every", search_every, 1)
-    _check_count("perturbations", perturbations, 1)
+    _check_count("perturbations", perturbations, 0)
+    _check_count("kernel_directions", kernel_directions, 0)
+    if perturbations == 0 and kernel_directions == 0:
+        raise ValueError("perturbations and kernel_directions are both 0: the searches would have no start")
+    if isinstance(kernel_step, bool) or not isinstance(kernel_step, (int, float)) or not (
+        math.isfinite(kernel_step) and kernel_step > 0
+    ):
+        raise ValueError(f"kernel_step must be a finite number > 0, got {kernel_step!r}")
     if callable(perturbation):
         perturb = perturbation
     elif isinstance(perturbation, bool) or not isinstance(perturbation, (int, float)) or not (
@@ -331,7 +524,7 @@ def deflated_continuation(
     problem = as_residual_map(residual)
     deflation = {"power": power, "shift": shift, "outputs": outputs, "distance": distance}
     search = dict(corrector=corrector, options=options, iterations=search_iterations, min_distance=min_distance,
-                  **deflation)
+                  polish_iterations=polish_iterations, **deflation)
     generator = torch.Generator().manual_seed(seed)
     diagram = BifurcationDiagram([], eps_values, outputs=deflate(problem, [], **deflation).outputs)
     live: list[dict[str, Any]] = []
@@ -368,7 +561,10 @@ def deflated_continuation(
                 live.remove(branch)
                 ended.append(branch)
         if i % search_every == 0 or i == len(eps_values) - 1:
-            starts = [perturb(theta, generator) for theta in before for _ in range(perturbations)]
+            starts = [seed for theta in known for seed in kernel_seeds(
+                problem, theta, eps, count=kernel_directions, step=kernel_step, outputs=outputs, distance=distance)
+            ] if kernel_directions else []
+            starts += [perturb(theta, generator) for theta in before for _ in range(perturbations)]
             found, failed = find_solutions(problem, starts, eps, known=known, **search)
             start_branches(found, eps, len(found) + len(starts))
             diagram.failed_search_iterations += failed

@@ -10,7 +10,7 @@ from torch.func import jacrev
 
 import continuation
 from continuation import (BranchPointTest, Options, Status, deflate, deflated_continuation, find_solutions,
-                          switch_branch)
+                          kernel_seeds, near_kernel, switch_branch)
 from pde import BratuFD, ChafeeInfanteFD, branch_point, solution_count
 
 DT = torch.float64
@@ -189,3 +189,59 @@ def test_the_problem_counts_its_solutions():
         ChafeeInfanteFD(10, "robin")
     with pytest.raises(ValueError, match="k must be an integer >= 1"):
         branch_point(0)
+
+
+def test_the_near_kernel_of_u_0_below_a_branch_point_is_the_bifurcating_mode():
+    problem = ChafeeInfanteFD(30, "dirichlet")
+    eps = 0.98 * problem.branch_points(1)[0]  # J = eps^2 D2 + I: eigenvalues 1 - (eps / eps_k)^2
+    mode = torch.sin(math.pi * problem.x)
+    directions, values = near_kernel(problem, torch.zeros(30, dtype=DT), eps)
+    assert abs(float(directions[0] @ mode)) / float(directions[0].norm() * mode.norm()) == pytest.approx(1, abs=1e-12)
+    assert float(values[0]) == pytest.approx(1 - 0.98**2, rel=1e-10)
+    # two more weights that leave the solution unchanged: their exact kernel is not a direction of the solution
+    padded = lambda theta, eps: problem(theta[:30], eps)  # noqa: E731
+    state = torch.zeros(32, dtype=DT)
+    assert near_kernel(padded, state, eps, count=2)[1].tolist() == [0.0, 0.0]
+    directions, values = near_kernel(padded, state, eps, outputs=lambda theta: theta[:30])
+    assert float(directions[0, 30:].abs().max()) == 0.0
+    assert abs(float(directions[0, :30] @ mode)) / float(mode.norm()) == pytest.approx(1, abs=1e-12)
+    assert float(values[0]) == pytest.approx(1 - 0.98**2, rel=1e-10)
+
+
+def test_kernel_seeds_step_the_solution_both_ways_by_step():
+    problem = ChafeeInfanteFD(30, "dirichlet")
+    eps, zero = 0.98 * problem.branch_points(1)[0], torch.zeros(32, dtype=DT)
+    padded = lambda theta, eps: problem(theta[:30], eps)  # noqa: E731
+    plus, minus = kernel_seeds(padded, zero, eps, step=0.2, outputs=lambda theta: theta[:30])
+    for seed in (plus, minus):
+        assert float(continuation.rms_distance(seed[:30], zero[:30])) == pytest.approx(0.2, rel=1e-6)
+    assert torch.allclose(plus[:30], -minus[:30], atol=1e-8)
+
+
+def test_kernel_seeding_finds_the_mirror_half_that_perturbed_starts_miss():
+    problem = ChafeeInfanteFD(24, "dirichlet")  # the pair +-v_1 leaves u = 0 at eps_1 = 0.318
+    modes = torch.sin(math.pi * torch.arange(1, 4, dtype=DT)[:, None] * problem.x[None, :])
+
+    def smooth(theta, generator):
+        return theta + 0.5 * torch.randn(3, generator=generator, dtype=DT) @ modes
+
+    common = dict(options=Options(tol=1e-9), search_iterations=60, seed=0)
+    zero = [torch.zeros(24, dtype=DT)]
+    perturbed = deflated_continuation(problem, zero, [0.4, 0.3], perturbation=smooth, perturbations=1, **common)
+    assert len(perturbed.solutions_at(0.3)) == 2  # u = 0 and one half of the pair
+    seeded = deflated_continuation(problem, zero, [0.4, 0.3], perturbations=0, kernel_directions=1, **common)
+    minus, zero_, plus = sorted(seeded.solutions_at(0.3), key=lambda s: float(s.sum()))
+    assert float(zero_.abs().max()) < 1e-9 and float(plus.abs().max()) > 0.3
+    assert torch.allclose(plus, -minus, atol=1e-8)  # both halves
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(perturbations=0), "perturbations and kernel_directions are both 0"),
+    (dict(kernel_directions=-1), "kernel_directions must be an integer >= 0"),
+    (dict(kernel_directions=1, kernel_step=0.0), "kernel_step must be a finite number > 0"),
+])
+def test_bad_seeding_arguments_are_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        deflated_continuation(lambda t, e: t**3 - e * t, [torch.ones(1, dtype=DT)], [0.5, 0.4], **kwargs)
+    with pytest.raises(ValueError, match="count must be at most 1"):
+        near_kernel(lambda t, e: t**3 - e * t, torch.ones(1, dtype=DT), 0.5, count=2)
