@@ -56,6 +56,9 @@ DEFAULTS = dataclasses.replace(P7_DEFAULTS, epochs=1200, epochs_per_step=100, lm
 """The reduced budget run here: 1,200 epochs for vanilla and multiple shooting, 6 x 100 for the homotopy
 (half of vanilla's), 3 + 4 x 2 + 5 LM iterations for homotopy-lm; every other constant is P7's."""
 
+METHOD_COLORS = {method: f"C{i}" for i, method in enumerate(METHODS)}
+"""One colour per method in every panel of the angle plots (their legend is drawn once)."""
+
 BUDGET_FLAGS = {"epochs": "--epochs", "epochs_per_step": "--epochs-per-step", "lm_initial": "--lm-initial",
                 "lm_step": "--lm-step", "lm_final": "--lm-final"}
 
@@ -195,7 +198,8 @@ def _plot_angles(records, t, measured, key: str, path: Path, start: Optional[flo
                 ax = axes[row, column]
                 ax.plot(t, measured[:, row], "k.", ms=3, label="measured")
                 for r in (r for r in records if r["model"] == model and r["seed"] == seed):
-                    ax.plot(t, torch.tensor(r[key])[:, row], lw=1.2, label=f"{r['method']}")
+                    ax.plot(t, torch.tensor(r[key])[:, row], lw=1.2, color=METHOD_COLORS[r["method"]],
+                            label=f"{r['method']}")
                 if start is not None:
                     ax.axvline(start, color="grey", lw=0.8)
                 ax.set_ylim(float(measured[:, row].min()) - 1.5, float(measured[:, row].max()) + 1.5)

@@ -113,3 +113,25 @@ def test_smoke_run_of_the_laboratory_benchmark(tmp_path, one_thread):
     readme = (tmp_path / "README.md").read_text()
     assert "2 epochs (P7: 4000)" in readme and "black-box | vanilla | none (not run)" in readme
     assert (tmp_path / "angles.png").exists() and (tmp_path / "other.png").exists()
+
+
+def test_angle_plots_give_each_method_one_colour_in_every_panel(monkeypatch):
+    # the legend is drawn in the first panel only: a model without some method must not shift the colours
+    from benchmarks import neural_ode_lab, record
+
+    figures = []
+    monkeypatch.setattr(record, "save_figure", lambda fig, path, dpi: figures.append(fig))
+    t, measured = torch.linspace(0, 1, 5, dtype=F64), torch.zeros(5, 4, dtype=F64)
+    records = [{"model": model, "method": method, "seed": 0, "prediction": torch.ones(5, 4).tolist()}
+               for model, methods in (("black-box", ("homotopy-lm", "homotopy", "vanilla")),
+                                      ("second-order", ("homotopy", "vanilla")))
+               for method in methods]
+    neural_ode_lab._plot_angles(records, t, measured, "prediction", None, None, "test")
+    colours = {}
+    for ax in figures[0].axes:
+        for line in ax.get_lines():
+            if line.get_label() != "measured":
+                colours.setdefault(line.get_label(), set()).add(line.get_color())
+    assert sorted(colours) == ["homotopy", "homotopy-lm", "vanilla"]
+    assert all(len(c) == 1 for c in colours.values())
+    assert colours["vanilla"] != colours["homotopy"] != colours["homotopy-lm"] != colours["vanilla"]
