@@ -44,8 +44,7 @@ def run_configuration(name: str, seed: int = 0) -> dict[str, Any]:
     """Trace P1 for the configuration ``name`` and score it: the JSON record (without the machine)."""
     eps, layout, points = CONFIGURATIONS[name]
     problem = AllenCahn1D(MLP([1, 30, 30, 30, 1]), eps_min=eps, n_points=points)
-    box = (problem.points.min(dim=0).values, problem.points.max(dim=0).values)
-    validation = problem.on_interior_points(problem.uniform_points(VALIDATION_POINTS, seed=10_007, box=box))
+    validation = problem.on_interior_points(problem.uniform_points(VALIDATION_POINTS, seed=10_007))
     residual = AdaptivePoints(problem, every=0.5, seed=seed) if layout == "rad" else problem.residual_map
     theta0 = problem.model.init(seed=seed)
     clock = time.perf_counter()

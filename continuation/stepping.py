@@ -278,12 +278,12 @@ def _after_point(setup: Setup, state: TraceState, record: StepRecord, theta: Ten
     if end is not None:
         return end
     eps = state.eps[-1]
-    if setup.validation is not None:
-        try:
-            norm = float(torch.linalg.vector_norm(setup.validation(theta, setup.eps_tensor(eps))))
-        except Exception as exc:
-            return Status.DIAGNOSTIC_FAILED, f"the validation residual failed at eps = {eps:g}: {error_text(exc)}"
-        record = replace(record, validation_norm=norm)
+    try:
+        validated = _validation_norm(setup, theta, setup.eps_tensor(eps))
+    except Exception as exc:
+        return Status.DIAGNOSTIC_FAILED, f"the validation residual failed at eps = {eps:g}: {error_text(exc)}"
+    if validated is not None:
+        record = replace(record, validation_norm=validated)
         state.steps[-1] = record
     if setup.diagnostics:
         values: dict[str, Any] = {"eps": eps}
@@ -349,7 +349,10 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
     except Exception as exc:
         return Status.NOT_CONVERGED, f"{message}; but ||H|| could not be evaluated at the last point: {error_text(exc)}"
     if norm <= tol:
-        validated = _validation_norm(setup, theta, eps)
+        try:
+            validated = _validation_norm(setup, theta, eps)
+        except Exception:  # it was evaluated at every accepted point; a failure here leaves the check undecided
+            validated = None
         if validated is not None and validated > max(tol, setup.options.validation_factor * norm):
             return Status.UNDER_RESOLVED, (
                 f"{message}, with ||H|| = {norm:.3e} <= tol on the collocation points; but the residual on the "
@@ -380,13 +383,10 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
 
 
 def _validation_norm(setup: Setup, theta: Tensor, eps: Tensor) -> Optional[float]:
-    """``||validation(theta, eps)||`` (``None``: no validation residual, or it could not be evaluated)."""
+    """``||validation(theta, eps)||`` (``None``: no validation residual); raises what the residual raises."""
     if setup.validation is None:
         return None
-    try:
-        return float(torch.linalg.vector_norm(setup.validation(theta, eps)))
-    except Exception:
-        return None
+    return float(torch.linalg.vector_norm(setup.validation(theta, eps)))
 
 
 def _conditioned(setup: Setup, state: TraceState, theta: Tensor, eps: Tensor, status: Status, message: str) -> End:

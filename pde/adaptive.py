@@ -109,7 +109,7 @@ class AdaptivePoints(ResidualMap):
         self.k, self.c, self.seed = float(k), float(c), seed
         self.draws = 0
         self.last_eps: Optional[float] = None
-        self.box = (problem.points.min(dim=0).values, problem.points.max(dim=0).values)
+        self.box = problem.interior_box()
         """Where candidates are drawn: the bounding box of the problem's first interior points."""
 
     # the residual map of the problem as it is now

@@ -106,11 +106,14 @@ class NetworkProblem:
         """
         return self.on_interior_points(self.uniform_points(self.points.shape[0], seed))
 
+    def interior_box(self) -> tuple[Tensor, Tensor]:
+        """The lower and upper corners of the bounding box of the interior points ``self.points``."""
+        return self.points.min(dim=0).values, self.points.max(dim=0).values
+
     def uniform_points(self, n: int, seed: int, box: Optional[tuple[Tensor, Tensor]] = None) -> Tensor:
-        """``n`` points drawn uniformly in ``box`` (lower and upper corners; default the bounding box of
-        the interior points ``self.points``)."""
+        """``n`` points drawn uniformly in ``box`` (lower and upper corners; default :meth:`interior_box`)."""
         generator = torch.Generator().manual_seed(seed)
-        low, high = box if box is not None else (self.points.min(dim=0).values, self.points.max(dim=0).values)
+        low, high = box if box is not None else self.interior_box()
         shape = (n, self.points.shape[1])
         return low + (high - low) * torch.rand(shape, generator=generator, dtype=self.points.dtype)
 
