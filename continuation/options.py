@@ -139,7 +139,11 @@ class Options:
         (:mod:`continuation.conditioning`; ``kappa_u`` the function-space
         condition number): above this, the equations do not pin the solution
         (an interface or shock that may slide at no cost in residual) and the
-        trace ends ``ILL_CONDITIONED`` instead of a success.
+        trace ends ``ILL_CONDITIONED`` instead of a success. The measure
+        forms the Jacobian once, also after a matrix-free trace
+        (``linear_solver="cg"``), while it fits in the 2 GiB of
+        :data:`continuation.setup.AUTO_DENSE_BYTES`; above that the check is
+        skipped and the message says so.
     validation_factor
         With a ``validation`` residual (fresh points): a trace whose last
         point meets ``tol`` ends ``UNDER_RESOLVED`` when the validation

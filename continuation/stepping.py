@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from .conditioning import solution_conditioning
 from .correctors import CorrectorResult, Stop, gradient_ratio
 from .result import SUCCESSES, Status, StepRecord, TraceResult, residual_note
-from .setup import Setup
+from .setup import AUTO_DENSE_BYTES, Setup
 from .state import TraceState
 
 __all__ = ["Attempt", "Method", "run", "judge", "check_state_like", "InvalidState", "error_text"]
@@ -398,8 +398,10 @@ def _conditioned(setup: Setup, state: TraceState, theta: Tensor, eps: Tensor, st
     if setup.outputs is None:
         return status, f"{message} (the solution's conditioning was not checked: no outputs)"
     if setup.options.linear_solver != "dense":
-        return status, f"{message} (the solution's conditioning was not checked: linear_solver=" \
-                       f"{setup.options.linear_solver!r})"
+        size = _jacobian_bytes(setup, theta, eps)
+        if size > AUTO_DENSE_BYTES:
+            return status, f"{message} (the solution's conditioning was not checked: its Jacobian would take " \
+                           f"{size / 1024**3:.1f} GiB, above the {AUTO_DENSE_BYTES / 1024**3:g} GiB of a dense check)"
     try:
         found = solution_conditioning(setup.problem, setup.outputs, theta, eps)
     except Exception as exc:
@@ -414,6 +416,13 @@ def _conditioned(setup: Setup, state: TraceState, theta: Tensor, eps: Tensor, st
         "The solution it ended on was chosen by the path, not by the equations (a layer or interface that "
         "can slide, a branch point): check it by other means (a symmetry, a finer grid, another start)"
     )
+
+
+def _jacobian_bytes(setup: Setup, theta: Tensor, eps: Tensor) -> int:
+    """The memory of the formed Jacobian at ``(theta, eps)``: what a matrix-free trace never forms, and
+    what the one dense conditioning check at its end would."""
+    rows = setup.problem(theta, eps).numel()
+    return rows * theta.numel() * torch.finfo(theta.dtype).bits // 8
 
 
 class _Progress:

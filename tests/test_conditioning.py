@@ -61,6 +61,19 @@ def test_a_firmly_pinned_solution_stays_a_success_and_records_its_conditioning()
     assert result.summary()["conditioning"] == result.conditioning
 
 
+def test_a_matrix_free_trace_is_checked_with_one_formed_jacobian_while_it_fits(monkeypatch):
+    # the trace never forms J; the check at its end does, once, while J fits in the dense budget
+    problem, theta0 = _weakly_pinned(1e-7), torch.tensor([0.5, 0.5], dtype=DTYPE)
+    free = Options(linear_solver="cg", sketch_rank=2)
+    result = continuation.trace(problem, theta0, [1.0, 0.5], outputs=difference, adaptive=False, options=free)
+    assert result.status is Status.ILL_CONDITIONED
+    assert result.conditioning["condition"] == pytest.approx(1e7, rel=1e-6)
+    monkeypatch.setattr(continuation.stepping, "AUTO_DENSE_BYTES", 31)  # J (2 x 2 float64) takes 32 bytes
+    unchecked = continuation.trace(problem, theta0, [1.0, 0.5], outputs=difference, adaptive=False, options=free)
+    assert unchecked.status is Status.SUCCESS and unchecked.conditioning is None
+    assert "conditioning was not checked: its Jacobian would take" in unchecked.message
+
+
 def test_without_outputs_the_conditioning_is_not_checked_and_the_message_says_so():
     result = continuation.trace(_weakly_pinned(1e-7), torch.tensor([0.5, 0.5], dtype=DTYPE), [1.0, 0.5])
     assert result.status is Status.SUCCESS and result.conditioning is None
