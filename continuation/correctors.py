@@ -94,6 +94,8 @@ class CorrectorResult:
         what the step control measures its ``delta`` and ``kappa`` on.
     linear_iterations
         Conjugate-gradient iterations of a matrix-free corrector (0 for dense solves).
+    start_norm
+        ``||H||`` at the state the corrector started from (NaN if unknown).
     """
 
     theta: Tensor
@@ -105,6 +107,7 @@ class CorrectorResult:
     stop: Stop = Stop.BUDGET
     iterates: tuple[Tensor, ...] = field(default_factory=tuple)
     linear_iterations: int = 0
+    start_norm: float = math.nan
 
 
 @runtime_checkable
@@ -240,12 +243,12 @@ class IterativeCorrector:
         state = self.begin(problem, theta, eps, state)
         residual: Optional[Tensor] = problem(theta, eps)
         iterates: list[Tensor] = []
-        used, linear = 0, 0
+        used, linear, start_norm = 0, 0, _norm(residual)
 
         def result(stop: Stop, norm: float, theta: Tensor = theta) -> CorrectorResult:
             converged = stop is Stop.CONVERGED
             return CorrectorResult(theta, used, norm, converged, stop.value, self.finish(state), stop,
-                                   tuple(iterates), linear)
+                                   tuple(iterates), linear, start_norm)
 
         while True:
             if residual is None:

@@ -123,8 +123,13 @@ def judge(
     floor under the ``"corrector"`` control (its ``delta`` and ``kappa``
     vouch for the step); other floor or unconverged points are accepted if
     ``||H||`` is at most ``options.residual_growth`` times that of the
-    previous accepted point (or ``tol``, if larger). The final status of a
-    trace does not rest on these labels alone: see :func:`run`.
+    previous accepted point (or ``tol``, if larger), or, when ``delta`` is
+    measured, if the corrector lowered ``||H||`` from the prediction and
+    settled within ``delta_nominal`` of it: the prediction was good, so the
+    residual left is the problem's floor at this ``eps`` (a floor that rises
+    along the path, as in a time homotopy whose intermediate functions the
+    network represents less well than its start), not a step too long. The
+    final status of a trace does not rest on these labels alone: see :func:`run`.
     """
     options = setup.options
     if report.stop is Stop.NON_FINITE or not math.isfinite(report.residual_norm) or not bool(
@@ -148,6 +153,11 @@ def judge(
     allowed = options.residual_growth * max(previous_norm, options.tol)
     if report.residual_norm <= allowed:
         return True, criterion, report.message
+    if metrics and metrics.get("delta", math.inf) <= options.delta_nominal and report.residual_norm < report.start_norm:
+        # the corrector improved on a prediction that was already within delta_nominal of where it settled:
+        # the residual is the least-squares floor of the problem at this eps (rising along the path), not
+        # the mark of a step too long
+        return True, criterion, f"{report.message}; a floor of the path: delta = {metrics['delta']:.3g}"
     return False, "", f"{report.message}; ||H|| = {report.residual_norm:.3e} above {allowed:.3e}"
 
 
