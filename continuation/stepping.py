@@ -124,8 +124,9 @@ def judge(
     vouch for the step); other floor or unconverged points are accepted if
     ``||H||`` is at most ``options.residual_growth`` times that of the
     previous accepted point (or ``tol``, if larger), or, when ``delta`` is
-    measured, if the corrector lowered ``||H||`` from the prediction and
-    settled within ``delta_nominal`` of it: the prediction was good, so the
+    measured, if the corrector settled (stationary, or with ``||H||`` lower
+    than at the prediction) within ``delta_nominal`` of the prediction: the
+    prediction was good, so the
     residual left is the problem's floor at this ``eps`` (a floor that rises
     along the path, as in a time homotopy whose intermediate functions the
     network represents less well than its start), not a step too long. The
@@ -153,8 +154,9 @@ def judge(
     allowed = options.residual_growth * max(previous_norm, options.tol)
     if report.residual_norm <= allowed:
         return True, criterion, report.message
-    if metrics and metrics.get("delta", math.inf) <= options.delta_nominal and report.residual_norm < report.start_norm:
-        # the corrector improved on a prediction that was already within delta_nominal of where it settled:
+    settled = report.stop is Stop.STATIONARY or report.residual_norm < report.start_norm
+    if metrics and metrics.get("delta", math.inf) <= options.delta_nominal and settled:
+        # the corrector settled (stationary, or lower than the prediction) within delta_nominal of a prediction:
         # the residual is the least-squares floor of the problem at this eps (rising along the path), not
         # the mark of a step too long
         return True, criterion, f"{report.message}; a floor of the path: delta = {metrics['delta']:.3g}"
