@@ -168,11 +168,11 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
         "Load: the machine's 1-minute load average when the row ended (2 cores: above 2, wall times are "
         "inflated by other work).",
         "",
-        "## Ablation: one rule switched off",
+        "**Ablation: one rule switched off.**",
         "",
         *harness.table([r for r in records if r["variant"] in ABLATION], _columns()),
         "",
-        "## Nominal values of the corrector control, halved and doubled",
+        "**Nominal values of the corrector control, halved and doubled.**",
         "",
         f"Defaults: delta_nominal = {DEFAULT.delta_nominal:g}, kappa_nominal = {DEFAULT.kappa_nominal:g} "
         f"(delta_max = {DEFAULT.delta_max:g}, kappa_max = {DEFAULT.kappa_max:g} unchanged).",
