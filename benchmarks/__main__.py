@@ -63,6 +63,9 @@ COMMANDS: dict[str, Command] = {
     "generalization": Command("generalization", "ten problems the defaults were not tuned on: library defaults "
                               "against a naive geometric schedule",
                               "benchmarks/results/generalization, .../small for --budget small"),
+    "ablation": Command("ablation", "the step controls with one rule switched off, and the corrector control's "
+                        "nominal values halved and doubled, on the generalization suite's cheaper problems",
+                        "benchmarks/results/ablation, .../small for --budget small"),
 }
 """The commands by name."""
 

@@ -57,7 +57,7 @@ import time
 import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
 import numpy as np
 import torch
@@ -663,35 +663,43 @@ def naive_schedule(start: float, target: float, ratio: float, s_floor: float) ->
     return schedule(start, target, ratio, floor=s_floor)
 
 
-def trace_method(case: Case, problem: Problem, method: str, budget: Budget) -> tuple[continuation.TraceResult,
-                                                                                   list[float], Options]:
-    """Trace ``case`` by ``method``; returns the result, the parameter path given and the options used."""
+def trace_method(case: Case, problem: Problem, method: str, budget: Budget,
+                 changes: Optional[Mapping[str, Any]] = None) -> tuple[continuation.TraceResult, list[float], Options]:
+    """Trace ``case`` by ``method``; returns the result, the parameter path given and the options used.
+
+    ``changes`` replaces fields of the method's options (a variant of the
+    method, as in :mod:`benchmarks.ablation`); none: the method as it is.
+    """
+    changes = dict(changes or {})
     if method == "log":
         path = [problem.start, problem.target]
-        options = (budget.defaults or Options()).replace(parametrization="log", ds_max=LOG_OPTIONS.ds_max)
+        options = (budget.defaults or Options()).replace(parametrization="log", ds_max=LOG_OPTIONS.ds_max, **changes)
         return continuation.trace(case.residual, case.theta0, path, options=options), path, options
     if method in ("defaults", "corrector"):
         path = [problem.start, problem.target]
-        options = budget.defaults or Options()
+        options = (budget.defaults or Options()).replace(**changes)
         if method == "corrector":  # the second-generation step control, distances on the network's values
             options = options.replace(step_control="corrector")
             return continuation.trace(case.residual, case.theta0, path, options=options, outputs=case.predict), \
                 path, options
-        result = continuation.trace(case.residual, case.theta0, path, options=budget.defaults)
+        result = continuation.trace(case.residual, case.theta0, path, options=options if changes else budget.defaults)
         return result, path, options
     path = naive_schedule(problem.start, problem.target, budget.ratio, budget.s_floor)
+    options = budget.naive.replace(**changes)
     result = continuation.trace(
-        case.residual, case.theta0, path, predictor="none", corrector="lm", adaptive=False, options=budget.naive
+        case.residual, case.theta0, path, predictor="none", corrector="lm", adaptive=False, options=options
     )
-    return result, path, budget.naive
+    return result, path, options
 
 
-def run_problem(name: str, method: str, budget: Budget, command: str, seed: int = 0) -> dict[str, Any]:
-    """Trace problem ``name`` by ``method`` and score it: the JSON record (without the machine)."""
+def run_problem(name: str, method: str, budget: Budget, command: str, seed: int = 0,
+                changes: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    """Trace problem ``name`` by ``method`` (its options changed by ``changes``, see :func:`trace_method`)
+    and score it: the JSON record (without the machine)."""
     problem = PROBLEMS[name]
     case = make_case(problem, budget, seed)
     clock = time.perf_counter()
-    result, path, options = trace_method(case, problem, method, budget)
+    result, path, options = trace_method(case, problem, method, budget, changes)
     wall = time.perf_counter() - clock
     theta = result.theta if len(result.thetas) else case.theta0
     with torch.no_grad():
@@ -717,7 +725,7 @@ def run_problem(name: str, method: str, budget: Budget, command: str, seed: int 
             "continuation.trace(..., options=Options(parametrization='log', ds_max=log(2)))"
             if method == "log" else
             f"geometric schedule (ratio {budget.ratio:g}), predictor none, lm, adaptive=False"
-        ),
+        ) + (f"; options changed: {_changes_text(changes)}" if changes else ""),
         "command": command,
     }
     metrics = {"l2re": l2re, "position_error": position, "wrong_solution": wrong_solution(result.success, l2re),
@@ -725,6 +733,11 @@ def run_problem(name: str, method: str, budget: Budget, command: str, seed: int 
     return harness.make_record(what, metrics, result, status=result.status.value, success=result.success,
                                message=result.message, options=asdict(options), schedule=[float(v) for v in path],
                                along_path=along, theta=theta.tolist())
+
+
+def _changes_text(changes: Mapping[str, Any]) -> str:
+    """``changes`` as ``name=value`` (``inf`` spelt out: the record's JSON would write it as null)."""
+    return ", ".join(f"{name}={value!r}" for name, value in changes.items()).replace("=inf", "=math.inf")
 
 
 # ---- report -----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import numbers
 from dataclasses import dataclass
 from typing import Optional
 
-__all__ = ["Options", "STEP_CONTROLS", "PARAMETRIZATIONS", "LINEAR_SOLVERS"]
+__all__ = ["Options", "STEP_CONTROLS", "PARAMETRIZATIONS", "LINEAR_SOLVERS", "SWITCHABLE"]
 
 STEP_CONTROLS = ("effort", "corrector")
 """The step controls of :class:`Options` (``step_control``)."""
@@ -18,6 +18,10 @@ PARAMETRIZATIONS = ("eps", "log")
 
 LINEAR_SOLVERS = ("dense", "cg", "auto")
 """The linear solvers of the Levenberg-Marquardt step and the Euler predictor (``linear_solver``)."""
+
+SWITCHABLE = ("lipschitz_c", "delta_nominal", "delta_max", "kappa_nominal", "kappa_max", "alpha_nominal",
+              "alpha_max")
+"""The step-control constants of :class:`Options` that may be ``math.inf``: the rule is then switched off."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ class Options:
     lipschitz_c
         The constant ``c`` of the Theorem 2 step rule ``|deps| L <= c``,
         ``L`` being the Lipschitz estimate of the predictor's vector field.
+        ``math.inf`` switches the rule off (for an ablation: what the cap
+        contributes).
     growth_max
         The step grows by at most this factor per accepted step.
     max_steps
@@ -110,6 +116,12 @@ class Options:
     alpha_nominal, alpha_max
         Nominal and largest angle (radians) between consecutive arclength
         tangents (``"corrector"`` control).
+
+        Each of these six may be ``math.inf``, which switches its rule off:
+        a nominal value of ``inf`` puts no bound on the next step, a maximum
+        of ``inf`` rejects no step (``delta_max = inf`` also turns off the
+        jump guard of the ``"effort"`` control). A nominal value must not
+        exceed its maximum, so switching a measure off entirely takes both.
     parametrization
         ``"eps"``: steps ``ds`` in ``eps``; ``"log"``: steps in ``log|eps|``
         (relative steps, for singularly perturbed paths; ``eps_path`` must
@@ -208,12 +220,13 @@ class Options:
             elif isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) and type(value) is not float:
                 object.__setattr__(self, item.name, float(value))
         positive = [
-            "tol", "gtol", "ftol", "ds_min", "ds_max", "lipschitz_c", "rcond", "lm_mu",
-            "lm_mu_min", "lm_mu_max", "learning_rate", "fold_tol",
-            "delta_nominal", "delta_max", "kappa_nominal", "kappa_max", "alpha_nominal", "alpha_max", "cg_tol",
+            "tol", "gtol", "ftol", "ds_min", "ds_max", "rcond", "lm_mu",
+            "lm_mu_min", "lm_mu_max", "learning_rate", "fold_tol", "cg_tol",
         ]
         for name in positive:
             _check_positive(name, getattr(self, name))
+        for name in SWITCHABLE:
+            _check_positive(name, getattr(self, name), infinite=True)
         for name in ["ds", "max_arclength", "conditioning_tol"]:
             if getattr(self, name) is not None:
                 _check_positive(name, getattr(self, name))
@@ -257,11 +270,13 @@ class Options:
         return dataclasses.replace(self, **changes)
 
 
-def _check_positive(name: str, value: object) -> None:
+def _check_positive(name: str, value: object, infinite: bool = False) -> None:
+    """Raise unless ``value`` is a positive number, finite unless ``infinite`` (then ``math.inf`` is allowed)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-        math.isfinite(value) and value > 0
+        (math.isfinite(value) or (infinite and value == math.inf)) and value > 0
     ):
-        raise ValueError(f"options.{name} must be a positive finite number, got {value!r}")
+        kind = "positive number or inf" if infinite else "positive finite number"
+        raise ValueError(f"options.{name} must be a {kind}, got {value!r}")
 
 
 def _check_at_least(name: str, value: object, minimum: float) -> None:

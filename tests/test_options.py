@@ -3,6 +3,7 @@ import math
 import pytest
 
 from continuation import Options
+from continuation.options import SWITCHABLE
 
 BAD_VALUES = [
     ("tol", 0.0), ("tol", -1e-3), ("tol", math.nan), ("ds_min", -1.0), ("ds_max", math.inf),
@@ -12,7 +13,8 @@ BAD_VALUES = [
     ("residual_growth", True), ("growth_max", "2"), ("step_growth_ratio", math.inf),
     ("ds", 0.0), ("max_arclength", -1.0), ("fold_tol", 0.0), ("gtol", 0.0), ("ftol", math.inf),
     ("step_control", "pid"), ("parametrization", "sqrt"), ("delta_nominal", -0.1), ("kappa_max", math.nan),
-    ("alpha_nominal", 0.0), ("lm_mu", 1e9),
+    ("alpha_nominal", 0.0), ("lm_mu", 1e9), ("lipschitz_c", -math.inf), ("delta_max", math.nan),
+    ("tol", math.inf), ("growth_max", math.inf),
 ]
 
 
@@ -45,3 +47,11 @@ def test_numpy_scalars_are_accepted_as_python_numbers():
     np = pytest.importorskip("numpy")
     options = Options(tol=np.float64(1e-8), max_steps=np.int64(50), growth_max=np.float32(1.5))
     assert type(options.tol) is float and type(options.max_steps) is int and options.growth_max == 1.5
+
+
+@pytest.mark.parametrize("name", SWITCHABLE)
+def test_a_step_rule_is_switched_off_by_inf(name):
+    changes = {name: math.inf}
+    if name.endswith("_nominal"):  # a nominal value must not exceed its maximum
+        changes[name.replace("_nominal", "_max")] = math.inf
+    assert getattr(Options(**changes), name) == math.inf

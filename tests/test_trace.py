@@ -385,3 +385,18 @@ def test_corrector_step_control_measures_on_the_outputs():
     assert result.success and seen
     with pytest.raises(TypeError, match="outputs must be callable"):
         continuation.trace(product, torch.ones(2, dtype=DT), [1.0, 0.5], outputs=3)
+
+
+def test_step_rules_switched_off_by_inf_put_no_bound():
+    from continuation.correctors import CorrectorResult
+    from continuation.stepsize import corrector_factor, next_step
+
+    converged = CorrectorResult(torch.zeros(1), 1, 0.0, True, "converged")
+    capped = next_step(0.01, converged, budget=10, lipschitz=100.0, options=Options())
+    free = next_step(0.01, converged, budget=10, lipschitz=100.0, options=Options(lipschitz_c=math.inf))
+    assert capped == pytest.approx(0.005) and free == pytest.approx(0.02)
+    no_delta = Options(delta_nominal=math.inf, delta_max=math.inf)
+    assert corrector_factor(Options(), delta=0.32, kappa=0.0) == pytest.approx(0.25)
+    assert corrector_factor(no_delta, delta=0.32, kappa=0.0) == no_delta.growth_max
+    no_kappa = Options(kappa_nominal=math.inf, kappa_max=math.inf)
+    assert corrector_factor(no_kappa, delta=0.0, kappa=0.8) == no_kappa.growth_max
