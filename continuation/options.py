@@ -120,7 +120,9 @@ class Options:
         Each of these six may be ``math.inf``, which switches its rule off:
         a nominal value of ``inf`` puts no bound on the next step, a maximum
         of ``inf`` rejects no step (``delta_max = inf`` also turns off the
-        jump guard of the ``"effort"`` control). A nominal value must not
+        jump guard of the ``"effort"`` control, and ``delta_nominal = inf``
+        lets the judge take any settled point as a floor of the path, see
+        :func:`continuation.stepping.judge`). A nominal value must not
         exceed its maximum, so switching a measure off entirely takes both.
     parametrization
         ``"eps"``: steps ``ds`` in ``eps``; ``"log"``: steps in ``log|eps|``
