@@ -115,7 +115,8 @@ class NetworkProblem:
         generator = torch.Generator().manual_seed(seed)
         low, high = box if box is not None else self.interior_box()
         shape = (n, self.points.shape[1])
-        return low + (high - low) * torch.rand(shape, generator=generator, dtype=self.points.dtype)
+        unit = torch.rand(shape, generator=generator, dtype=self.points.dtype).to(self.points.device)
+        return low + (high - low) * unit
 
     def move_points(self, points: Tensor) -> None:
         """Make ``points`` the interior collocation points: ``self.points`` and the residual map's interior
@@ -141,5 +142,5 @@ class NetworkProblem:
     def loss(self, theta: Tensor, eps: float) -> float:
         """The mean-squared loss ``||H||^2`` (interior mean plus weighted boundary mean)."""
         with torch.no_grad():
-            residual = self.residual_map(theta, torch.tensor(eps, dtype=theta.dtype))
+            residual = self.residual_map(theta, torch.tensor(eps, dtype=theta.dtype, device=theta.device))
             return float(torch.dot(residual, residual))

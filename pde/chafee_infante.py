@@ -175,9 +175,9 @@ class ChafeeInfanteNetwork(NetworkProblem):
             raise ValueError(f"n_points must be an integer >= 2, got {n_points!r}")
         self.boundary = boundary
         self.model = model if model is not None else MLP([1, 20, 20, 1])
-        dtype = self.model.dtype
-        self.points = torch.linspace(0, 1, n_points + 2, dtype=dtype)[1:-1, None]
-        self.test_points = torch.linspace(0, 1, n_test, dtype=dtype)[:, None]
+        on = {"dtype": self.model.dtype, "device": self.model.device}
+        self.points = torch.linspace(0, 1, n_points + 2, **on)[1:-1, None]
+        self.test_points = torch.linspace(0, 1, n_test, **on)[:, None]
         self.residual_map = PointwiseResidual(self.interior_residual, self.points, outputs=self.outputs)
 
     def u(self, theta: Tensor, x: Tensor) -> Tensor:
