@@ -333,7 +333,8 @@ def write_table(out: Path, records: list[dict]) -> str:
     """``README.md`` of the step-cost folder: the dimension rows (P3, by ``d``), the network-size rows (P1,
     by weights and solver) and the whole traces."""
     dims = sorted((r for r in records if "d" in r), key=lambda r: (r["d"], -r["eps"]))
-    sizes = sorted((r for r in records if "solver" in r and "trace" not in r), key=lambda r: (r["weights"], r["solver"]))
+    sizes = sorted((r for r in records if "solver" in r and "trace" not in r),
+                   key=lambda r: (r["weights"], r["solver"]))
     traces = [r for r in records if "trace" in r]
     lines = [
         "# Cost of one continuation step against the dimension and the network size",

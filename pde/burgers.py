@@ -538,4 +538,5 @@ class BurgersOperator(OperatorProblem):
         """Relative L2 error of each function's prediction against ``u_inf`` on the test grid, shape ``(F,)``."""
         exact = steady_state(self.test_points, self.nu)
         prediction = self.predict(theta, u0)
-        return torch.tensor([relative_l2(row, exact) for row in prediction], dtype=prediction.dtype, device=prediction.device)
+        errors = [relative_l2(row, exact) for row in prediction]
+        return torch.tensor(errors, dtype=prediction.dtype, device=prediction.device)
