@@ -347,7 +347,7 @@ def write_table(out: Path, records: list[dict]) -> str:
     if dims:
         lines += [
             "",
-            "## P3 against the dimension",
+            "### P3 against the dimension",
             "",
             "Last columns: the predictor's truncated pseudo-inverse "
             "solve by an explicit SVD and by LAPACK's gelsd (the engine's choice), same matrix, same run; the "
@@ -359,7 +359,7 @@ def write_table(out: Path, records: list[dict]) -> str:
     if sizes:
         lines += [
             "",
-            "## P1 against the network size, dense against matrix-free",
+            "### P1 against the network size, dense against matrix-free",
             "",
             f"P1 (1D Allen-Cahn) at eps = {SIZE_EPS:g} with {SIZE_POINTS:,} interior points and the network "
             "1-w-w-w-1, each solver in a fresh process: `dense` forms `J` (LM by the smaller Gram matrix and a "
@@ -373,7 +373,7 @@ def write_table(out: Path, records: list[dict]) -> str:
     if traces:
         lines += [
             "",
-            "## P1: whole traces at the largest network",
+            "### P1: whole traces at the largest network",
             "",
             "`ours` with its default options but the linear solver, from eps = 0.5 to the target, in a fresh "
             "process (peak RSS: `ru_maxrss` of that process); wall time over all pieces of a resumed trace.",

@@ -124,14 +124,13 @@ class RandomField:
 
     def field(self, x: Tensor) -> Tensor:
         """The random fields ``w_i`` at points ``x``: shared ``(N,)`` or one row per function ``(F, N)``; shape ``(F, N)``."""
-        omega = 2 * math.pi * torch.arange(self.cos_coefficients.shape[1], dtype=x.dtype, device=x.device) / PERIOD
+        cos, sin = self.cos_coefficients.to(x.device), self.sin_coefficients.to(x.device)
+        omega = 2 * math.pi * torch.arange(cos.shape[1], dtype=x.dtype, device=x.device) / PERIOD
         if x.ndim == 1:
             phase = omega[:, None] * x[None, :]
-            return self.cos_coefficients @ torch.cos(phase) + self.sin_coefficients @ torch.sin(phase)
+            return cos @ torch.cos(phase) + sin @ torch.sin(phase)
         phase = omega[None, :, None] * x[:, None, :]
-        return torch.einsum("fk,fkn->fn", self.cos_coefficients, torch.cos(phase)) + torch.einsum(
-            "fk,fkn->fn", self.sin_coefficients, torch.sin(phase)
-        )
+        return torch.einsum("fk,fkn->fn", cos, torch.cos(phase)) + torch.einsum("fk,fkn->fn", sin, torch.sin(phase))
 
     def _check_points(self, x: Tensor) -> None:
         if not isinstance(x, Tensor) or not (x.ndim == 1 or (x.ndim == 2 and x.shape[0] == self.count)):
