@@ -1,4 +1,4 @@
-"""P3 cost of one continuation step as the dimension grows (the d = 100 stretch of the suite).
+"""The cost of one continuation step as the dimension (P3) and the network (P1) grow.
 
 For the Helmholtz problem of ``python -m benchmarks run helmholtz`` (same
 network, point counts and seed) in each dimension ``d``, the wall time of the
@@ -33,6 +33,15 @@ budget. The matrix-free path (``Options(linear_solver="cg")``) beside it:
 and the memory each path holds: the dense Jacobian (``M P`` floats) against
 the sketch (``P`` times the sketch rank). One JSON per (d, eps) under
 ``benchmarks/results/step-cost/``.
+
+Against the network size (``--width``): P1 with :data:`SIZE_POINTS` points at
+eps = :data:`SIZE_EPS` and the network 1-w-w-w-1 (w = 30, 98, 222: about 2e3,
+2e4 and 1e5 weights), one JSON per (width, solver), each measured in a fresh
+process (:func:`measure_size`) so that its peak resident memory is the step's
+own: the residual, the predictor, one LM solve (linearization and damped
+solve) and the step estimate, with :class:`Step`. ``--trace-width`` then runs
+a whole trace from eps = 0.5 to ``--trace-eps`` at that width with each
+``--solver`` (:func:`trace_size`). ``--device`` places the networks and points.
 """
 
 from __future__ import annotations
