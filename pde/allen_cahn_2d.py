@@ -18,7 +18,7 @@ from torch import Tensor
 from continuation import PointwiseResidual, StackedResidual
 from models import MLP
 
-from .base import NetworkProblem
+from .base import NetworkProblem, device_of
 
 __all__ = ["AllenCahn2D", "default_points_2d", "AMPLITUDE"]
 
@@ -138,7 +138,7 @@ class AllenCahn2D(NetworkProblem):
         self.model = model if model is not None else MLP([2, 30, 30, 30, 1])
         n_points = n_points if n_points is not None else default_points_2d(smallest)
         n_boundary = n_boundary if n_boundary is not None else max(200, n_points // 5)
-        dtype, device = self.model.dtype, self.model.device
+        dtype, device = self.model.dtype, device_of(self.model)
         # drawn on the CPU, then moved: a seed gives the same points on every device
         generator = torch.Generator().manual_seed(seed)
         self.points = (2.0 * torch.rand(n_points, 2, generator=generator, dtype=dtype) - 1.0).to(device)

@@ -12,7 +12,7 @@ from continuation import PointwiseResidual, ResidualMap, StackedResidual
 
 from .calculus import laplacian
 
-__all__ = ["relative_l2", "farthest_root", "NetworkProblem"]
+__all__ = ["relative_l2", "farthest_root", "device_of", "NetworkProblem"]
 
 
 def relative_l2(predicted: Tensor, exact: Tensor) -> float:
@@ -50,6 +50,19 @@ def farthest_root(x: Tensor, u: Tensor, reference: float) -> float:
     denominator = torch.where(u1 == u0, torch.ones_like(u0), u1 - u0)
     roots = torch.where(u1 == u0, x0, x0 - u0 * (x1 - x0) / denominator)
     return float(roots[torch.argmax((roots - reference).abs())])
+
+
+def device_of(model: object) -> torch.device:
+    """The device of a network's weights, where a problem builds its points (the CPU for a model
+    that does not say: ``device`` is optional in the model protocol).
+
+    Examples
+    --------
+    >>> from models import MLP
+    >>> device_of(MLP([1, 2, 1], device="meta")), device_of(object())
+    (device(type='meta'), device(type='cpu'))
+    """
+    return torch.device(getattr(model, "device", "cpu"))
 
 
 class NetworkProblem:

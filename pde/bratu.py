@@ -23,7 +23,7 @@ from torch import Tensor
 from continuation import PointwiseResidual, ResidualMap
 from models import MLP
 
-from .base import NetworkProblem, relative_l2
+from .base import NetworkProblem, device_of, relative_l2
 from .calculus import laplacian
 
 __all__ = ["LAMBDA_CRITICAL", "bratu_exact", "bratu_parameter", "BratuFD", "BratuNetwork"]
@@ -138,7 +138,7 @@ class BratuNetwork(NetworkProblem):
 
     def __init__(self, model: Optional[MLP] = None, n_points: int = 100, n_test: int = 1001):
         self.model = model if model is not None else MLP([1, 20, 20, 1])
-        on = {"dtype": self.model.dtype, "device": self.model.device}
+        on = {"dtype": self.model.dtype, "device": device_of(self.model)}
         self.points = torch.linspace(0, 1, n_points + 2, **on)[1:-1, None]
         self.test_points = torch.linspace(0, 1, n_test, **on)[:, None]
         self.residual_map = PointwiseResidual(self.interior_residual, self.points, outputs=self.outputs)

@@ -16,7 +16,7 @@ from torch import Tensor
 from continuation import PointwiseResidual, StackedResidual
 from models import MLP
 
-from .base import NetworkProblem
+from .base import NetworkProblem, device_of
 
 __all__ = ["Helmholtz", "default_points_helmholtz", "resonance_gap"]
 
@@ -160,7 +160,7 @@ class Helmholtz(NetworkProblem):
         self.model = model if model is not None else MLP([d, 30, 30, 30, 1])
         n_points = n_points if n_points is not None else default_points_helmholtz(eps_min)
         n_boundary = n_boundary if n_boundary is not None else max(1, n_points // 4)
-        dtype, device = self.model.dtype, self.model.device
+        dtype, device = self.model.dtype, device_of(self.model)
         # drawn on the CPU, then moved: a seed gives the same points on every device
         generator = torch.Generator().manual_seed(seed)
         self.points = torch.rand(n_points, d, generator=generator, dtype=dtype).to(device)
