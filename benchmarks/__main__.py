@@ -2,7 +2,8 @@
 
 Every command is a module of :mod:`benchmarks` (:data:`COMMANDS`) with
 ``add_arguments(parser)`` and ``main(args)``; ``--out`` (and ``--force``
-where records are cached) is added here, once for all.
+where records are cached, ``--device`` where the networks can be placed) is
+added here, once for all.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import importlib
 import sys
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
+
+from .harness import device
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class Command:
     """The default output folder, for the help of ``--out``."""
     force: bool = True
     """Whether the command caches records (and takes ``--force`` to rerun them)."""
+    device: bool = False
+    """Whether the command builds its networks and points on ``--device`` (checked before any work)."""
 
 
 COMMANDS: dict[str, Command] = {
@@ -53,8 +58,9 @@ COMMANDS: dict[str, Command] = {
                           "training and multiple shooting", "benchmarks/results/neural_ode"),
     "neural-ode-lab": Command("neural_ode_lab", "P7 on the laboratory double pendulum: black-box and second-order "
                               "neural ODEs, four methods", "benchmarks/results/neural_ode_lab"),
-    "step-cost": Command("step_cost", "P3: the cost of one continuation step (predictor, Jacobian, LM solve) "
-                         "against d", "benchmarks/results/step-cost, .../small for --budget small"),
+    "step-cost": Command("step_cost", "the cost of one continuation step (predictor, Jacobian, LM solve), dense "
+                         "against matrix-free, against d (P3) and the network size (P1)",
+                         "benchmarks/results/step-cost, .../small for --budget small", device=True),
     "branches": Command("branches", "multiple solutions: branch points, branch switching and deflated "
                         "continuation (Chafee-Infante on FD and networks, Bratu by deflation)",
                         "benchmarks/results/branches"),
@@ -81,6 +87,9 @@ def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
         importlib.import_module(f"benchmarks.{command.module}").add_arguments(sub)
         if command.force:
             sub.add_argument("--force", action="store_true", help="rerun configurations that have a JSON")
+        if command.device:
+            sub.add_argument("--device", type=device, default="cpu",
+                             help="torch device of the networks and points (default cpu; e.g. cuda, cuda:1)")
         sub.add_argument("--out", default=None, help=f"output folder (default {command.out})")
     return parser
 

@@ -31,7 +31,7 @@ from .record import load_records, upgrade
 
 __all__ = [
     "Config", "Column", "make_record", "upgrade", "load_records", "cell", "spread", "commit_cell", "table",
-    "write_page", "figure", "out_folder", "ENGINE",
+    "write_page", "figure", "device", "out_folder", "ENGINE",
 ]
 
 
@@ -268,6 +268,30 @@ def figure(path: Path, rows: int = 1, columns: int = 1, size: tuple[float, float
         record.save_figure(fig, path, dpi)
     finally:
         plt.close(fig)
+
+
+def device(value: str) -> "torch.device":
+    """``--device``: ``value`` as a torch device this machine has, else :class:`argparse.ArgumentTypeError`
+    (argparse then names the option and the value, before any work).
+
+    Examples
+    --------
+    >>> device("cpu"), device("meta")
+    (device(type='cpu'), device(type='meta'))
+    >>> device("gpu")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: 'gpu' is not a device of this machine (Expected one of cpu, ...)
+    """
+    import torch
+
+    try:
+        placed = torch.device(value)
+        torch.empty(0, device=placed)
+    except (RuntimeError, AssertionError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0]
+        raise argparse.ArgumentTypeError(f"{value!r} is not a device of this machine ({reason})") from None
+    return placed
 
 
 def out_folder(args: argparse.Namespace, *default: str) -> Path:

@@ -126,7 +126,8 @@ class ProblemSpec:
     title: str
     start: float
     targets: tuple[float, ...]
-    build: Callable[[float, int, int, Sequence[int], bool, Optional[int]], NetworkProblem]
+    build: Callable[..., NetworkProblem]
+    """``(eps, d, seed, widths, tiny, points, device=None) -> problem``: the network on ``device`` (default CPU)."""
     time_homotopy: bool = False
     metric: Optional[str] = None
     ours_changes: Optional[dict[str, Any]] = None
@@ -143,15 +144,15 @@ DEFAULT_WIDTHS = (30, 30, 30)
 """Hidden widths of the benchmark network (1,951 weights in 1D, 1,981 in 2D)."""
 
 
-def _mlp(d_in: int, widths: Sequence[int]) -> MLP:
-    return MLP([d_in, *widths, 1])
+def _mlp(d_in: int, widths: Sequence[int], device: Optional[str] = None) -> MLP:
+    return MLP([d_in, *widths, 1], device=device)
 
 
 def _time_homotopy_2d(title: str, homotopy: str) -> ProblemSpec:
     return ProblemSpec(
         title, 1.0, (0.1, 0.05, 0.02),
-        lambda eps, d, seed, widths, tiny, points: AllenCahn2D(
-            _mlp(2, widths), homotopy=homotopy, eps=eps, seed=seed,
+        lambda eps, d, seed, widths, tiny, points, device=None: AllenCahn2D(
+            _mlp(2, widths, device), homotopy=homotopy, eps=eps, seed=seed,
             n_points=points or (40 if tiny else None), n_boundary=12 if tiny else None, n_test=101 if tiny else 201,
         ),
         time_homotopy=True,
@@ -164,15 +165,15 @@ def _time_homotopy_2d(title: str, homotopy: str) -> ProblemSpec:
 PROBLEMS: dict[str, ProblemSpec] = {
     "ac1d": ProblemSpec(
         "P1 Allen-Cahn 1D, eps homotopy", 0.5, (0.1, 0.05, 0.01),
-        lambda eps, d, seed, widths, tiny, points: AllenCahn1D(
-            _mlp(1, widths), eps_min=eps, n_points=points or (24 if tiny else None)
+        lambda eps, d, seed, widths, tiny, points, device=None: AllenCahn1D(
+            _mlp(1, widths, device), eps_min=eps, n_points=points or (24 if tiny else None)
         ),
         metric="interface",
     ),
     "ac2d": ProblemSpec(
         "P2 Allen-Cahn 2D, eps homotopy", 0.5, (0.1, 0.05, 0.02),
-        lambda eps, d, seed, widths, tiny, points: AllenCahn2D(
-            _mlp(2, widths), eps_min=eps, seed=seed,
+        lambda eps, d, seed, widths, tiny, points, device=None: AllenCahn2D(
+            _mlp(2, widths, device), eps_min=eps, seed=seed,
             n_points=points or (40 if tiny else None), n_boundary=12 if tiny else None, n_test=101 if tiny else 201,
         ),
         metric="interface_error",
@@ -186,8 +187,8 @@ PROBLEMS: dict[str, ProblemSpec] = {
     ),
     "helmholtz": ProblemSpec(
         "P3 Helmholtz in d dimensions, eps homotopy", 1.0, (0.5, 0.2, 0.1),
-        lambda eps, d, seed, widths, tiny, points: Helmholtz(
-            d, _mlp(d, widths), eps_min=eps, seed=seed,
+        lambda eps, d, seed, widths, tiny, points, device=None: Helmholtz(
+            d, _mlp(d, widths, device), eps_min=eps, seed=seed,
             n_points=points or (40 if tiny else None), n_boundary=12 if tiny else None,
             n_test=2_000 if tiny else 20_000,
         ),
@@ -198,8 +199,8 @@ PROBLEMS: dict[str, ProblemSpec] = {
     ),
     "fit": ProblemSpec(
         "P4 high-frequency fitting, eps homotopy", 1.0, (0.1, 0.05, 0.02),
-        lambda eps, d, seed, widths, tiny, points: HighFrequencyFit(
-            _mlp(1, widths), n_points=points or (64 if tiny else 2_000), seed=seed
+        lambda eps, d, seed, widths, tiny, points, device=None: HighFrequencyFit(
+            _mlp(1, widths, device), n_points=points or (64 if tiny else 2_000), seed=seed
         ),
     ),
 }

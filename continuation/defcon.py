@@ -518,7 +518,8 @@ def deflated_continuation(
         raise ValueError(f"perturbation must be a finite number >= 0 or a function, got {perturbation!r}")
     else:
         def perturb(theta: Tensor, generator: torch.Generator) -> Tensor:
-            return theta + perturbation * torch.randn(theta.shape, generator=generator, dtype=theta.dtype)
+            noise = torch.randn(theta.shape, generator=generator, dtype=theta.dtype).to(theta.device)
+            return theta + perturbation * noise
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be callable or None, got {type(progress).__name__}")
     problem = as_residual_map(residual)

@@ -97,7 +97,7 @@ def integrate(
     except AssertionError as failure:  # torchdiffeq reports a failed solve by an assertion
         if not str(failure).startswith(SOLVER_FAILURES):
             raise
-        return torch.full((t.numel(), u0.numel()), math.nan, dtype=u0.dtype)
+        return torch.full((t.numel(), u0.numel()), math.nan, dtype=u0.dtype, device=u0.device)
 
 
 class NeuralODE:

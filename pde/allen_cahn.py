@@ -11,7 +11,7 @@ from torch import Tensor
 from continuation import PointwiseResidual, StackedResidual
 from models import MLP
 
-from .base import NetworkProblem, farthest_root
+from .base import NetworkProblem, device_of, farthest_root
 
 __all__ = ["AllenCahn1D", "default_points_1d"]
 
@@ -67,10 +67,10 @@ class AllenCahn1D(NetworkProblem):
     ):
         self.model = model if model is not None else MLP([1, 30, 30, 30, 1])
         n_points = n_points if n_points is not None else default_points_1d(eps_min)
-        dtype = self.model.dtype
-        self.points = torch.linspace(-1.0, 1.0, n_points + 2, dtype=dtype)[1:-1, None]
-        self.boundary_points = torch.tensor([[-1.0], [1.0]], dtype=dtype)
-        self.test_points = torch.linspace(-1.0, 1.0, n_test, dtype=dtype)[:, None]
+        on = {"dtype": self.model.dtype, "device": device_of(self.model)}
+        self.points = torch.linspace(-1.0, 1.0, n_points + 2, **on)[1:-1, None]
+        self.boundary_points = torch.tensor([[-1.0], [1.0]], **on)
+        self.test_points = torch.linspace(-1.0, 1.0, n_test, **on)[:, None]
         self.residual_map = StackedResidual(
             [
                 PointwiseResidual(self.interior_residual, self.points),

@@ -18,7 +18,7 @@ from torch import Tensor
 from continuation import PointwiseResidual, StackedResidual
 from models import MLP
 
-from .base import NetworkProblem
+from .base import NetworkProblem, device_of
 
 __all__ = ["AllenCahn2D", "default_points_2d", "AMPLITUDE"]
 
@@ -138,11 +138,12 @@ class AllenCahn2D(NetworkProblem):
         self.model = model if model is not None else MLP([2, 30, 30, 30, 1])
         n_points = n_points if n_points is not None else default_points_2d(smallest)
         n_boundary = n_boundary if n_boundary is not None else max(200, n_points // 5)
-        dtype = self.model.dtype
+        dtype, device = self.model.dtype, device_of(self.model)
+        # drawn on the CPU, then moved: a seed gives the same points on every device
         generator = torch.Generator().manual_seed(seed)
-        self.points = 2.0 * torch.rand(n_points, 2, generator=generator, dtype=dtype) - 1.0
-        self.boundary_points = self._edge_points(n_boundary, generator, dtype)
-        axis = torch.linspace(-1.0, 1.0, n_test, dtype=dtype)
+        self.points = (2.0 * torch.rand(n_points, 2, generator=generator, dtype=dtype) - 1.0).to(device)
+        self.boundary_points = self._edge_points(n_boundary, generator, dtype).to(device)
+        axis = torch.linspace(-1.0, 1.0, n_test, dtype=dtype, device=device)
         grid_x, grid_y = torch.meshgrid(axis, axis, indexing="ij")
         self.n_test = n_test
         self.test_points = torch.stack([grid_x.reshape(-1), grid_y.reshape(-1)], dim=1)

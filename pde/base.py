@@ -12,7 +12,7 @@ from continuation import PointwiseResidual, ResidualMap, StackedResidual
 
 from .calculus import laplacian
 
-__all__ = ["relative_l2", "farthest_root", "NetworkProblem"]
+__all__ = ["relative_l2", "farthest_root", "device_of", "NetworkProblem"]
 
 
 def relative_l2(predicted: Tensor, exact: Tensor) -> float:
@@ -50,6 +50,19 @@ def farthest_root(x: Tensor, u: Tensor, reference: float) -> float:
     denominator = torch.where(u1 == u0, torch.ones_like(u0), u1 - u0)
     roots = torch.where(u1 == u0, x0, x0 - u0 * (x1 - x0) / denominator)
     return float(roots[torch.argmax((roots - reference).abs())])
+
+
+def device_of(model: object) -> torch.device:
+    """The device of a network's weights, where a problem builds its points (the CPU for a model
+    that does not say: ``device`` is optional in the model protocol).
+
+    Examples
+    --------
+    >>> from models import MLP
+    >>> device_of(MLP([1, 2, 1], device="meta")), device_of(object())
+    (device(type='meta'), device(type='cpu'))
+    """
+    return torch.device(getattr(model, "device", "cpu"))
 
 
 class NetworkProblem:
@@ -115,7 +128,8 @@ class NetworkProblem:
         generator = torch.Generator().manual_seed(seed)
         low, high = box if box is not None else self.interior_box()
         shape = (n, self.points.shape[1])
-        return low + (high - low) * torch.rand(shape, generator=generator, dtype=self.points.dtype)
+        unit = torch.rand(shape, generator=generator, dtype=self.points.dtype).to(self.points.device)
+        return low + (high - low) * unit
 
     def move_points(self, points: Tensor) -> None:
         """Make ``points`` the interior collocation points: ``self.points`` and the residual map's interior
@@ -141,5 +155,5 @@ class NetworkProblem:
     def loss(self, theta: Tensor, eps: float) -> float:
         """The mean-squared loss ``||H||^2`` (interior mean plus weighted boundary mean)."""
         with torch.no_grad():
-            residual = self.residual_map(theta, torch.tensor(eps, dtype=theta.dtype))
+            residual = self.residual_map(theta, torch.tensor(eps, dtype=theta.dtype, device=theta.device))
             return float(torch.dot(residual, residual))

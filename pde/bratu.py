@@ -23,7 +23,7 @@ from torch import Tensor
 from continuation import PointwiseResidual, ResidualMap
 from models import MLP
 
-from .base import NetworkProblem, relative_l2
+from .base import NetworkProblem, device_of, relative_l2
 from .calculus import laplacian
 
 __all__ = ["LAMBDA_CRITICAL", "bratu_exact", "bratu_parameter", "BratuFD", "BratuNetwork"]
@@ -138,9 +138,9 @@ class BratuNetwork(NetworkProblem):
 
     def __init__(self, model: Optional[MLP] = None, n_points: int = 100, n_test: int = 1001):
         self.model = model if model is not None else MLP([1, 20, 20, 1])
-        dtype = self.model.dtype
-        self.points = torch.linspace(0, 1, n_points + 2, dtype=dtype)[1:-1, None]
-        self.test_points = torch.linspace(0, 1, n_test, dtype=dtype)[:, None]
+        on = {"dtype": self.model.dtype, "device": device_of(self.model)}
+        self.points = torch.linspace(0, 1, n_points + 2, **on)[1:-1, None]
+        self.test_points = torch.linspace(0, 1, n_test, **on)[:, None]
         self.residual_map = PointwiseResidual(self.interior_residual, self.points, outputs=self.outputs)
 
     def u(self, theta: Tensor, x: Tensor) -> Tensor:
@@ -156,7 +156,7 @@ class BratuNetwork(NetworkProblem):
 
     def branch_of(self, theta: Tensor, lam: float) -> str:
         """The exact branch nearest to the network at ``lam`` (by ``u(1/2)``)."""
-        mid = float(self.predict(theta, torch.tensor([[0.5]], dtype=theta.dtype))[0])
+        mid = float(self.predict(theta, torch.tensor([[0.5]], dtype=theta.dtype, device=theta.device))[0])
         lower, upper = (float(bratu_exact(torch.tensor([0.5]), lam, b)[0]) for b in ("lower", "upper"))
         return "lower" if abs(mid - lower) <= abs(mid - upper) else "upper"
 

@@ -124,14 +124,13 @@ class RandomField:
 
     def field(self, x: Tensor) -> Tensor:
         """The random fields ``w_i`` at points ``x``: shared ``(N,)`` or one row per function ``(F, N)``; shape ``(F, N)``."""
-        omega = 2 * math.pi * torch.arange(self.cos_coefficients.shape[1], dtype=x.dtype) / PERIOD
+        cos, sin = self.cos_coefficients.to(x.device), self.sin_coefficients.to(x.device)
+        omega = 2 * math.pi * torch.arange(cos.shape[1], dtype=x.dtype, device=x.device) / PERIOD
         if x.ndim == 1:
             phase = omega[:, None] * x[None, :]
-            return self.cos_coefficients @ torch.cos(phase) + self.sin_coefficients @ torch.sin(phase)
+            return cos @ torch.cos(phase) + sin @ torch.sin(phase)
         phase = omega[None, :, None] * x[:, None, :]
-        return torch.einsum("fk,fkn->fn", self.cos_coefficients, torch.cos(phase)) + torch.einsum(
-            "fk,fkn->fn", self.sin_coefficients, torch.sin(phase)
-        )
+        return torch.einsum("fk,fkn->fn", cos, torch.cos(phase)) + torch.einsum("fk,fkn->fn", sin, torch.sin(phase))
 
     def _check_points(self, x: Tensor) -> None:
         if not isinstance(x, Tensor) or not (x.ndim == 1 or (x.ndim == 2 and x.shape[0] == self.count)):
@@ -366,15 +365,15 @@ class OperatorProblem:
         self.boundary_weight = _check_positive("boundary_weight", boundary_weight)
         if isinstance(n_test, bool) or not isinstance(n_test, int) or n_test < 2:
             raise ValueError(f"n_test must be an integer >= 2, got {n_test!r}")
-        dtype = self.model.dtype
-        self.sensor_points = torch.linspace(-1.0, 1.0, self.model.sensors, dtype=dtype)
-        self.test_points = torch.linspace(-1.0, 1.0, n_test, dtype=dtype)
+        on = {"dtype": self.model.dtype, "device": self.model.device}
+        self.sensor_points = torch.linspace(-1.0, 1.0, self.model.sensors, **on)
+        self.test_points = torch.linspace(-1.0, 1.0, n_test, **on)
 
     def collocation_points(self, count: int) -> Tensor:
         """``count`` uniform interior points of ``(-1, 1)`` (endpoints excluded), shape ``(count,)``."""
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValueError(f"count must be a positive integer, got {count!r}")
-        return torch.linspace(-1.0, 1.0, count + 2, dtype=self.model.dtype)[1:-1]
+        return torch.linspace(-1.0, 1.0, count + 2, dtype=self.model.dtype, device=self.model.device)[1:-1]
 
     def sensors(self, inputs: RandomField) -> Tensor:
         """The branch input: the input functions at the sensors, shape ``(F, m)``."""
@@ -386,7 +385,8 @@ class OperatorProblem:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         generator = torch.Generator().manual_seed(seed)
-        return 2 * torch.rand(functions, count, generator=generator, dtype=self.model.dtype) - 1
+        unit = torch.rand(functions, count, generator=generator, dtype=self.model.dtype).to(self.model.device)
+        return 2 * unit - 1
 
     def pairs(self, inputs: RandomField, x: Tensor) -> Tensor:
         """Rows ``[input at the sensors, x_j, input(x_j)]`` for every (function, point) pair, shape ``(F N, m + 2)``.
@@ -516,7 +516,7 @@ class BurgersOperator(OperatorProblem):
         given_nu = None if nu is None else _check_positive("nu", nu)
         fixed_nu = self.nu if given_nu is None else given_nu
         start_nu = 1.0 if given_nu is None else given_nu
-        ends = torch.tensor([-1.0, 1.0], dtype=self.model.dtype)
+        ends = torch.tensor([-1.0, 1.0], dtype=self.model.dtype, device=self.model.device)
         blocks = []
         for residual, points, weight in (
             (self.interior_residual, self.pairs(u0, x), 1.0),
@@ -537,4 +537,5 @@ class BurgersOperator(OperatorProblem):
         """Relative L2 error of each function's prediction against ``u_inf`` on the test grid, shape ``(F,)``."""
         exact = steady_state(self.test_points, self.nu)
         prediction = self.predict(theta, u0)
-        return torch.tensor([relative_l2(row, exact) for row in prediction], dtype=prediction.dtype)
+        errors = [relative_l2(row, exact) for row in prediction]
+        return torch.tensor(errors, dtype=prediction.dtype, device=prediction.device)

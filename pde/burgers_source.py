@@ -115,7 +115,7 @@ class SourceBurgersOperator(OperatorProblem):
             (:meth:`~pde.burgers.OperatorProblem.random_points`).
         """
         self.check_points(sources, x)
-        ends = torch.tensor([-1.0, 1.0], dtype=self.model.dtype)
+        ends = torch.tensor([-1.0, 1.0], dtype=self.model.dtype, device=self.model.device)
         return StackedResidual([
             PointwiseResidual(self.interior_residual, self.pairs(sources, x)),
             PointwiseResidual(self.boundary_residual, self.pairs(sources, ends), self.boundary_weight),

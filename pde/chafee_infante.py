@@ -30,7 +30,7 @@ from torch import Tensor
 from continuation import PointwiseResidual, ResidualMap
 from models import MLP
 
-from .base import NetworkProblem, relative_l2
+from .base import NetworkProblem, device_of, relative_l2
 from .calculus import laplacian
 
 __all__ = ["BOUNDARY_CONDITIONS", "branch_point", "solution_count", "ChafeeInfanteFD", "ChafeeInfanteNetwork"]
@@ -175,9 +175,9 @@ class ChafeeInfanteNetwork(NetworkProblem):
             raise ValueError(f"n_points must be an integer >= 2, got {n_points!r}")
         self.boundary = boundary
         self.model = model if model is not None else MLP([1, 20, 20, 1])
-        dtype = self.model.dtype
-        self.points = torch.linspace(0, 1, n_points + 2, dtype=dtype)[1:-1, None]
-        self.test_points = torch.linspace(0, 1, n_test, dtype=dtype)[:, None]
+        on = {"dtype": self.model.dtype, "device": device_of(self.model)}
+        self.points = torch.linspace(0, 1, n_points + 2, **on)[1:-1, None]
+        self.test_points = torch.linspace(0, 1, n_test, **on)[:, None]
         self.residual_map = PointwiseResidual(self.interior_residual, self.points, outputs=self.outputs)
 
     def u(self, theta: Tensor, x: Tensor) -> Tensor:

@@ -11,7 +11,7 @@ from torch import Tensor
 from continuation import PointwiseResidual
 from models import MLP
 
-from .base import NetworkProblem
+from .base import NetworkProblem, device_of
 
 __all__ = ["HighFrequencyFit"]
 
@@ -55,10 +55,10 @@ class HighFrequencyFit(NetworkProblem):
         n_test: int = 10_001,
     ):
         self.model = model if model is not None else MLP([1, 30, 30, 30, 1])
-        dtype = self.model.dtype
-        generator = torch.Generator().manual_seed(seed)
-        self.points = 2.0 * torch.rand(n_points, 1, generator=generator, dtype=dtype) - 1.0
-        self.test_points = torch.linspace(-1.0, 1.0, n_test, dtype=dtype)[:, None]
+        dtype, device = self.model.dtype, device_of(self.model)
+        generator = torch.Generator().manual_seed(seed)  # drawn on the CPU: the same points on every device
+        self.points = (2.0 * torch.rand(n_points, 1, generator=generator, dtype=dtype) - 1.0).to(device)
+        self.test_points = torch.linspace(-1.0, 1.0, n_test, dtype=dtype, device=device)[:, None]
         self.residual_map = PointwiseResidual(self.residual, self.points, outputs=self.outputs)
 
     @staticmethod

@@ -16,7 +16,7 @@ from torch import Tensor
 from continuation import PointwiseResidual, StackedResidual
 from models import MLP
 
-from .base import NetworkProblem
+from .base import NetworkProblem, device_of
 
 __all__ = ["Helmholtz", "default_points_helmholtz", "resonance_gap"]
 
@@ -160,12 +160,13 @@ class Helmholtz(NetworkProblem):
         self.model = model if model is not None else MLP([d, 30, 30, 30, 1])
         n_points = n_points if n_points is not None else default_points_helmholtz(eps_min)
         n_boundary = n_boundary if n_boundary is not None else max(1, n_points // 4)
-        dtype = self.model.dtype
+        dtype, device = self.model.dtype, device_of(self.model)
+        # drawn on the CPU, then moved: a seed gives the same points on every device
         generator = torch.Generator().manual_seed(seed)
-        self.points = torch.rand(n_points, d, generator=generator, dtype=dtype)
-        self.boundary_points = self._face_points(n_boundary, generator, dtype)
+        self.points = torch.rand(n_points, d, generator=generator, dtype=dtype).to(device)
+        self.boundary_points = self._face_points(n_boundary, generator, dtype).to(device)
         test_generator = torch.Generator().manual_seed(seed + 1)
-        self.test_points = torch.rand(n_test, d, generator=test_generator, dtype=dtype)
+        self.test_points = torch.rand(n_test, d, generator=test_generator, dtype=dtype).to(device)
         self.residual_map = StackedResidual(
             [
                 PointwiseResidual(self.interior_residual, self.points),
@@ -223,7 +224,7 @@ class Helmholtz(NetworkProblem):
             energy = float(torch.mean(error**2))
             share = 0.0
             for k in _wavenumbers(self.d, m):
-                mode = torch.sin(math.pi * x * torch.tensor(k, dtype=x.dtype)).prod(dim=-1)
+                mode = torch.sin(math.pi * x * torch.tensor(k, dtype=x.dtype, device=x.device)).prod(dim=-1)
                 coefficient = 2.0**self.d * float(torch.mean(error * mode))
                 share += 2.0 ** (-self.d) * coefficient**2
         return share / energy

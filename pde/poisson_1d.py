@@ -19,7 +19,7 @@ from torch import Tensor
 
 from continuation import PointwiseResidual, StackedResidual
 
-from .base import NetworkProblem
+from .base import NetworkProblem, device_of
 from .calculus import laplacian
 
 __all__ = ["Poisson1D"]
@@ -86,10 +86,10 @@ class Poisson1D(NetworkProblem):
         self.model = model
         self.derivative = derivative
         self.step = float(step) if derivative == "fd" else None
-        dtype = model.dtype
-        self.points = torch.linspace(-1.0, 1.0, n_points + 2, dtype=dtype)[1:-1, None]
-        self.boundary_points = torch.tensor([[-1.0], [1.0]], dtype=dtype)
-        self.test_points = torch.linspace(-1.0, 1.0, n_test, dtype=dtype)[:, None]
+        on = {"dtype": model.dtype, "device": device_of(model)}
+        self.points = torch.linspace(-1.0, 1.0, n_points + 2, **on)[1:-1, None]
+        self.boundary_points = torch.tensor([[-1.0], [1.0]], **on)
+        self.test_points = torch.linspace(-1.0, 1.0, n_test, **on)[:, None]
         interior = self.interior_residual_ad if derivative == "ad" else self.interior_residual_fd
         self.interior = PointwiseResidual(interior, self.points)
         self.residual_map = StackedResidual(

@@ -137,9 +137,11 @@ def test_parallel_jobs_give_the_same_records(results, tmp_path):
 
 
 def test_step_cost_measures_every_piece_of_a_step(results):
-    main(["step-cost", "--d", "2", "3", "--repeats", "1", "--budget", "small", "--out", str(results)])
+    main(["step-cost", "--d", "2", "3", "--width", "--repeats", "1", "--budget", "small", "--device", "cpu",
+          "--out", str(results)])
     for d in (2, 3):
         data = json.loads((results / f"helmholtz_d{d}_eps0.5.json").read_text())
+        assert data["device"] == "cpu"
         weights = d * 30 + 30 + 2 * (30 * 30 + 30) + 31
         assert data["weights"] == weights and data["jacobian_shape"] == [40 + 12, weights]
         seconds = data["seconds"]
@@ -154,6 +156,30 @@ def test_step_cost_measures_every_piece_of_a_step(results):
     assert "| 3 | 0.5 |" in (results / "README.md").read_text()
     with pytest.raises(SystemExit, match="--repeats"):
         main(["step-cost", "--repeats", "0", "--out", str(results)])
+
+
+def test_step_cost_measures_each_solver_on_p1_in_a_fresh_process(results):
+    main(["step-cost", "--d", "--width", "4", "--repeats", "1", "--out", str(results)])
+    dense, free = (json.loads((results / f"ac1d_w4_{solver}.json").read_text()) for solver in ("dense", "cg"))
+    weights = (4 + 4) + 2 * (4 * 4 + 4) + (4 + 1)
+    for data, solver in ((dense, "dense"), (free, "cg")):
+        assert data["solver"] == solver and data["device"] == "cpu" and data["weights"] == weights
+        assert data["points"] == 1_000 and data["boundary_points"] == 2
+        seconds = data["seconds"]
+        assert seconds["lm_iteration"] == pytest.approx(seconds["lm_solve"] + seconds["residual"])
+        assert seconds["step"] == pytest.approx(seconds["predictor"] + 8 * seconds["lm_iteration"])
+        # the peak of a fresh interpreter with torch: hundreds of MB, at least what it held before the step
+        assert 50e6 < data["baseline_rss_bytes"] <= data["peak_rss_bytes"] < 4e9
+    assert dense["held_bytes"] == 8 * 1_002 * weights and dense["cg_iterations"] is None
+    assert free["held_bytes"] == 8 * 50 * weights and free["cg_iterations"] > 0
+    assert "| 53 | cg | 1,000 + 2 |" in (results / "README.md").read_text()
+
+
+def test_an_unknown_device_is_refused_before_any_work(results, capsys):
+    with pytest.raises(SystemExit):
+        main(["step-cost", "--d", "2", "--device", "gpu", "--out", str(results)])
+    assert "argument --device: 'gpu' is not a device of this machine" in capsys.readouterr().err
+    assert not results.exists() or not any(results.iterdir())
 
 
 def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatch):

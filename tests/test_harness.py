@@ -120,6 +120,7 @@ def test_every_command_has_its_module_and_the_shared_options():
                                               "--out", "somewhere"])
         assert args.command == name and args.out == "somewhere"
         assert getattr(args, "force", False) is False and hasattr(args, "force") == command.force
+        assert hasattr(args, "device") == command.device and str(getattr(args, "device", "cpu")) == "cpu"
     with pytest.raises(SystemExit):
         parser_for(["bratu"]).parse_args(["bratu", "--no-such-option"])
 
