@@ -153,10 +153,12 @@ def reference_solutions(boundary: str) -> tuple[ChafeeInfanteFD, list[torch.Tens
                   for s in diagram.solutions_at(TARGET)]
 
 
-def polish(residual: continuation.ResidualMap, states: list[torch.Tensor], eps: float) -> list[torch.Tensor]:
-    """``POLISH`` Levenberg-Marquardt iterations on the undeflated residual at ``eps`` from each state."""
-    lm, eps_tensor = continuation.LevenbergMarquardt(), torch.tensor(eps, dtype=DT)
-    return [lm.correct(residual, theta, eps_tensor, iterations=POLISH, tol=1e-9).theta for theta in states]
+def polish(residual: continuation.ResidualMap, states: list[torch.Tensor], eps: float,
+           outputs: Callable) -> list[continuation.CorrectorResult]:
+    """``POLISH`` Levenberg-Marquardt iterations at ``eps`` from each state, deflated by the others
+    (:func:`continuation.polish_solutions`: an undeflated polish pulled a small k = 3 solution onto another one)."""
+    return continuation.polish_solutions(residual, states, eps, options=continuation.Options(tol=1e-9),
+                                         iterations=POLISH, outputs=outputs)
 
 
 def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
@@ -174,16 +176,18 @@ def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
                                          flush=True))
     fine, references = reference_solutions(boundary)
     found = diagram.solutions_at(TARGET)
-    solutions = polish(problem.residual_map, found, TARGET)
+    polished = polish(problem.residual_map, found, TARGET, problem.outputs)
+    solutions = [r.theta for r in polished]
     x = problem.test_points[:, 0]
     rows = []
-    for theta, before in zip(solutions, found):
+    for theta, before, report in zip(solutions, found, polished):
         u = problem.predict(theta, problem.test_points).detach()
         distances = [float(continuation.rms_distance(u, fine.interpolate(r, x))) for r in references]
         nearest = int(np.argmin(distances))
         rows.append({"u0": float(u[0]), "nearest_reference": nearest,
                      "l2re": problem.l2re_against(theta, fine, references[nearest]),
                      "l2re_before_polish": problem.l2re_against(before, fine, references[nearest]),
+                     "polish": report.message,
                      "residual_norm": float(torch.linalg.vector_norm(
                          problem.residual_map(theta, torch.tensor(TARGET, dtype=DT))))})
     matched = sorted({r["nearest_reference"] for r in rows})
@@ -193,7 +197,7 @@ def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
                   f"searches from each known solution +- {KERNEL_STEP:g} (RMS) along its {KERNEL_DIRECTIONS} "
                   f"near-kernel direction(s), {SEARCH_ITERATIONS} deflated + {SEARCH_POLISH} undeflated LM iterations a "
                   f"search, at every {SEARCH_EVERY}nd value), "
-                  f"then {POLISH} LM iterations at the target", "eps": TARGET,
+                  f"then {POLISH} LM iterations at the target, each solution deflated by the others", "eps": TARGET,
         "points": problem.points.shape[0], "weights": problem.model.num_weights, "seed": seed, "command": COMMAND,
         **_cost(diagram), "eps_values": list(diagram.eps_values),
         "solutions_at_target": len(solutions), "expected_at_target": solution_count(TARGET, boundary),
@@ -224,14 +228,14 @@ def run_bratu(seed: int = 0, lam: float = 2.0) -> dict[str, Any]:
         progress=lambda eps, live: print(f"  lam = {eps:.3f}: {live} branches, {time.perf_counter() - began:.0f} s",
                                          flush=True))
     finals = [b.theta for b in diagram.branches if b.success and b.eps[-1] == lam]
-    polished = polish(problem.residual_map, finals, lam)
+    polished = [r.theta for r in polish(problem.residual_map, finals, lam, problem.outputs)]
     rows = [{"branch": problem.branch_of(t, lam), "l2re": problem.l2re(t, lam), "l2re_before_polish":
              problem.l2re(f, lam), "residual_norm": float(torch.linalg.vector_norm(
                  problem.residual_map(t, torch.tensor(lam, dtype=DT))))} for t, f in zip(polished, finals)]
     return {
         "problem": "P6 bratu, network u = x(1-x) N(x)",
         "method": f"deflated continuation (lm, tol {NETWORK_OPTIONS.tol:g}) from one initialisation over lam = "
-                  f"{BRATU_PATH}, then {POLISH} LM iterations at lam = 2",
+                  f"{BRATU_PATH}, then {POLISH} LM iterations at lam = 2, each solution deflated by the other",
         "eps": lam, "points": problem.points.shape[0], "weights": problem.model.num_weights, "seed": seed,
         "command": COMMAND, **_cost(diagram), "wall_s": time.perf_counter() - began,
         "solutions_at_target": len(finals), "expected_at_target": 2,

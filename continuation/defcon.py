@@ -43,7 +43,8 @@ from .result import Status, StepRecord, TraceResult, strict_json
 from .setup import check_eps_path
 from .tracing import trace
 
-__all__ = ["BifurcationDiagram", "deflated_continuation", "find_solutions", "kernel_seeds", "near_kernel"]
+__all__ = ["BifurcationDiagram", "deflated_continuation", "find_solutions", "kernel_seeds", "near_kernel",
+           "polish_solutions"]
 
 
 @dataclass
@@ -304,6 +305,26 @@ def kernel_seeds(
     return seeds
 
 
+def _deflated_polish(solver: Corrector, problem: ResidualMap, theta: Tensor, eps: Tensor, others: list[Tensor],
+                     iterations: int, tol: float, deflation: dict[str, Any]) -> CorrectorResult:
+    """At most ``iterations`` corrector iterations from ``theta`` on the residual deflated by ``others`` and
+    normalised at ``theta`` (the factor is ``1`` there, so ``tol`` is a tolerance on ``H`` near ``theta``).
+
+    The factor changes along the way: a correction that meets ``tol`` on the deflated residual but not on
+    ``H`` goes on, normalised at its end, while budget remains. ``residual_norm`` and ``converged`` are those
+    of ``H`` at the end.
+    """
+    used = 0
+    while True:
+        deflated = deflate(problem, others, normalize=theta, **deflation)
+        report = solver.correct(deflated, theta, eps, iterations=iterations - used, tol=tol)
+        used += report.iterations
+        norm = float(torch.linalg.vector_norm(problem(report.theta, eps)))
+        if norm <= tol or not report.converged or used >= iterations:
+            return dataclasses.replace(report, iterations=used, residual_norm=norm, converged=norm <= tol)
+        theta = report.theta.detach()
+
+
 def find_solutions(
     residual: Union[ResidualMap, Callable[[Tensor, Tensor], Tensor]],
     guesses: Sequence[Tensor],
@@ -331,13 +352,16 @@ def find_solutions(
     solution deflated; a failure moves on to the next guess.
 
     With ``polish_iterations``, the end of each deflated solve is corrected
-    again on the *original* residual before that test. The corrector's own
-    test is on the deflated residual ``G = M H``, and ``M`` grows with every
-    known solution near the new one (``1 / d^2`` each): with several known,
-    a deflated solve that has reached a new solution's basin may need
-    ``||H|| <= tol / M``, beyond what a network reaches in the budget,
-    while the undeflated correction converges there at once (or back to a
-    known solution, which the distance test rejects).
+    again before that test, on the residual still deflated by the known
+    solutions but *normalised* at that point (``G = M(theta) / M(theta_0)
+    H``, see :func:`~continuation.deflate`). The corrector's own test is on
+    the deflated residual ``G = M H``, and ``M`` grows with every known
+    solution near the new one (``1 / d^2`` each): with several known, a
+    deflated solve that has reached a new solution's basin may need ``||H||
+    <= tol / M``, beyond what a network reaches in the budget; normalised,
+    the test is one on ``H`` near the point, and the deflation still keeps
+    the correction from sliding onto a known solution (an undeflated one
+    can, and the new solution is then lost).
 
     Parameters
     ----------
@@ -358,8 +382,8 @@ def find_solutions(
     min_distance
         Two solutions closer than this (in ``distance``) are the same.
     polish_iterations
-        Corrector budget of the undeflated correction after each deflated
-        solve; ``0``: none.
+        Corrector budget of the normalised deflated correction after each
+        deflated solve; ``0``: none.
 
     Returns
     -------
@@ -391,17 +415,17 @@ def find_solutions(
     if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
         raise ValueError(f"min_distance must be a number >= 0, got {min_distance!r}")
     distance = distance or rms_distance
-    known = list(known)
+    deflation = {"power": power, "shift": shift, "outputs": outputs, "distance": distance}
     found: list[CorrectorResult] = []
     failed = 0
     for guess in guesses:
         eps_tensor = torch.tensor(float(eps), dtype=guess.dtype, device=guess.device)
         while True:
-            deflated = deflate(problem, known, power=power, shift=shift, outputs=outputs, distance=distance)
+            deflated = deflate(problem, known, **deflation)
             report = solver.correct(deflated, guess, eps_tensor, iterations=iterations, tol=options.tol)
             if polish_iterations:
-                polished = solver.correct(problem, report.theta, eps_tensor, iterations=polish_iterations,
-                                          tol=options.tol)
+                polished = _deflated_polish(solver, problem, report.theta.detach(), eps_tensor, known,
+                                            polish_iterations, options.tol, deflation)
                 report = dataclasses.replace(polished, iterations=report.iterations + polished.iterations)
             norm = float(torch.linalg.vector_norm(problem(report.theta, eps_tensor)))
             u = deflated.outputs(report.theta)
@@ -412,6 +436,98 @@ def find_solutions(
             found.append(report)
             known.append(report.theta.detach())
     return found, failed
+
+
+def polish_solutions(
+    residual: Union[ResidualMap, Callable[[Tensor, Tensor], Tensor]],
+    states: Sequence[Tensor],
+    eps: float,
+    *,
+    corrector: Union[str, Corrector] = "lm",
+    options: Optional[Options] = None,
+    iterations: Optional[int] = None,
+    outputs: Optional[Outputs] = None,
+    power: float = 2.0,
+    shift: float = 1.0,
+    distance: Optional[Distance] = None,
+    min_distance: float = 1e-3,
+) -> list[CorrectorResult]:
+    """Correct each of several solutions at ``eps`` further, without letting two of them merge.
+
+    Solutions found to a loose tolerance (a diagram's) are often corrected
+    to a tighter one at the end. Corrected one by one on the original
+    residual, a solution close to another (a small-amplitude branch near
+    ``u = 0``, say) can slide onto it: two results, one solution. Here each
+    state is corrected on the residual deflated by all the others (those
+    already corrected as corrected), normalised at the state so that
+    ``options.tol`` is a tolerance on ``H`` (see :func:`~continuation.deflate`).
+    A correction is kept only when it does not raise ``||H||`` and lies at
+    least ``min_distance`` from every other solution; otherwise the state
+    is returned as it was, with ``message`` saying why.
+
+    Parameters
+    ----------
+    residual
+        ``H(theta, eps)``.
+    states
+        The solutions, distinct.
+    eps
+        The parameter value.
+    corrector, options
+        As in :func:`~continuation.trace`.
+    iterations
+        Corrector budget of each correction (default ``options.final_iterations``).
+    outputs, power, shift, distance, min_distance
+        The deflation and the test for two distinct solutions, as in :func:`find_solutions`.
+
+    Returns
+    -------
+    list
+        One :class:`~continuation.CorrectorResult` a state, in order;
+        ``residual_norm`` and ``converged`` are those of the original
+        residual at the returned state.
+
+    Examples
+    --------
+    ``(theta - 1)(theta - 1.1) = 0`` from ``1`` and ``1.04``: corrected alone
+    (Levenberg-Marquardt), ``1.04`` goes to ``1``; with ``1`` deflated it goes to ``1.1``:
+
+    >>> import torch
+    >>> H = lambda t, e: (t - 1) * (t - 1.1)
+    >>> states = [torch.tensor([1.0], dtype=torch.float64), torch.tensor([1.04], dtype=torch.float64)]
+    >>> [round(float(r.theta), 8) for r in polish_solutions(H, states, 0.0, options=Options(tol=1e-12))]
+    [1.0, 1.1]
+    """
+    options = options if options is not None else Options()
+    if not isinstance(options, Options):
+        raise TypeError(f"options must be a continuation.Options or None, got {type(options).__name__}")
+    solver = resolve_corrector(corrector, options)
+    problem = as_residual_map(residual)
+    states = [s.detach() for s in _check_states("states", states)]
+    iterations = options.final_iterations if iterations is None else iterations
+    _check_count("iterations", iterations, 1)
+    if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
+        raise ValueError(f"min_distance must be a number >= 0, got {min_distance!r}")
+    deflation = {"power": power, "shift": shift, "outputs": outputs, "distance": distance or rms_distance}
+    results: list[CorrectorResult] = []
+    for i, theta in enumerate(states):
+        eps_tensor = torch.tensor(float(eps), dtype=theta.dtype, device=theta.device)
+        others = [r.theta for r in results] + states[i + 1:]
+        report = _deflated_polish(solver, problem, theta, eps_tensor, others, iterations, options.tol, deflation)
+        before = float(torch.linalg.vector_norm(problem(theta, eps_tensor)))
+        deflated = deflate(problem, others, **deflation)
+        u = deflated.outputs(report.theta)
+        closest = min((float(deflation["distance"](u, k)) for k in deflated.known_outputs), default=math.inf)
+        if not math.isfinite(report.residual_norm) or report.residual_norm > before:
+            reason = f"||H|| {report.residual_norm:.3g} not below {before:.3g}"
+        elif closest < min_distance:
+            reason = f"{closest:.3g} from another solution"
+        else:
+            results.append(report)
+            continue
+        results.append(dataclasses.replace(report, theta=theta, residual_norm=before, converged=before <= options.tol,
+                                           message=f"correction rejected ({reason}): the state as it was"))
+    return results
 
 
 def deflated_continuation(
@@ -476,7 +592,8 @@ def deflated_continuation(
     search_iterations
         Corrector budget of a search solve (default ``options.initial_iterations``).
     polish_iterations
-        Budget of the undeflated correction after each search solve (see :func:`find_solutions`); ``0``: none.
+        Budget of the normalised deflated correction after each search solve (see :func:`find_solutions`);
+        ``0``: none.
     seed
         Seed of the perturbations.
     progress

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from torch.func import jacrev
 
 import continuation
-from continuation import (BranchPointTest, Options, Status, deflate, deflated_continuation, find_solutions,
-                          kernel_seeds, near_kernel, switch_branch)
+from continuation import (BranchPointTest, CorrectorResult, Options, Status, deflate, deflated_continuation,
+                          find_solutions, kernel_seeds, near_kernel, polish_solutions, switch_branch)
 from pde import BratuFD, ChafeeInfanteFD, branch_point, solution_count
 
 DT = torch.float64
@@ -48,6 +48,43 @@ def test_find_solutions_finds_every_root_once_and_the_search_then_fails():
     found, failed = find_solutions(cube_roots, [torch.tensor([0.3, 0.2], dtype=DT)], 0.0, options=Options(tol=1e-12))
     assert sorted(nearest_root(r.theta) for r in found) == [0, 1, 2]
     assert failed > 0  # the fourth solve, with all three deflated, finds nothing
+
+
+def two_close_roots(theta, eps):
+    """(t - 1)(t - 1.1): two roots 0.1 apart."""
+    return (theta - 1) * (theta - 1.1)
+
+
+def test_an_undeflated_polish_merges_two_solutions_and_the_deflated_one_keeps_them_apart():
+    one, second = torch.tensor([1.0], dtype=DT), torch.tensor([1.04], dtype=DT)
+    lm, eps = continuation.LevenbergMarquardt(), torch.tensor(0.0, dtype=DT)
+    alone = lm.correct(continuation.as_residual_map(two_close_roots), second, eps, iterations=50, tol=1e-12)
+    assert float(alone.theta) == pytest.approx(1.0, abs=1e-10)  # onto the other solution: two results, one root
+    first, other = polish_solutions(two_close_roots, [one, second], 0.0, options=Options(tol=1e-12), iterations=50)
+    assert float(first.theta) == 1.0 and float(other.theta) == pytest.approx(1.1, abs=1e-10)
+    assert first.converged and other.converged and other.residual_norm <= 1e-12
+
+
+def test_polish_solutions_keeps_the_state_when_its_correction_lands_on_another_solution():
+    class OntoOne:  # a corrector that merges: every correction lands on 1
+        def correct(self, problem, theta, eps, *, iterations, tol, state=None):
+            return CorrectorResult(torch.ones_like(theta), 1, 0.0, True, "converged")
+
+    states = [torch.tensor([1.0], dtype=DT), torch.tensor([1.04], dtype=DT)]
+    first, other = polish_solutions(two_close_roots, states, 0.0, corrector=OntoOne())
+    assert float(first.theta) == 1.0 and first.converged
+    assert float(other.theta) == 1.04 and not other.converged and "from another solution" in other.message
+
+
+def test_the_polish_of_a_search_stays_deflated_and_finds_the_new_solution():
+    known, guess = [torch.tensor([1.0], dtype=DT)], torch.tensor([1.01], dtype=DT)
+    lm, eps = continuation.LevenbergMarquardt(), torch.tensor(0.0, dtype=DT)
+    short = lm.correct(deflate(two_close_roots, known), guess, eps, iterations=1, tol=1e-12)  # one step, not there
+    undeflated = lm.correct(continuation.as_residual_map(two_close_roots), short.theta, eps, iterations=50, tol=1e-12)
+    assert float(undeflated.theta) == pytest.approx(1.0, abs=1e-10)  # back onto the known solution: lost
+    found, _ = find_solutions(two_close_roots, [guess], 0.0, known=known, iterations=1, polish_iterations=50,
+                              options=Options(tol=1e-12))
+    assert [round(float(r.theta), 9) for r in found] == [1.1]
 
 
 @given(x=st.floats(-2, 2), y=st.floats(-2, 2), power=st.sampled_from([1.0, 2.0, 3.0]), shift=st.floats(0, 2))
