@@ -51,11 +51,16 @@ POLISH = 200
 # solutions found one half of some pairs only (6 of 9 Neumann, 6 of 7 Dirichlet solutions). A deflated solve that
 # reaches a new branch of the 1-20-20-1 network needs up to 200 LM iterations (100 found the k = 1 pair, not the k = 2
 # one). The deflated solve stops on ||M H|| <= tol, and the factor M, a 1/d^2 + 1 per known solution, is large with
-# 7 known: each search solve is followed by SEARCH_POLISH undeflated LM iterations (find_solutions'
-# polish_iterations). The searches run at every other value to keep the cost of the diagram down
+# 7 known: each search solve is followed by SEARCH_POLISH LM iterations on the deflated residual normalised at its
+# end (find_solutions' polish_iterations). The k = 3 pair exists only below eps_3 = 0.106, at eps = 0.1 with RMS 0.27:
+# from its kernel seed the deflated solve reaches its basin in 200 iterations but the network's residual then falls
+# by about 2 every 100 iterations (to 3.5e-4 after 400): a search may run SEARCH_ITERATIONS, and is cut once its
+# residual has not halved over SEARCH_PATIENCE of them (the searches that lead nowhere, most of the cost). The
+# searches run at every other value to keep the cost of the diagram down
 KERNEL_DIRECTIONS = 1
 KERNEL_STEP = 0.1
-SEARCH_ITERATIONS = 200
+SEARCH_ITERATIONS = 1000
+SEARCH_PATIENCE = 150
 SEARCH_POLISH = 50
 SEARCH_EVERY = 2
 EPS_VALUES = [round(v, 10) for v in np.linspace(0.5, TARGET, 21)]
@@ -169,8 +174,8 @@ def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
     began = time.perf_counter()
     diagram = continuation.deflated_continuation(
         problem.residual_map, guesses, EPS_VALUES, outputs=problem.outputs, options=NETWORK_OPTIONS,
-        search_iterations=SEARCH_ITERATIONS, polish_iterations=SEARCH_POLISH, search_every=SEARCH_EVERY,
-        perturbations=0,
+        search_iterations=SEARCH_ITERATIONS, search_patience=SEARCH_PATIENCE, polish_iterations=SEARCH_POLISH,
+        search_every=SEARCH_EVERY, perturbations=0,
         kernel_directions=KERNEL_DIRECTIONS, kernel_step=KERNEL_STEP, seed=seed,
         progress=lambda eps, live: print(f"  eps = {eps:.3f}: {live} branches, {time.perf_counter() - began:.0f} s",
                                          flush=True))
@@ -195,8 +200,9 @@ def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
         "problem": f"chafee-infante {boundary}, network u = {'N(cos pi x)' if boundary == 'neumann' else 'x(1-x) N(x)'}",
         "method": f"deflated continuation (lm, natural continuation of branches, tol {NETWORK_OPTIONS.tol:g}; "
                   f"searches from each known solution +- {KERNEL_STEP:g} (RMS) along its {KERNEL_DIRECTIONS} "
-                  f"near-kernel direction(s), {SEARCH_ITERATIONS} deflated + {SEARCH_POLISH} undeflated LM iterations a "
-                  f"search, at every {SEARCH_EVERY}nd value), "
+                  f"near-kernel direction(s), up to {SEARCH_ITERATIONS} deflated LM iterations a search (cut when the "
+                  f"residual has not halved over {SEARCH_PATIENCE}) + {SEARCH_POLISH} normalised deflated ones, at "
+                  f"every {SEARCH_EVERY}nd value), "
                   f"then {POLISH} LM iterations at the target, each solution deflated by the others", "eps": TARGET,
         "points": problem.points.shape[0], "weights": problem.model.num_weights, "seed": seed, "command": COMMAND,
         **_cost(diagram), "eps_values": list(diagram.eps_values),

@@ -325,6 +325,24 @@ def _deflated_polish(solver: Corrector, problem: ResidualMap, theta: Tensor, eps
         theta = report.theta.detach()
 
 
+def _patient_solve(solver: Corrector, residual: ResidualMap, theta: Tensor, eps: Tensor, iterations: int,
+                   tol: float, patience: Optional[int]) -> CorrectorResult:
+    """At most ``iterations`` corrector iterations from ``theta``, cut once ``||residual||`` has not halved over
+    the last ``patience`` of them (``None``: never cut); the corrector's state (its damping) is handed on."""
+    if patience is None:
+        return solver.correct(residual, theta, eps, iterations=iterations, tol=tol)
+    used, state = 0, None
+    norm = float(torch.linalg.vector_norm(residual(theta, eps)))
+    while True:
+        report = solver.correct(residual, theta, eps, iterations=min(patience, iterations - used), tol=tol,
+                                state=state)
+        used += report.iterations
+        progress = report.residual_norm <= norm / 2
+        if report.converged or used >= iterations or report.iterations < patience or not progress:
+            return dataclasses.replace(report, iterations=used)
+        theta, state, norm = report.theta.detach(), report.state, report.residual_norm
+
+
 def find_solutions(
     residual: Union[ResidualMap, Callable[[Tensor, Tensor], Tensor]],
     guesses: Sequence[Tensor],
@@ -340,6 +358,7 @@ def find_solutions(
     distance: Optional[Distance] = None,
     min_distance: float = 1e-3,
     polish_iterations: int = 0,
+    patience: Optional[int] = None,
 ) -> tuple[list[CorrectorResult], int]:
     """New solutions at ``eps`` by deflation: from each guess, solve again until the corrector fails.
 
@@ -384,6 +403,13 @@ def find_solutions(
     polish_iterations
         Corrector budget of the normalised deflated correction after each
         deflated solve; ``0``: none.
+    patience
+        A deflated solve is cut once its residual has not halved over the
+        last ``patience`` iterations (a start that leads nowhere, a plateau
+        far from every solution); ``None``: every solve runs its whole
+        budget. With it, ``iterations`` can be large enough for the slow
+        final convergence of a network onto a new solution, while the solves
+        that find nothing (most of them) stop early.
 
     Returns
     -------
@@ -412,6 +438,8 @@ def find_solutions(
     iterations = options.initial_iterations if iterations is None else iterations
     _check_count("iterations", iterations, 1)
     _check_count("polish_iterations", polish_iterations, 0)
+    if patience is not None:
+        _check_count("patience", patience, 1)
     if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
         raise ValueError(f"min_distance must be a number >= 0, got {min_distance!r}")
     distance = distance or rms_distance
@@ -422,7 +450,7 @@ def find_solutions(
         eps_tensor = torch.tensor(float(eps), dtype=guess.dtype, device=guess.device)
         while True:
             deflated = deflate(problem, known, **deflation)
-            report = solver.correct(deflated, guess, eps_tensor, iterations=iterations, tol=options.tol)
+            report = _patient_solve(solver, deflated, guess, eps_tensor, iterations, options.tol, patience)
             if polish_iterations:
                 polished = _deflated_polish(solver, problem, report.theta.detach(), eps_tensor, known,
                                             polish_iterations, options.tol, deflation)
@@ -549,6 +577,7 @@ def deflated_continuation(
     search_every: int = 1,
     search_iterations: Optional[int] = None,
     polish_iterations: int = 0,
+    search_patience: Optional[int] = None,
     seed: int = 0,
     progress: Optional[Callable[[float, int], None]] = None,
 ) -> BifurcationDiagram:
@@ -594,6 +623,9 @@ def deflated_continuation(
     polish_iterations
         Budget of the normalised deflated correction after each search solve (see :func:`find_solutions`);
         ``0``: none.
+    search_patience
+        A search solve is cut once its residual has not halved over that many
+        iterations (``patience`` of :func:`find_solutions`); ``None``: never.
     seed
         Seed of the perturbations.
     progress
@@ -641,7 +673,7 @@ def deflated_continuation(
     problem = as_residual_map(residual)
     deflation = {"power": power, "shift": shift, "outputs": outputs, "distance": distance}
     search = dict(corrector=corrector, options=options, iterations=search_iterations, min_distance=min_distance,
-                  polish_iterations=polish_iterations, **deflation)
+                  polish_iterations=polish_iterations, patience=search_patience, **deflation)
     generator = torch.Generator().manual_seed(seed)
     diagram = BifurcationDiagram([], eps_values, outputs=deflate(problem, [], **deflation).outputs)
     live: list[dict[str, Any]] = []

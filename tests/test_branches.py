@@ -87,6 +87,17 @@ def test_the_polish_of_a_search_stays_deflated_and_finds_the_new_solution():
     assert [round(float(r.theta), 9) for r in found] == [1.1]
 
 
+def test_patience_cuts_a_solve_that_leads_nowhere_and_not_one_that_converges():
+    # t^2 + 1 has no root: Adam creeps down towards the floor at t = 0 and never halves the residual again
+    creeping = dict(corrector="adam", options=Options(learning_rate=0.01), iterations=200)
+    start = [torch.tensor([3.0], dtype=DT)]
+    assert find_solutions(lambda t, e: t**2 + 1, start, 0.0, **creeping) == ([], 200)
+    assert find_solutions(lambda t, e: t**2 + 1, start, 0.0, patience=20, **creeping) == ([], 20)
+    found, failed = find_solutions(cube_roots, [torch.tensor([0.3, 0.2], dtype=DT)], 0.0, iterations=200, patience=5,
+                                   options=Options(tol=1e-12))
+    assert sorted(nearest_root(r.theta) for r in found) == [0, 1, 2] and failed == 5
+
+
 @given(x=st.floats(-2, 2), y=st.floats(-2, 2), power=st.sampled_from([1.0, 2.0, 3.0]), shift=st.floats(0, 2))
 @settings(max_examples=15)
 def test_the_deflated_jacobian_is_the_derivative_of_the_deflated_residual(x, y, power, shift):
