@@ -15,7 +15,9 @@ disconnected bifurcation diagrams", 2016), over a list of parameter values:
    directions (:func:`near_kernel`, the seeds of branch switching: where a
    pair ``±v`` bifurcates from a known solution, its two halves lie on
    either side of the near-kernel), solve the problem deflated by every
-   solution known at this value; each new solution starts a new branch.
+   solution known at this value; each new solution starts a new branch,
+   and its images under the problem's symmetries (``symmetries``) are
+   tried next.
 
 Distances are measured on the solution (``outputs``), see
 :func:`~continuation.deflate`. The result, a :class:`BifurcationDiagram`,
@@ -56,7 +58,7 @@ class BifurcationDiagram:
     branches
         One :class:`~continuation.TraceResult` a branch: ``eps`` and
         ``thetas`` its points, ``steps`` every attempt (the first row is the
-        deflated solve that found it), ``status`` ``SUCCESS`` when it reached
+        deflated solve that found it, its ``reason`` says from what start), ``status`` ``SUCCESS`` when it reached
         the last parameter value, else the status of the trace that failed.
     eps_values
         The parameter values of the diagram.
@@ -578,6 +580,7 @@ def deflated_continuation(
     search_iterations: Optional[int] = None,
     polish_iterations: int = 0,
     search_patience: Optional[int] = None,
+    symmetries: Sequence[Callable[[Tensor], Tensor]] = (),
     seed: int = 0,
     progress: Optional[Callable[[float, int], None]] = None,
 ) -> BifurcationDiagram:
@@ -626,6 +629,14 @@ def deflated_continuation(
     search_patience
         A search solve is cut once its residual has not halved over that many
         iterations (``patience`` of :func:`find_solutions`); ``None``: never.
+    symmetries
+        Maps of the state that send a solution to a solution (the
+        equivariances of ``H``: ``theta -> -theta`` when ``H`` is odd, the
+        weights of ``-u`` for a network). The images of every solution a
+        search finds are tried as guesses too, deflated by all the solutions
+        known, and checked like any other: the mirror half of a pair whose
+        own start leads to a least-squares floor of a network is found that
+        way. Empty: none.
     seed
         Seed of the perturbations.
     progress
@@ -668,6 +679,10 @@ def deflated_continuation(
     else:
         def perturb(theta: Tensor, generator: torch.Generator) -> Tensor:
             return theta + perturbation * torch.randn(theta.shape, generator=generator, dtype=theta.dtype)
+    if isinstance(symmetries, Tensor) or not isinstance(symmetries, Sequence) or not all(
+        callable(symmetry) for symmetry in symmetries
+    ):
+        raise TypeError(f"symmetries must be a sequence of functions of the state, got {symmetries!r:.80}")
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be callable or None, got {type(progress).__name__}")
     problem = as_residual_map(residual)
@@ -678,17 +693,24 @@ def deflated_continuation(
     diagram = BifurcationDiagram([], eps_values, outputs=deflate(problem, [], **deflation).outputs)
     live: list[dict[str, Any]] = []
 
-    def start_branches(found: list[CorrectorResult], eps: float, searched: int) -> None:
-        for report in found:
-            row = StepRecord(0, eps, 0.0, report.iterations, report.residual_norm, True,
-                             f"found by a deflated solve ({report.message})", 0.0, criterion="converged")
-            live.append({"eps": [eps], "thetas": [report.theta.detach()], "steps": [row], "jacobians": 0,
-                         "wall": 0.0, "status": Status.SUCCESS, "message": ""})
-        diagram.searches += searched
+    def search_at(eps: float, starts: list[Tensor], known: list[Tensor]) -> None:
+        """Deflated solves from ``starts``, then from the images of each new solution; each one starts a branch."""
+        known, origin = list(known), "a search start"
+        while starts:
+            found, failed = find_solutions(problem, starts, eps, known=known, **search)
+            diagram.failed_search_iterations += failed
+            diagram.searches += len(found) + len(starts)
+            for report in found:
+                row = StepRecord(0, eps, 0.0, report.iterations, report.residual_norm, True,
+                                 f"found by a deflated solve from {origin} ({report.message})", 0.0,
+                                 criterion="converged")
+                live.append({"eps": [eps], "thetas": [report.theta.detach()], "steps": [row], "jacobians": 0,
+                             "wall": 0.0, "status": Status.SUCCESS, "message": ""})
+            known += [report.theta.detach() for report in found]
+            starts = [symmetry(report.theta.detach()) for report in found for symmetry in symmetries]
+            origin = "the image of a new solution under a symmetry"
 
-    found, failed = find_solutions(problem, guesses, eps_values[0], **search)
-    start_branches(found, eps_values[0], len(found) + len(guesses))
-    diagram.failed_search_iterations += failed
+    search_at(eps_values[0], _check_states("guesses", guesses), [])
     ended: list[dict[str, Any]] = []
     for i, (previous, eps) in enumerate(zip(eps_values, eps_values[1:]), start=1):
         known: list[Tensor] = []
@@ -714,9 +736,7 @@ def deflated_continuation(
                 problem, theta, eps, count=kernel_directions, step=kernel_step, outputs=outputs, distance=distance)
             ] if kernel_directions else []
             starts += [perturb(theta, generator) for theta in before for _ in range(perturbations)]
-            found, failed = find_solutions(problem, starts, eps, known=known, **search)
-            start_branches(found, eps, len(found) + len(starts))
-            diagram.failed_search_iterations += failed
+            search_at(eps, starts, known)
         if progress is not None:
             progress(eps, len(live))
     for branch in live:

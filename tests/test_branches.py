@@ -283,6 +283,23 @@ def test_kernel_seeding_finds_the_mirror_half_that_perturbed_starts_miss():
     assert torch.allclose(plus, -minus, atol=1e-8)  # both halves
 
 
+def test_the_images_of_a_new_solution_under_the_symmetries_are_tried_too():
+    problem = ChafeeInfanteFD(24, "dirichlet")  # H(-u) = -H(u): u -> -u maps solutions to solutions
+    modes = torch.sin(math.pi * torch.arange(1, 4, dtype=DT)[:, None] * problem.x[None, :])
+
+    def smooth(theta, generator):
+        return theta + 0.5 * torch.randn(3, generator=generator, dtype=DT) @ modes
+
+    common = dict(options=Options(tol=1e-9), search_iterations=60, seed=0, perturbation=smooth, perturbations=1)
+    zero = [torch.zeros(24, dtype=DT)]
+    assert len(deflated_continuation(problem, zero, [0.4, 0.3], **common).solutions_at(0.3)) == 2  # one half
+    diagram = deflated_continuation(problem, zero, [0.4, 0.3], symmetries=[torch.neg], **common)
+    minus, zero_, plus = sorted(diagram.solutions_at(0.3), key=lambda s: float(s.sum()))
+    assert float(zero_.abs().max()) < 1e-9 and torch.allclose(plus, -minus, atol=1e-8)
+    with pytest.raises(TypeError, match="symmetries must be a sequence of functions"):
+        deflated_continuation(problem, zero, [0.4, 0.3], symmetries=[1.0], **common)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(perturbations=0), "perturbations and kernel_directions are both 0"),
     (dict(kernel_directions=-1), "kernel_directions must be an integer >= 0"),
