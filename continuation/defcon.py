@@ -45,6 +45,9 @@ from .result import Status, StepRecord, TraceResult, strict_json
 from .setup import check_eps_path
 from .tracing import trace
 
+NO_JUMP_GUARD = 1e6
+"""``Options.delta_max`` of the branches' traces: a relative correction no step reaches (the guard off)."""
+
 __all__ = ["BifurcationDiagram", "deflated_continuation", "find_solutions", "kernel_seeds", "near_kernel",
            "polish_solutions"]
 
@@ -596,7 +599,12 @@ def deflated_continuation(
         The parameter values, in order (at least two).
     corrector, options
         As in :func:`~continuation.trace`; the branches are continued by
-        ``trace(..., method="natural")`` with them.
+        ``trace(..., method="natural")`` with them, the jump guard off
+        (``delta_max`` = ``NO_JUMP_GUARD``): deflation keeps the
+        branches apart, and the guard, which measures the correction
+        relative to the size of the function, rejects every step of the
+        trivial branch ``u = 0`` (a change of 1e-7 on a function of size
+        1e-8 is a relative 10).
     outputs, power, shift, distance, min_distance
         The deflation and the test for a new solution (see :func:`find_solutions`).
     perturbation
@@ -686,6 +694,7 @@ def deflated_continuation(
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be callable or None, got {type(progress).__name__}")
     problem = as_residual_map(residual)
+    branch_options = options.replace(delta_max=max(options.delta_max, NO_JUMP_GUARD))
     deflation = {"power": power, "shift": shift, "outputs": outputs, "distance": distance}
     search = dict(corrector=corrector, options=options, iterations=search_iterations, min_distance=min_distance,
                   polish_iterations=polish_iterations, patience=search_patience, **deflation)
@@ -718,7 +727,7 @@ def deflated_continuation(
         for branch in list(live):
             last = branch["thetas"][-1]
             result = trace(deflate(problem, known, normalize=last, **deflation), last, [previous, eps],
-                           corrector=corrector, options=options)
+                           corrector=corrector, options=branch_options)
             branch["steps"].extend(result.steps)
             branch["jacobians"] += result.jacobian_evaluations
             branch["wall"] += result.wall_time

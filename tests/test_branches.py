@@ -283,6 +283,14 @@ def test_kernel_seeding_finds_the_mirror_half_that_perturbed_starts_miss():
     assert torch.allclose(plus, -minus, atol=1e-8)  # both halves
 
 
+def test_the_trivial_branch_is_followed_through_with_known_outputs():
+    # the jump guard, relative to the size of the function, would reject every step of u = 0 (it ended at -0.25)
+    diagram = deflated_continuation(lambda t, e: t**3 - e * t, [torch.tensor([0.5], dtype=DT)], [-0.5, -0.25, 0.25, 0.5],
+                                    options=Options(tol=1e-10), outputs=lambda t: t)
+    trivial = diagram.branches[0]
+    assert trivial.success and (trivial.eps[0], trivial.eps[-1]) == (-0.5, 0.5) and len(diagram.branches) == 3
+
+
 def test_the_images_of_a_new_solution_under_the_symmetries_are_tried_too():
     problem = ChafeeInfanteFD(24, "dirichlet")  # H(-u) = -H(u): u -> -u maps solutions to solutions
     modes = torch.sin(math.pi * torch.arange(1, 4, dtype=DT)[:, None] * problem.x[None, :])
