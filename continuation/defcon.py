@@ -15,9 +15,9 @@ disconnected bifurcation diagrams", 2016), over a list of parameter values:
    directions (:func:`near_kernel`, the seeds of branch switching: where a
    pair ``±v`` bifurcates from a known solution, its two halves lie on
    either side of the near-kernel), solve the problem deflated by every
-   solution known at this value; each new solution starts a new branch,
-   and its images under the problem's symmetries (``symmetries``) are
-   tried next.
+   solution known at this value (the images of the known solutions under
+   the problem's symmetries, ``symmetries``, are the first starts); each
+   new solution starts a new branch, and its images are tried next.
 
 Distances are measured on the solution (``outputs``), see
 :func:`~continuation.deflate`. The result, a :class:`BifurcationDiagram`,
@@ -640,11 +640,11 @@ def deflated_continuation(
     symmetries
         Maps of the state that send a solution to a solution (the
         equivariances of ``H``: ``theta -> -theta`` when ``H`` is odd, the
-        weights of ``-u`` for a network). The images of every solution a
-        search finds are tried as guesses too, deflated by all the solutions
-        known, and checked like any other: the mirror half of a pair whose
-        own start leads to a least-squares floor of a network is found that
-        way. Empty: none.
+        weights of ``-u`` for a network). Each search starts from the images
+        of the solutions known at the value first (a branch continued onto
+        one half of a pair brings the other), and the images of every
+        solution a search finds are tried next; all deflated by the
+        solutions known and checked like any other. Empty: none.
     seed
         Seed of the perturbations.
     progress
@@ -741,7 +741,8 @@ def deflated_continuation(
                 live.remove(branch)
                 ended.append(branch)
         if i % search_every == 0 or i == len(eps_values) - 1:
-            starts = [seed for theta in known for seed in kernel_seeds(
+            starts = [symmetry(theta) for theta in known for symmetry in symmetries]
+            starts += [seed for theta in known for seed in kernel_seeds(
                 problem, theta, eps, count=kernel_directions, step=kernel_step, outputs=outputs, distance=distance)
             ] if kernel_directions else []
             starts += [perturb(theta, generator) for theta in before for _ in range(perturbations)]
