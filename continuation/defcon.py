@@ -61,8 +61,9 @@ class BifurcationDiagram:
     branches
         One :class:`~continuation.TraceResult` a branch: ``eps`` and
         ``thetas`` its points, ``steps`` every attempt (the first row is the
-        deflated solve that found it, its ``reason`` says from what start), ``status`` ``SUCCESS`` when it reached
-        the last parameter value, else the status of the trace that failed.
+        deflated solve that found it, its ``reason`` says from what start),
+        ``status`` ``SUCCESS`` when it reached the last parameter value, else
+        the status of the trace that failed.
     eps_values
         The parameter values of the diagram.
     wall_time

@@ -285,8 +285,8 @@ def test_kernel_seeding_finds_the_mirror_half_that_perturbed_starts_miss():
 
 def test_the_trivial_branch_is_followed_through_with_known_outputs():
     # the jump guard, relative to the size of the function, would reject every step of u = 0 (it ended at -0.25)
-    diagram = deflated_continuation(lambda t, e: t**3 - e * t, [torch.tensor([0.5], dtype=DT)], [-0.5, -0.25, 0.25, 0.5],
-                                    options=Options(tol=1e-10), outputs=lambda t: t)
+    diagram = deflated_continuation(lambda t, e: t**3 - e * t, [torch.tensor([0.5], dtype=DT)],
+                                    [-0.5, -0.25, 0.25, 0.5], options=Options(tol=1e-10), outputs=lambda t: t)
     trivial = diagram.branches[0]
     assert trivial.success and (trivial.eps[0], trivial.eps[-1]) == (-0.5, 0.5) and len(diagram.branches) == 3
 
