@@ -51,11 +51,19 @@ POLISH = 200
 # solutions found one half of some pairs only (6 of 9 Neumann, 6 of 7 Dirichlet solutions). A deflated solve that
 # reaches a new branch of the 1-20-20-1 network needs up to 200 LM iterations (100 found the k = 1 pair, not the k = 2
 # one). The deflated solve stops on ||M H|| <= tol, and the factor M, a 1/d^2 + 1 per known solution, is large with
-# 7 known: each search solve is followed by SEARCH_POLISH undeflated LM iterations (find_solutions'
-# polish_iterations). The searches run at every other value to keep the cost of the diagram down
+# 7 known: each search solve is followed by SEARCH_POLISH LM iterations on the deflated residual normalised at its
+# end (find_solutions' polish_iterations). The k = 3 pair exists only below eps_3 = 0.106, at eps = 0.1 with RMS 0.27:
+# from its kernel seed the deflated solve reaches its basin in 200 iterations but the network's residual then falls
+# by about 2 every 100 iterations (to 3.5e-4 after 400): a search may run SEARCH_ITERATIONS, and is cut once its
+# residual has not halved over SEARCH_PATIENCE of them (the searches that lead nowhere, most of the cost). The
+# searches run at every other value to keep the cost of the diagram down. The problem is odd in u: the mirror image
+# -u of each solution a search finds (the network's last layer negated) is tried as a guess too (symmetries=): from
+# its own kernel seed, the solve towards k = 3 + ended at a least-squares floor of the network (||H|| 1.2e-2, 0.004
+# RMS from the solution) in a diagnostic, with every damping tried
 KERNEL_DIRECTIONS = 1
 KERNEL_STEP = 0.1
-SEARCH_ITERATIONS = 200
+SEARCH_ITERATIONS = 1000
+SEARCH_PATIENCE = 150
 SEARCH_POLISH = 50
 SEARCH_EVERY = 2
 EPS_VALUES = [round(v, 10) for v in np.linspace(0.5, TARGET, 21)]
@@ -90,7 +98,8 @@ def _cost(diagram: continuation.BifurcationDiagram) -> dict[str, Any]:
 def _branches(diagram: continuation.BifurcationDiagram, measure: Callable) -> list[dict[str, Any]]:
     """Each branch as ``eps`` and the measure plotted (:func:`signed_norm`) at its points."""
     return [{"eps": list(b.eps), "measure": [measure(t) for t in b.thetas], "status": b.status.value,
-             "events": [{"kind": e.kind, "eps": e.eps} for e in b.events]} for b in diagram.branches]
+             "found_by": b.steps[0].reason, "events": [{"kind": e.kind, "eps": e.eps} for e in b.events]}
+            for b in diagram.branches]
 
 
 def signed_norm(u: torch.Tensor) -> float:
@@ -153,10 +162,12 @@ def reference_solutions(boundary: str) -> tuple[ChafeeInfanteFD, list[torch.Tens
                   for s in diagram.solutions_at(TARGET)]
 
 
-def polish(residual: continuation.ResidualMap, states: list[torch.Tensor], eps: float) -> list[torch.Tensor]:
-    """``POLISH`` Levenberg-Marquardt iterations on the undeflated residual at ``eps`` from each state."""
-    lm, eps_tensor = continuation.LevenbergMarquardt(), torch.tensor(eps, dtype=DT)
-    return [lm.correct(residual, theta, eps_tensor, iterations=POLISH, tol=1e-9).theta for theta in states]
+def polish(residual: continuation.ResidualMap, states: list[torch.Tensor], eps: float,
+           outputs: Callable) -> list[continuation.CorrectorResult]:
+    """``POLISH`` Levenberg-Marquardt iterations at ``eps`` from each state, deflated by the others
+    (:func:`continuation.polish_solutions`: an undeflated polish pulled a small k = 3 solution onto another one)."""
+    return continuation.polish_solutions(residual, states, eps, options=continuation.Options(tol=1e-9),
+                                         iterations=POLISH, outputs=outputs)
 
 
 def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
@@ -167,23 +178,25 @@ def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
     began = time.perf_counter()
     diagram = continuation.deflated_continuation(
         problem.residual_map, guesses, EPS_VALUES, outputs=problem.outputs, options=NETWORK_OPTIONS,
-        search_iterations=SEARCH_ITERATIONS, polish_iterations=SEARCH_POLISH, search_every=SEARCH_EVERY,
-        perturbations=0,
+        search_iterations=SEARCH_ITERATIONS, search_patience=SEARCH_PATIENCE, polish_iterations=SEARCH_POLISH,
+        search_every=SEARCH_EVERY, perturbations=0, symmetries=[problem.mirror],
         kernel_directions=KERNEL_DIRECTIONS, kernel_step=KERNEL_STEP, seed=seed,
         progress=lambda eps, live: print(f"  eps = {eps:.3f}: {live} branches, {time.perf_counter() - began:.0f} s",
                                          flush=True))
     fine, references = reference_solutions(boundary)
     found = diagram.solutions_at(TARGET)
-    solutions = polish(problem.residual_map, found, TARGET)
+    polished = polish(problem.residual_map, found, TARGET, problem.outputs)
+    solutions = [r.theta for r in polished]
     x = problem.test_points[:, 0]
     rows = []
-    for theta, before in zip(solutions, found):
+    for theta, before, report in zip(solutions, found, polished):
         u = problem.predict(theta, problem.test_points).detach()
         distances = [float(continuation.rms_distance(u, fine.interpolate(r, x))) for r in references]
         nearest = int(np.argmin(distances))
         rows.append({"u0": float(u[0]), "nearest_reference": nearest,
                      "l2re": problem.l2re_against(theta, fine, references[nearest]),
                      "l2re_before_polish": problem.l2re_against(before, fine, references[nearest]),
+                     "polish": report.message,
                      "residual_norm": float(torch.linalg.vector_norm(
                          problem.residual_map(theta, torch.tensor(TARGET, dtype=DT))))})
     matched = sorted({r["nearest_reference"] for r in rows})
@@ -191,9 +204,10 @@ def run_network(boundary: str, seed: int = 0) -> dict[str, Any]:
         "problem": f"chafee-infante {boundary}, network u = {'N(cos pi x)' if boundary == 'neumann' else 'x(1-x) N(x)'}",
         "method": f"deflated continuation (lm, natural continuation of branches, tol {NETWORK_OPTIONS.tol:g}; "
                   f"searches from each known solution +- {KERNEL_STEP:g} (RMS) along its {KERNEL_DIRECTIONS} "
-                  f"near-kernel direction(s), {SEARCH_ITERATIONS} deflated + {SEARCH_POLISH} undeflated LM iterations a "
-                  f"search, at every {SEARCH_EVERY}nd value), "
-                  f"then {POLISH} LM iterations at the target", "eps": TARGET,
+                  f"near-kernel direction(s), up to {SEARCH_ITERATIONS} deflated LM iterations a search (cut when the "
+                  f"residual has not halved over {SEARCH_PATIENCE}) + {SEARCH_POLISH} normalised deflated ones, at "
+                  f"every {SEARCH_EVERY}nd value; the mirror image -u of each new solution tried too), "
+                  f"then {POLISH} LM iterations at the target, each solution deflated by the others", "eps": TARGET,
         "points": problem.points.shape[0], "weights": problem.model.num_weights, "seed": seed, "command": COMMAND,
         **_cost(diagram), "eps_values": list(diagram.eps_values),
         "solutions_at_target": len(solutions), "expected_at_target": solution_count(TARGET, boundary),
@@ -224,14 +238,14 @@ def run_bratu(seed: int = 0, lam: float = 2.0) -> dict[str, Any]:
         progress=lambda eps, live: print(f"  lam = {eps:.3f}: {live} branches, {time.perf_counter() - began:.0f} s",
                                          flush=True))
     finals = [b.theta for b in diagram.branches if b.success and b.eps[-1] == lam]
-    polished = polish(problem.residual_map, finals, lam)
+    polished = [r.theta for r in polish(problem.residual_map, finals, lam, problem.outputs)]
     rows = [{"branch": problem.branch_of(t, lam), "l2re": problem.l2re(t, lam), "l2re_before_polish":
              problem.l2re(f, lam), "residual_norm": float(torch.linalg.vector_norm(
                  problem.residual_map(t, torch.tensor(lam, dtype=DT))))} for t, f in zip(polished, finals)]
     return {
         "problem": "P6 bratu, network u = x(1-x) N(x)",
         "method": f"deflated continuation (lm, tol {NETWORK_OPTIONS.tol:g}) from one initialisation over lam = "
-                  f"{BRATU_PATH}, then {POLISH} LM iterations at lam = 2",
+                  f"{BRATU_PATH}, then {POLISH} LM iterations at lam = 2, each solution deflated by the other",
         "eps": lam, "points": problem.points.shape[0], "weights": problem.model.num_weights, "seed": seed,
         "command": COMMAND, **_cost(diagram), "wall_s": time.perf_counter() - began,
         "solutions_at_target": len(finals), "expected_at_target": 2,

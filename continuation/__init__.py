@@ -51,7 +51,8 @@ from .result import Event, Status, StepRecord, TraceResult
 from .state import TraceState
 from .tracing import trace
 from .deflation import DeflatedResidual, deflate, rms_distance
-from .defcon import BifurcationDiagram, deflated_continuation, find_solutions, kernel_seeds, near_kernel
+from .defcon import (BifurcationDiagram, deflated_continuation, find_solutions, kernel_seeds, near_kernel,
+                     polish_solutions)
 from .bifurcation import BranchPointTest, branch_switching_diagram, switch_branch
 
 __version__ = "0.1.0"
@@ -104,6 +105,7 @@ __all__ = [
     "deflated_continuation",
     "find_solutions",
     "kernel_seeds",
+    "polish_solutions",
     "near_kernel",
     "branch_switching_diagram",
 ]

@@ -15,7 +15,9 @@ disconnected bifurcation diagrams", 2016), over a list of parameter values:
    directions (:func:`near_kernel`, the seeds of branch switching: where a
    pair ``±v`` bifurcates from a known solution, its two halves lie on
    either side of the near-kernel), solve the problem deflated by every
-   solution known at this value; each new solution starts a new branch.
+   solution known at this value (the images of the known solutions under
+   the problem's symmetries, ``symmetries``, are the first starts); each
+   new solution starts a new branch, and its images are tried next.
 
 Distances are measured on the solution (``outputs``), see
 :func:`~continuation.deflate`. The result, a :class:`BifurcationDiagram`,
@@ -43,7 +45,11 @@ from .result import Status, StepRecord, TraceResult, strict_json
 from .setup import check_eps_path
 from .tracing import trace
 
-__all__ = ["BifurcationDiagram", "deflated_continuation", "find_solutions", "kernel_seeds", "near_kernel"]
+NO_JUMP_GUARD = 1e6
+"""``Options.delta_max`` of the branches' traces: a relative correction no step reaches (the guard off)."""
+
+__all__ = ["BifurcationDiagram", "deflated_continuation", "find_solutions", "kernel_seeds", "near_kernel",
+           "polish_solutions"]
 
 
 @dataclass
@@ -55,8 +61,9 @@ class BifurcationDiagram:
     branches
         One :class:`~continuation.TraceResult` a branch: ``eps`` and
         ``thetas`` its points, ``steps`` every attempt (the first row is the
-        deflated solve that found it), ``status`` ``SUCCESS`` when it reached
-        the last parameter value, else the status of the trace that failed.
+        deflated solve that found it, its ``reason`` says from what start),
+        ``status`` ``SUCCESS`` when it reached the last parameter value, else
+        the status of the trace that failed.
     eps_values
         The parameter values of the diagram.
     wall_time
@@ -304,6 +311,44 @@ def kernel_seeds(
     return seeds
 
 
+def _deflated_polish(solver: Corrector, problem: ResidualMap, theta: Tensor, eps: Tensor, others: list[Tensor],
+                     iterations: int, tol: float, deflation: dict[str, Any]) -> CorrectorResult:
+    """At most ``iterations`` corrector iterations from ``theta`` on the residual deflated by ``others`` and
+    normalised at ``theta`` (the factor is ``1`` there, so ``tol`` is a tolerance on ``H`` near ``theta``).
+
+    The factor changes along the way: a correction that meets ``tol`` on the deflated residual but not on
+    ``H`` goes on, normalised at its end, while budget remains. ``residual_norm`` and ``converged`` are those
+    of ``H`` at the end.
+    """
+    used = 0
+    while True:
+        deflated = deflate(problem, others, normalize=theta, **deflation)
+        report = solver.correct(deflated, theta, eps, iterations=iterations - used, tol=tol)
+        used += report.iterations
+        norm = float(torch.linalg.vector_norm(problem(report.theta, eps)))
+        if norm <= tol or not report.converged or used >= iterations:
+            return dataclasses.replace(report, iterations=used, residual_norm=norm, converged=norm <= tol)
+        theta = report.theta.detach()
+
+
+def _patient_solve(solver: Corrector, residual: ResidualMap, theta: Tensor, eps: Tensor, iterations: int,
+                   tol: float, patience: Optional[int]) -> CorrectorResult:
+    """At most ``iterations`` corrector iterations from ``theta``, cut once ``||residual||`` has not halved over
+    the last ``patience`` of them (``None``: never cut); the corrector's state (its damping) is handed on."""
+    if patience is None:
+        return solver.correct(residual, theta, eps, iterations=iterations, tol=tol)
+    used, state = 0, None
+    norm = float(torch.linalg.vector_norm(residual(theta, eps)))
+    while True:
+        report = solver.correct(residual, theta, eps, iterations=min(patience, iterations - used), tol=tol,
+                                state=state)
+        used += report.iterations
+        progress = report.residual_norm <= norm / 2
+        if report.converged or used >= iterations or report.iterations < patience or not progress:
+            return dataclasses.replace(report, iterations=used)
+        theta, state, norm = report.theta.detach(), report.state, report.residual_norm
+
+
 def find_solutions(
     residual: Union[ResidualMap, Callable[[Tensor, Tensor], Tensor]],
     guesses: Sequence[Tensor],
@@ -319,6 +364,7 @@ def find_solutions(
     distance: Optional[Distance] = None,
     min_distance: float = 1e-3,
     polish_iterations: int = 0,
+    patience: Optional[int] = None,
 ) -> tuple[list[CorrectorResult], int]:
     """New solutions at ``eps`` by deflation: from each guess, solve again until the corrector fails.
 
@@ -331,13 +377,16 @@ def find_solutions(
     solution deflated; a failure moves on to the next guess.
 
     With ``polish_iterations``, the end of each deflated solve is corrected
-    again on the *original* residual before that test. The corrector's own
-    test is on the deflated residual ``G = M H``, and ``M`` grows with every
-    known solution near the new one (``1 / d^2`` each): with several known,
-    a deflated solve that has reached a new solution's basin may need
-    ``||H|| <= tol / M``, beyond what a network reaches in the budget,
-    while the undeflated correction converges there at once (or back to a
-    known solution, which the distance test rejects).
+    again before that test, on the residual still deflated by the known
+    solutions but *normalised* at that point (``G = M(theta) / M(theta_0)
+    H``, see :func:`~continuation.deflate`). The corrector's own test is on
+    the deflated residual ``G = M H``, and ``M`` grows with every known
+    solution near the new one (``1 / d^2`` each): with several known, a
+    deflated solve that has reached a new solution's basin may need ``||H||
+    <= tol / M``, beyond what a network reaches in the budget; normalised,
+    the test is one on ``H`` near the point, and the deflation still keeps
+    the correction from sliding onto a known solution (an undeflated one
+    can, and the new solution is then lost).
 
     Parameters
     ----------
@@ -358,8 +407,15 @@ def find_solutions(
     min_distance
         Two solutions closer than this (in ``distance``) are the same.
     polish_iterations
-        Corrector budget of the undeflated correction after each deflated
-        solve; ``0``: none.
+        Corrector budget of the normalised deflated correction after each
+        deflated solve; ``0``: none.
+    patience
+        A deflated solve is cut once its residual has not halved over the
+        last ``patience`` iterations (a start that leads nowhere, a plateau
+        far from every solution); ``None``: every solve runs its whole
+        budget. With it, ``iterations`` can be large enough for the slow
+        final convergence of a network onto a new solution, while the solves
+        that find nothing (most of them) stop early.
 
     Returns
     -------
@@ -388,20 +444,22 @@ def find_solutions(
     iterations = options.initial_iterations if iterations is None else iterations
     _check_count("iterations", iterations, 1)
     _check_count("polish_iterations", polish_iterations, 0)
+    if patience is not None:
+        _check_count("patience", patience, 1)
     if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
         raise ValueError(f"min_distance must be a number >= 0, got {min_distance!r}")
     distance = distance or rms_distance
-    known = list(known)
+    deflation = {"power": power, "shift": shift, "outputs": outputs, "distance": distance}
     found: list[CorrectorResult] = []
     failed = 0
     for guess in guesses:
         eps_tensor = torch.tensor(float(eps), dtype=guess.dtype, device=guess.device)
         while True:
-            deflated = deflate(problem, known, power=power, shift=shift, outputs=outputs, distance=distance)
-            report = solver.correct(deflated, guess, eps_tensor, iterations=iterations, tol=options.tol)
+            deflated = deflate(problem, known, **deflation)
+            report = _patient_solve(solver, deflated, guess, eps_tensor, iterations, options.tol, patience)
             if polish_iterations:
-                polished = solver.correct(problem, report.theta, eps_tensor, iterations=polish_iterations,
-                                          tol=options.tol)
+                polished = _deflated_polish(solver, problem, report.theta.detach(), eps_tensor, known,
+                                            polish_iterations, options.tol, deflation)
                 report = dataclasses.replace(polished, iterations=report.iterations + polished.iterations)
             norm = float(torch.linalg.vector_norm(problem(report.theta, eps_tensor)))
             u = deflated.outputs(report.theta)
@@ -412,6 +470,98 @@ def find_solutions(
             found.append(report)
             known.append(report.theta.detach())
     return found, failed
+
+
+def polish_solutions(
+    residual: Union[ResidualMap, Callable[[Tensor, Tensor], Tensor]],
+    states: Sequence[Tensor],
+    eps: float,
+    *,
+    corrector: Union[str, Corrector] = "lm",
+    options: Optional[Options] = None,
+    iterations: Optional[int] = None,
+    outputs: Optional[Outputs] = None,
+    power: float = 2.0,
+    shift: float = 1.0,
+    distance: Optional[Distance] = None,
+    min_distance: float = 1e-3,
+) -> list[CorrectorResult]:
+    """Correct each of several solutions at ``eps`` further, without letting two of them merge.
+
+    Solutions found to a loose tolerance (a diagram's) are often corrected
+    to a tighter one at the end. Corrected one by one on the original
+    residual, a solution close to another (a small-amplitude branch near
+    ``u = 0``, say) can slide onto it: two results, one solution. Here each
+    state is corrected on the residual deflated by all the others (those
+    already corrected as corrected), normalised at the state so that
+    ``options.tol`` is a tolerance on ``H`` (see :func:`~continuation.deflate`).
+    A correction is kept only when it does not raise ``||H||`` and lies at
+    least ``min_distance`` from every other solution; otherwise the state
+    is returned as it was, with ``message`` saying why.
+
+    Parameters
+    ----------
+    residual
+        ``H(theta, eps)``.
+    states
+        The solutions, distinct.
+    eps
+        The parameter value.
+    corrector, options
+        As in :func:`~continuation.trace`.
+    iterations
+        Corrector budget of each correction (default ``options.final_iterations``).
+    outputs, power, shift, distance, min_distance
+        The deflation and the test for two distinct solutions, as in :func:`find_solutions`.
+
+    Returns
+    -------
+    list
+        One :class:`~continuation.CorrectorResult` a state, in order;
+        ``residual_norm`` and ``converged`` are those of the original
+        residual at the returned state.
+
+    Examples
+    --------
+    ``(theta - 1)(theta - 1.1) = 0`` from ``1`` and ``1.04``: corrected alone
+    (Levenberg-Marquardt), ``1.04`` goes to ``1``; with ``1`` deflated it goes to ``1.1``:
+
+    >>> import torch
+    >>> H = lambda t, e: (t - 1) * (t - 1.1)
+    >>> states = [torch.tensor([1.0], dtype=torch.float64), torch.tensor([1.04], dtype=torch.float64)]
+    >>> [round(float(r.theta), 8) for r in polish_solutions(H, states, 0.0, options=Options(tol=1e-12))]
+    [1.0, 1.1]
+    """
+    options = options if options is not None else Options()
+    if not isinstance(options, Options):
+        raise TypeError(f"options must be a continuation.Options or None, got {type(options).__name__}")
+    solver = resolve_corrector(corrector, options)
+    problem = as_residual_map(residual)
+    states = [s.detach() for s in _check_states("states", states)]
+    iterations = options.final_iterations if iterations is None else iterations
+    _check_count("iterations", iterations, 1)
+    if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
+        raise ValueError(f"min_distance must be a number >= 0, got {min_distance!r}")
+    deflation = {"power": power, "shift": shift, "outputs": outputs, "distance": distance or rms_distance}
+    results: list[CorrectorResult] = []
+    for i, theta in enumerate(states):
+        eps_tensor = torch.tensor(float(eps), dtype=theta.dtype, device=theta.device)
+        others = [r.theta for r in results] + states[i + 1:]
+        report = _deflated_polish(solver, problem, theta, eps_tensor, others, iterations, options.tol, deflation)
+        before = float(torch.linalg.vector_norm(problem(theta, eps_tensor)))
+        deflated = deflate(problem, others, **deflation)
+        u = deflated.outputs(report.theta)
+        closest = min((float(deflation["distance"](u, k)) for k in deflated.known_outputs), default=math.inf)
+        if not math.isfinite(report.residual_norm) or report.residual_norm > before:
+            reason = f"||H|| {report.residual_norm:.3g} not below {before:.3g}"
+        elif closest < min_distance:
+            reason = f"{closest:.3g} from another solution"
+        else:
+            results.append(report)
+            continue
+        results.append(dataclasses.replace(report, theta=theta, residual_norm=before, converged=before <= options.tol,
+                                           message=f"correction rejected ({reason}): the state as it was"))
+    return results
 
 
 def deflated_continuation(
@@ -433,6 +583,8 @@ def deflated_continuation(
     search_every: int = 1,
     search_iterations: Optional[int] = None,
     polish_iterations: int = 0,
+    search_patience: Optional[int] = None,
+    symmetries: Sequence[Callable[[Tensor], Tensor]] = (),
     seed: int = 0,
     progress: Optional[Callable[[float, int], None]] = None,
 ) -> BifurcationDiagram:
@@ -448,7 +600,12 @@ def deflated_continuation(
         The parameter values, in order (at least two).
     corrector, options
         As in :func:`~continuation.trace`; the branches are continued by
-        ``trace(..., method="natural")`` with them.
+        ``trace(..., method="natural")`` with them, the jump guard off
+        (``delta_max`` = ``NO_JUMP_GUARD``): deflation keeps the
+        branches apart, and the guard, which measures the correction
+        relative to the size of the function, rejects every step of the
+        trivial branch ``u = 0`` (a change of 1e-7 on a function of size
+        1e-8 is a relative 10).
     outputs, power, shift, distance, min_distance
         The deflation and the test for a new solution (see :func:`find_solutions`).
     perturbation
@@ -476,7 +633,19 @@ def deflated_continuation(
     search_iterations
         Corrector budget of a search solve (default ``options.initial_iterations``).
     polish_iterations
-        Budget of the undeflated correction after each search solve (see :func:`find_solutions`); ``0``: none.
+        Budget of the normalised deflated correction after each search solve (see :func:`find_solutions`);
+        ``0``: none.
+    search_patience
+        A search solve is cut once its residual has not halved over that many
+        iterations (``patience`` of :func:`find_solutions`); ``None``: never.
+    symmetries
+        Maps of the state that send a solution to a solution (the
+        equivariances of ``H``: ``theta -> -theta`` when ``H`` is odd, the
+        weights of ``-u`` for a network). Each search starts from the images
+        of the solutions known at the value first (a branch continued onto
+        one half of a pair brings the other), and the images of every
+        solution a search finds are tried next; all deflated by the
+        solutions known and checked like any other. Empty: none.
     seed
         Seed of the perturbations.
     progress
@@ -520,27 +689,39 @@ def deflated_continuation(
         def perturb(theta: Tensor, generator: torch.Generator) -> Tensor:
             noise = torch.randn(theta.shape, generator=generator, dtype=theta.dtype).to(theta.device)
             return theta + perturbation * noise
+    if isinstance(symmetries, Tensor) or not isinstance(symmetries, Sequence) or not all(
+        callable(symmetry) for symmetry in symmetries
+    ):
+        raise TypeError(f"symmetries must be a sequence of functions of the state, got {symmetries!r:.80}")
     if progress is not None and not callable(progress):
         raise TypeError(f"progress must be callable or None, got {type(progress).__name__}")
     problem = as_residual_map(residual)
+    branch_options = options.replace(delta_max=max(options.delta_max, NO_JUMP_GUARD))
     deflation = {"power": power, "shift": shift, "outputs": outputs, "distance": distance}
     search = dict(corrector=corrector, options=options, iterations=search_iterations, min_distance=min_distance,
-                  polish_iterations=polish_iterations, **deflation)
+                  polish_iterations=polish_iterations, patience=search_patience, **deflation)
     generator = torch.Generator().manual_seed(seed)
     diagram = BifurcationDiagram([], eps_values, outputs=deflate(problem, [], **deflation).outputs)
     live: list[dict[str, Any]] = []
 
-    def start_branches(found: list[CorrectorResult], eps: float, searched: int) -> None:
-        for report in found:
-            row = StepRecord(0, eps, 0.0, report.iterations, report.residual_norm, True,
-                             f"found by a deflated solve ({report.message})", 0.0, criterion="converged")
-            live.append({"eps": [eps], "thetas": [report.theta.detach()], "steps": [row], "jacobians": 0,
-                         "wall": 0.0, "status": Status.SUCCESS, "message": ""})
-        diagram.searches += searched
+    def search_at(eps: float, starts: list[Tensor], known: list[Tensor]) -> None:
+        """Deflated solves from ``starts``, then from the images of each new solution; each one starts a branch."""
+        known, origin = list(known), "a search start"
+        while starts:
+            found, failed = find_solutions(problem, starts, eps, known=known, **search)
+            diagram.failed_search_iterations += failed
+            diagram.searches += len(found) + len(starts)
+            for report in found:
+                row = StepRecord(0, eps, 0.0, report.iterations, report.residual_norm, True,
+                                 f"found by a deflated solve from {origin} ({report.message})", 0.0,
+                                 criterion="converged")
+                live.append({"eps": [eps], "thetas": [report.theta.detach()], "steps": [row], "jacobians": 0,
+                             "wall": 0.0, "status": Status.SUCCESS, "message": ""})
+            known += [report.theta.detach() for report in found]
+            starts = [symmetry(report.theta.detach()) for report in found for symmetry in symmetries]
+            origin = "the image of a new solution under a symmetry"
 
-    found, failed = find_solutions(problem, guesses, eps_values[0], **search)
-    start_branches(found, eps_values[0], len(found) + len(guesses))
-    diagram.failed_search_iterations += failed
+    search_at(eps_values[0], _check_states("guesses", guesses), [])
     ended: list[dict[str, Any]] = []
     for i, (previous, eps) in enumerate(zip(eps_values, eps_values[1:]), start=1):
         known: list[Tensor] = []
@@ -548,7 +729,7 @@ def deflated_continuation(
         for branch in list(live):
             last = branch["thetas"][-1]
             result = trace(deflate(problem, known, normalize=last, **deflation), last, [previous, eps],
-                           corrector=corrector, options=options)
+                           corrector=corrector, options=branch_options)
             branch["steps"].extend(result.steps)
             branch["jacobians"] += result.jacobian_evaluations
             branch["wall"] += result.wall_time
@@ -562,13 +743,12 @@ def deflated_continuation(
                 live.remove(branch)
                 ended.append(branch)
         if i % search_every == 0 or i == len(eps_values) - 1:
-            starts = [seed for theta in known for seed in kernel_seeds(
+            starts = [symmetry(theta) for theta in known for symmetry in symmetries]
+            starts += [seed for theta in known for seed in kernel_seeds(
                 problem, theta, eps, count=kernel_directions, step=kernel_step, outputs=outputs, distance=distance)
             ] if kernel_directions else []
             starts += [perturb(theta, generator) for theta in before for _ in range(perturbations)]
-            found, failed = find_solutions(problem, starts, eps, known=known, **search)
-            start_branches(found, eps, len(found) + len(starts))
-            diagram.failed_search_iterations += failed
+            search_at(eps, starts, known)
         if progress is not None:
             progress(eps, len(live))
     for branch in live:

@@ -153,6 +153,20 @@ class MLP:
         weight, bias = layers[-1]
         return h @ weight.T + bias
 
+    def negated(self, theta: Tensor) -> Tensor:
+        """The weights of ``-N``: ``theta`` with the last layer's weight and bias negated.
+
+        Examples
+        --------
+        >>> import torch
+        >>> net, x = MLP([1, 5, 1]), torch.rand(3, 1, dtype=torch.float64)
+        >>> theta = net.init(seed=0)
+        >>> bool(torch.equal(net.apply(net.negated(theta), x), -net.apply(theta, x)))
+        True
+        """
+        last = self.shapes[-1][0] * (self.shapes[-1][1] + 1)
+        return torch.cat([theta[:-last], -theta[-last:]])
+
     @property
     def supports_laplacian(self) -> bool:
         """Whether :meth:`apply_with_laplacian` knows the activation's derivatives (tanh, sin)."""

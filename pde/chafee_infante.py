@@ -200,6 +200,11 @@ class ChafeeInfanteNetwork(NetworkProblem):
         """``u_theta`` at the collocation points: where deflation measures distances."""
         return self.predict(theta, self.points)
 
+    def mirror(self, theta: Tensor) -> Tensor:
+        """The weights of ``-u_theta``, a solution whenever ``u_theta`` is one (the residual is odd in ``u``):
+        the symmetry for :func:`continuation.deflated_continuation`'s ``symmetries``."""
+        return self.model.negated(theta)
+
     def l2re_against(self, theta: Tensor, reference: ChafeeInfanteFD, state: Tensor) -> float:
         """Relative L2 error on the test grid against a finite-difference solution ``state`` of ``reference``
         (interpolated); against ``u = 0`` the absolute L2 error is returned."""

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from torch.func import jacrev
 
 import continuation
-from continuation import (BranchPointTest, Options, Status, deflate, deflated_continuation, find_solutions,
-                          kernel_seeds, near_kernel, switch_branch)
+from continuation import (BranchPointTest, CorrectorResult, Options, Status, deflate, deflated_continuation,
+                          find_solutions, kernel_seeds, near_kernel, polish_solutions, switch_branch)
 from pde import BratuFD, ChafeeInfanteFD, branch_point, solution_count
 
 DT = torch.float64
@@ -48,6 +48,54 @@ def test_find_solutions_finds_every_root_once_and_the_search_then_fails():
     found, failed = find_solutions(cube_roots, [torch.tensor([0.3, 0.2], dtype=DT)], 0.0, options=Options(tol=1e-12))
     assert sorted(nearest_root(r.theta) for r in found) == [0, 1, 2]
     assert failed > 0  # the fourth solve, with all three deflated, finds nothing
+
+
+def two_close_roots(theta, eps):
+    """(t - 1)(t - 1.1): two roots 0.1 apart."""
+    return (theta - 1) * (theta - 1.1)
+
+
+def test_an_undeflated_polish_merges_two_solutions_and_the_deflated_one_keeps_them_apart():
+    one, second = torch.tensor([1.0], dtype=DT), torch.tensor([1.04], dtype=DT)
+    lm, eps = continuation.LevenbergMarquardt(), torch.tensor(0.0, dtype=DT)
+    alone = lm.correct(continuation.as_residual_map(two_close_roots), second, eps, iterations=50, tol=1e-12)
+    assert float(alone.theta) == pytest.approx(1.0, abs=1e-10)  # onto the other solution: two results, one root
+    first, other = polish_solutions(two_close_roots, [one, second], 0.0, options=Options(tol=1e-12), iterations=50)
+    assert float(first.theta) == 1.0 and float(other.theta) == pytest.approx(1.1, abs=1e-10)
+    assert first.converged and other.converged and other.residual_norm <= 1e-12
+
+
+def test_polish_solutions_keeps_the_state_when_its_correction_lands_on_another_solution():
+    class OntoOne:  # a corrector that merges: every correction lands on 1
+        def correct(self, problem, theta, eps, *, iterations, tol, state=None):
+            return CorrectorResult(torch.ones_like(theta), 1, 0.0, True, "converged")
+
+    states = [torch.tensor([1.0], dtype=DT), torch.tensor([1.04], dtype=DT)]
+    first, other = polish_solutions(two_close_roots, states, 0.0, corrector=OntoOne())
+    assert float(first.theta) == 1.0 and first.converged
+    assert float(other.theta) == 1.04 and not other.converged and "from another solution" in other.message
+
+
+def test_the_polish_of_a_search_stays_deflated_and_finds_the_new_solution():
+    known, guess = [torch.tensor([1.0], dtype=DT)], torch.tensor([1.01], dtype=DT)
+    lm, eps = continuation.LevenbergMarquardt(), torch.tensor(0.0, dtype=DT)
+    short = lm.correct(deflate(two_close_roots, known), guess, eps, iterations=1, tol=1e-12)  # one step, not there
+    undeflated = lm.correct(continuation.as_residual_map(two_close_roots), short.theta, eps, iterations=50, tol=1e-12)
+    assert float(undeflated.theta) == pytest.approx(1.0, abs=1e-10)  # back onto the known solution: lost
+    found, _ = find_solutions(two_close_roots, [guess], 0.0, known=known, iterations=1, polish_iterations=50,
+                              options=Options(tol=1e-12))
+    assert [round(float(r.theta), 9) for r in found] == [1.1]
+
+
+def test_patience_cuts_a_solve_that_leads_nowhere_and_not_one_that_converges():
+    # t^2 + 1 has no root: Adam creeps down towards the floor at t = 0 and never halves the residual again
+    creeping = dict(corrector="adam", options=Options(learning_rate=0.01), iterations=200)
+    start = [torch.tensor([3.0], dtype=DT)]
+    assert find_solutions(lambda t, e: t**2 + 1, start, 0.0, **creeping) == ([], 200)
+    assert find_solutions(lambda t, e: t**2 + 1, start, 0.0, patience=20, **creeping) == ([], 20)
+    found, failed = find_solutions(cube_roots, [torch.tensor([0.3, 0.2], dtype=DT)], 0.0, iterations=200, patience=5,
+                                   options=Options(tol=1e-12))
+    assert sorted(nearest_root(r.theta) for r in found) == [0, 1, 2] and failed == 5
 
 
 @given(x=st.floats(-2, 2), y=st.floats(-2, 2), power=st.sampled_from([1.0, 2.0, 3.0]), shift=st.floats(0, 2))
@@ -233,6 +281,31 @@ def test_kernel_seeding_finds_the_mirror_half_that_perturbed_starts_miss():
     minus, zero_, plus = sorted(seeded.solutions_at(0.3), key=lambda s: float(s.sum()))
     assert float(zero_.abs().max()) < 1e-9 and float(plus.abs().max()) > 0.3
     assert torch.allclose(plus, -minus, atol=1e-8)  # both halves
+
+
+def test_the_trivial_branch_is_followed_through_with_known_outputs():
+    # the jump guard, relative to the size of the function, would reject every step of u = 0 (it ended at -0.25)
+    diagram = deflated_continuation(lambda t, e: t**3 - e * t, [torch.tensor([0.5], dtype=DT)],
+                                    [-0.5, -0.25, 0.25, 0.5], options=Options(tol=1e-10), outputs=lambda t: t)
+    trivial = diagram.branches[0]
+    assert trivial.success and (trivial.eps[0], trivial.eps[-1]) == (-0.5, 0.5) and len(diagram.branches) == 3
+
+
+def test_the_images_of_a_new_solution_under_the_symmetries_are_tried_too():
+    problem = ChafeeInfanteFD(24, "dirichlet")  # H(-u) = -H(u): u -> -u maps solutions to solutions
+    modes = torch.sin(math.pi * torch.arange(1, 4, dtype=DT)[:, None] * problem.x[None, :])
+
+    def smooth(theta, generator):
+        return theta + 0.5 * torch.randn(3, generator=generator, dtype=DT) @ modes
+
+    common = dict(options=Options(tol=1e-9), search_iterations=60, seed=0, perturbation=smooth, perturbations=1)
+    zero = [torch.zeros(24, dtype=DT)]
+    assert len(deflated_continuation(problem, zero, [0.4, 0.3], **common).solutions_at(0.3)) == 2  # one half
+    diagram = deflated_continuation(problem, zero, [0.4, 0.3], symmetries=[torch.neg], **common)
+    minus, zero_, plus = sorted(diagram.solutions_at(0.3), key=lambda s: float(s.sum()))
+    assert float(zero_.abs().max()) < 1e-9 and torch.allclose(plus, -minus, atol=1e-8)
+    with pytest.raises(TypeError, match="symmetries must be a sequence of functions"):
+        deflated_continuation(problem, zero, [0.4, 0.3], symmetries=[1.0], **common)
 
 
 @pytest.mark.parametrize("kwargs, match", [
