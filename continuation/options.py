@@ -110,7 +110,10 @@ class Options:
         Under ``"effort"``, with known ``outputs``, a step whose correction
         moves the function by more than ``delta_max`` (relative) from the
         prediction is rejected too: the corrector jumped (to another branch,
-        say) rather than corrected.
+        say) rather than corrected. Distances are relative to the size of
+        the function, so on a branch where it vanishes (``u = 0``) they
+        measure rounding noise: trace such a branch with ``delta_max =
+        math.inf`` (:func:`continuation.defcon.deflated_continuation` does).
     kappa_nominal, kappa_max
         Nominal and largest contraction of the corrector (``"corrector"`` control).
     alpha_nominal, alpha_max
