@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from .conditioning import solution_conditioning
 from .correctors import CorrectorResult, Stop, gradient_ratio
+from .options import Options
 from .result import SUCCESSES, Status, StepRecord, TraceResult, residual_note
 from .setup import AUTO_DENSE_BYTES, Setup
 from .state import TraceState
@@ -154,13 +155,17 @@ def judge(
     allowed = options.residual_growth * max(previous_norm, options.tol)
     if report.residual_norm <= allowed:
         return True, criterion, report.message
-    settled = report.stop is Stop.STATIONARY or report.residual_norm < report.start_norm
-    if metrics and metrics.get("delta", math.inf) <= options.delta_nominal and settled:
-        # the corrector settled (stationary, or lower than the prediction) within delta_nominal of a prediction:
-        # the residual is the least-squares floor of the problem at this eps (rising along the path), not
-        # the mark of a step too long
+    if on_path_floor(options, report, metrics):
         return True, criterion, f"{report.message}; a floor of the path: delta = {metrics['delta']:.3g}"
     return False, "", f"{report.message}; ||H|| = {report.residual_norm:.3e} above {allowed:.3e}"
+
+
+def on_path_floor(options: Options, report: CorrectorResult, metrics: Optional[dict[str, float]]) -> bool:
+    """Whether the corrector settled (stationary, or with ``||H||`` lower than at the prediction) within
+    ``delta_nominal`` of the prediction: the prediction was good, so the residual left is the least-squares
+    floor of the problem at this ``eps`` (rising along the path), not the mark of a step too long."""
+    settled = report.stop is Stop.STATIONARY or report.residual_norm < report.start_norm
+    return bool(metrics) and metrics.get("delta", math.inf) <= options.delta_nominal and settled
 
 
 DEGENERATE = (
