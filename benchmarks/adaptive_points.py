@@ -9,7 +9,18 @@ weights, on
 ``rad-N``
     ``N`` points drawn again by RAD (:class:`pde.AdaptivePoints`, ``k = c =
     1``) each time ``eps`` has halved, the trace correcting again on the new
-    points.
+    points;
+``rad-mirror-N``
+    the same with the symmetry ``x -> -x`` kept (``symmetry``): ``N / 2``
+    points drawn, the other half their mirror images;
+``shishkin-N``
+    ``N`` points of a Shishkin grid (:func:`pde.sampling.layer_grid`, half
+    the points within :func:`pde.sampling.shishkin_width` of the interface,
+    ``scale = eps / sqrt(2)``, ``sigma = 2``, at most 0.5) placed again
+    each time ``eps`` has halved (:class:`pde.ScheduledPoints`).
+
+A configuration may also set engine options (``Options``); the others run
+the defaults.
 
 Every trace gets the same validation residual, the equation on 2,000 fresh
 uniform points (``trace(..., validation=...)``), so that the status says when
@@ -20,45 +31,72 @@ the points do not resolve the solution. Each configuration writes one JSON
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from torch import Tensor
 
 import continuation
 from models import MLP
-from pde import AdaptivePoints, AllenCahn1D
+from pde import AdaptivePoints, AllenCahn1D, ScheduledPoints, sampling
 
 from . import harness, record
 
 START = 0.5
 VALIDATION_POINTS = 2_000
-CONFIGURATIONS = {  # name: (target eps, layout, points)
-    "uniform-200-eps0.01": (0.01, "uniform", 200),
-    "rad-200-eps0.01": (0.01, "rad", 200),
-    "uniform-1000-eps0.01": (0.01, "uniform", 1000),
-    "rad-1000-eps0.001": (0.001, "rad", 1000),
+CONFIGURATIONS = {  # name: (target eps, layout, points, engine options other than the defaults)
+    "uniform-200-eps0.01": (0.01, "uniform", 200, {}),
+    "rad-200-eps0.01": (0.01, "rad", 200, {}),
+    "uniform-1000-eps0.01": (0.01, "uniform", 1000, {}),
+    "rad-1000-eps0.001": (0.001, "rad", 1000, {}),
+    "rad-mirror-1000-eps0.001": (0.001, "rad-mirror", 1000, {}),
+    "shishkin-1000-eps0.001": (0.001, "shishkin", 1000, {}),
+    "shishkin-2000-eps0.001": (0.001, "shishkin", 2000, {}),
 }
+LAYOUTS = ("uniform", "rad", "rad-mirror", "shishkin")
+
+
+def shishkin_layout(points: int) -> Callable[[float], Tensor]:
+    """P1's Shishkin grid of ``points`` points as a function of ``eps``: the layout of ``shishkin-N``."""
+    def layout(eps: float) -> Tensor:
+        width = sampling.shishkin_width(eps / math.sqrt(2.0), points, cap=0.5)
+        return sampling.layer_grid(-1.0, 1.0, points, center=0.0, width=width)
+    return layout
+
+
+def residual_map(problem: AllenCahn1D, layout: str, points: int, seed: int) -> continuation.ResidualMap:
+    """The residual the trace follows for ``layout`` (one of :data:`LAYOUTS`), on ``problem``'s points."""
+    if layout == "uniform":
+        return problem.residual_map
+    if layout == "shishkin":
+        grid = shishkin_layout(points)
+        problem.move_points(grid(START))
+        return ScheduledPoints(problem, grid, every=0.5)
+    return AdaptivePoints(problem, every=0.5, seed=seed, symmetry=(lambda x: -x) if layout == "rad-mirror" else None)
 
 
 def run_configuration(name: str, seed: int = 0) -> dict[str, Any]:
     """Trace P1 for the configuration ``name`` and score it: the JSON record (without the machine)."""
-    eps, layout, points = CONFIGURATIONS[name]
+    eps, layout, points, options = CONFIGURATIONS[name]
     problem = AllenCahn1D(MLP([1, 30, 30, 30, 1]), eps_min=eps, n_points=points)
     validation = problem.on_interior_points(problem.uniform_points(VALIDATION_POINTS, seed=10_007))
-    residual = AdaptivePoints(problem, every=0.5, seed=seed) if layout == "rad" else problem.residual_map
+    residual = residual_map(problem, layout, points, seed)
     theta0 = problem.model.init(seed=seed)
     clock = time.perf_counter()
-    result = continuation.trace(residual, theta0, [START, eps], validation=validation)
+    result = continuation.trace(residual, theta0, [START, eps], validation=validation,
+                                options=continuation.Options(**options))
     wall = time.perf_counter() - clock
     accepted = [s for s in result.steps if s.accepted]
     what = {"problem": "ac1d", "configuration": name, "layout": layout, "points": points, "eps": eps, "seed": seed,
-            "weights": int(theta0.numel()), "validation_points": VALIDATION_POINTS,
+            "weights": int(theta0.numel()), "validation_points": VALIDATION_POINTS, "options": options,
             "command": f"python -m benchmarks adaptive-points --only {name}"}
     metrics = {"l2re": problem.l2re(result.theta, eps), "interface": problem.interface(result.theta),
                "validation_norm": accepted[-1].validation_norm if accepted else None,
                "residual_norm": accepted[-1].residual_norm if accepted else None, "wall_s": wall}
     return harness.make_record(what, metrics, result, status=result.status.value,
-                               draws=residual.draws if layout == "rad" else 0, theta=result.theta.tolist())
+                               draws=getattr(residual, "draws", 0), theta=result.theta.tolist())
 
 
 def write_table(out: Path, records: list[dict[str, Any]]) -> str:
@@ -70,9 +108,11 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
         Column("L2RE", lambda r: r["l2re"]), Column("interface", lambda r: r["interface"]),
         Column("||H||", lambda r: r["residual_norm"]), Column("validation residual", lambda r: r["validation_norm"]),
         Column("status", lambda r: r["status"]),
+        Column("bound", lambda r: (r["trace"]["conditioning"] or {}).get("bound")),
         Column("steps acc/rej", lambda r: f"{r['trace']['accepted']}/{r['trace']['rejected']}"),
         Column("corrector its", lambda r: r["trace"]["corrector_iterations"], "d"),
         Column("wall s", lambda r: r["wall_s"], ".0f"),
+        Column("load", lambda r: r["machine"]["load_average"][0], ".1f"),
     ]
     return harness.write_page(out, [
         "# P1 with points that follow the path (RAD) against fixed uniform points",
