@@ -50,6 +50,7 @@ CONFIGURATIONS = {  # name: (target eps, layout, points, engine options other th
     "uniform-200-eps0.01": (0.01, "uniform", 200, {}),
     "rad-200-eps0.01": (0.01, "rad", 200, {}),
     "uniform-1000-eps0.01": (0.01, "uniform", 1000, {}),
+    "uniform-1000-eps0.001": (0.001, "uniform", 1000, {}),
     "rad-1000-eps0.001": (0.001, "rad", 1000, {}),
     "rad-mirror-1000-eps0.001": (0.001, "rad-mirror", 1000, {}),
     "shishkin-1000-eps0.001": (0.001, "shishkin", 1000, {}),
