@@ -92,7 +92,7 @@ def run_configuration(name: str, seed: int = 0) -> dict[str, Any]:
     accepted = [s for s in result.steps if s.accepted]
     what = {"problem": "ac1d", "configuration": name, "layout": layout, "points": points, "eps": eps, "seed": seed,
             "weights": int(theta0.numel()), "validation_points": VALIDATION_POINTS, "options": options,
-            "command": f"python -m benchmarks adaptive-points --only {name}"}
+            "command": f"python -m benchmarks adaptive-points --only {name}" + (f" --seed {seed}" if seed else "")}
     metrics = {"l2re": problem.l2re(result.theta, eps), "interface": problem.interface(result.theta),
                "validation_norm": accepted[-1].validation_norm if accepted else None,
                "residual_norm": accepted[-1].residual_norm if accepted else None, "wall_s": wall}
@@ -104,7 +104,8 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
     """``out/README.md`` from ``records``; returns its text."""
     Column = harness.Column
     columns = [
-        Column("configuration", lambda r: r["configuration"]), Column("eps", lambda r: r["eps"], "g"),
+        Column("configuration", lambda r: r["configuration"]), Column("seed", lambda r: r["seed"], "d"),
+        Column("eps", lambda r: r["eps"], "g"),
         Column("points", lambda r: r["points"], "d"), Column("draws", lambda r: r["draws"], "d"),
         Column("L2RE", lambda r: r["l2re"]), Column("interface", lambda r: r["interface"]),
         Column("||H||", lambda r: r["residual_norm"]), Column("validation residual", lambda r: r["validation_norm"]),
@@ -132,14 +133,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``python -m benchmarks adaptive-points`` (``--force``, ``--out``: :mod:`benchmarks.__main__`)."""
     parser.add_argument("--only", nargs="+", choices=list(CONFIGURATIONS), default=None,
                         help="configurations to run (default: all)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the network and the draws (default 0)")
+
+
+def file_name(name: str, seed: int) -> str:
+    """The JSON of configuration ``name`` with ``seed``: ``name.json`` for seed 0, else ``name_seedK.json``."""
+    return f"{name}.json" if seed == 0 else f"{name}_seed{seed}.json"
 
 
 def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Run the configurations one at a time (each skipped when its JSON exists), then write the table."""
     out = harness.out_folder(args, "adaptive_points")
-    records = [record.cached(out / f"{name}.json", lambda name=name: run_configuration(name), force=args.force)
+    if args.seed < 0:
+        raise SystemExit(f"--seed must be a non-negative integer, got {args.seed}")
+    records = [record.cached(out / file_name(name, args.seed),
+                             lambda name=name: run_configuration(name, args.seed), force=args.force)
                for name in args.only or CONFIGURATIONS]
-    every = [record.read_record(out / f"{name}.json") for name in CONFIGURATIONS
-             if (out / f"{name}.json").exists()]  # the table holds every configuration run so far
+    every = [record.read_record(path) for name in CONFIGURATIONS
+             for path in [out / f"{name}.json", *sorted(out.glob(f"{name}_seed*.json"))]
+             if path.exists()]  # the table holds every configuration and seed run so far
     print(write_table(out, every))
     return records
