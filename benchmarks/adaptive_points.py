@@ -117,10 +117,15 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
         Column("load", lambda r: r["machine"]["load_average"][0], ".1f"),
     ]
     return harness.write_page(out, [
-        "# P1 with points that follow the path (RAD) against fixed uniform points",
+        "# P1 with points that follow the path against fixed uniform points",
         "",
-        "Command: `python -m benchmarks adaptive-points`. Library defaults from eps = 0.5, 1-30-30-30-1 network, "
-        "the same initial weights; validation: the equation on 2,000 fresh uniform points at every accepted "
+        "Command: `python -m benchmarks adaptive-points [--seed K]`. Layouts: `uniform` fixed; `rad` drawn again by "
+        "RAD each time eps has halved; `rad-mirror` the same with half the points drawn and half their mirror "
+        "images (`AdaptivePoints(symmetry=...)`); `shishkin` a Shishkin grid, half the points within "
+        "2 (eps / sqrt 2) ln N of the interface, placed again each time eps has halved (`ScheduledPoints`, "
+        "`pde.sampling.layer_grid`). Library defaults from eps = 0.5, 1-30-30-30-1 network, "
+        "the same initial weights per seed; bound: the first-order error bound of `continuation.conditioning`; "
+        "validation: the equation on 2,000 fresh uniform points at every accepted "
         "point (`trace(..., validation=...)`); status `under_resolved` when it exceeds tol and 10 ||H|| at the "
         "end, `ill_conditioned` when the equations do not pin the solution (P1's interface: see "
         "docs/reliability.md). Wall times on a shared 2-core machine (load in each JSON).",
