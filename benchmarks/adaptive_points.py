@@ -55,6 +55,7 @@ CONFIGURATIONS = {  # name: (target eps, layout, points, engine options other th
     "rad-mirror-1000-eps0.001": (0.001, "rad-mirror", 1000, {}),
     "shishkin-1000-eps0.001": (0.001, "shishkin", 1000, {}),
     "shishkin-2000-eps0.001": (0.001, "shishkin", 2000, {}),
+    "uniform-2000-eps0.001": (0.001, "uniform", 2000, {}),
 }
 LAYOUTS = ("uniform", "rad", "rad-mirror", "shishkin")
 
