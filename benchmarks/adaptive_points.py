@@ -19,8 +19,10 @@ weights, on
     ``scale = eps / sqrt(2)``, ``sigma = 2``, at most 0.5) placed again
     each time ``eps`` has halved (:class:`pde.ScheduledPoints`).
 
-A configuration may also set engine options (``Options``); the others run
-the defaults.
+A configuration may also set engine options (``Options``): ``-log-``
+configurations step in ``log eps`` (``parametrization="log"``), at most by
+the factor ``e^0.5`` (``ds_max=0.5``), rather than by at most 0.1 in
+``eps``; the others run the defaults.
 
 Every trace gets the same validation residual, the equation on 2,000 fresh
 uniform points (``trace(..., validation=...)``), so that the status says when
@@ -56,6 +58,8 @@ CONFIGURATIONS = {  # name: (target eps, layout, points, engine options other th
     "shishkin-1000-eps0.001": (0.001, "shishkin", 1000, {}),
     "shishkin-2000-eps0.001": (0.001, "shishkin", 2000, {}),
     "uniform-2000-eps0.001": (0.001, "uniform", 2000, {}),
+    "uniform-1000-log-eps0.001": (0.001, "uniform", 1000, {"parametrization": "log", "ds_max": 0.5}),
+    "shishkin-1000-log-eps0.001": (0.001, "shishkin", 1000, {"parametrization": "log", "ds_max": 0.5}),
 }
 LAYOUTS = ("uniform", "rad", "rad-mirror", "shishkin")
 
