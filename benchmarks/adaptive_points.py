@@ -24,7 +24,9 @@ configurations step in ``log eps`` (``parametrization="log"``), at most by
 the factor ``e^0.5`` (``ds_max=0.5``), rather than by at most 0.1 in
 ``eps``; the others run the defaults.
 
-Every trace gets the same validation residual, the equation on 2,000 fresh
+The interface (the root of the network farthest from 0) is recorded at
+every accepted point (``interface_path``). Every trace gets the same
+validation residual, the equation on 2,000 fresh
 uniform points (``trace(..., validation=...)``), so that the status says when
 the points do not resolve the solution. Each configuration writes one JSON
 (skipped when it exists), then the table ``README.md``.
@@ -92,7 +94,8 @@ def run_configuration(name: str, seed: int = 0) -> dict[str, Any]:
     theta0 = problem.model.init(seed=seed)
     clock = time.perf_counter()
     result = continuation.trace(residual, theta0, [START, eps], validation=validation,
-                                options=continuation.Options(**options))
+                                options=continuation.Options(**options),
+                                diagnostics={"interface": lambda _, theta, eps: problem.interface(theta)})
     wall = time.perf_counter() - clock
     accepted = [s for s in result.steps if s.accepted]
     what = {"problem": "ac1d", "configuration": name, "layout": layout, "points": points, "eps": eps, "seed": seed,
@@ -102,7 +105,8 @@ def run_configuration(name: str, seed: int = 0) -> dict[str, Any]:
                "validation_norm": accepted[-1].validation_norm if accepted else None,
                "residual_norm": accepted[-1].residual_norm if accepted else None, "wall_s": wall}
     return harness.make_record(what, metrics, result, status=result.status.value,
-                               draws=getattr(residual, "draws", 0), theta=result.theta.tolist())
+                               draws=getattr(residual, "draws", 0), theta=result.theta.tolist(),
+                               interface_path=[[d["eps"], d["interface"]] for d in result.diagnostics])
 
 
 def write_table(out: Path, records: list[dict[str, Any]]) -> str:
