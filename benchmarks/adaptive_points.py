@@ -63,7 +63,6 @@ CONFIGURATIONS = {  # name: (target eps, layout, points, engine options other th
     "uniform-1000-log-eps0.001": (0.001, "uniform", 1000, {"parametrization": "log", "ds_max": 0.5}),
     "shishkin-1000-log-eps0.001": (0.001, "shishkin", 1000, {"parametrization": "log", "ds_max": 0.5}),
 }
-LAYOUTS = ("uniform", "rad", "rad-mirror", "shishkin")
 
 
 def shishkin_layout(points: int) -> Callable[[float], Tensor]:
@@ -75,7 +74,7 @@ def shishkin_layout(points: int) -> Callable[[float], Tensor]:
 
 
 def residual_map(problem: AllenCahn1D, layout: str, points: int, seed: int) -> continuation.ResidualMap:
-    """The residual the trace follows for ``layout`` (one of :data:`LAYOUTS`), on ``problem``'s points."""
+    """The residual the trace follows for ``layout`` (``"uniform"``, ``"rad"``, ``"rad-mirror"`` or ``"shishkin"``)."""
     if layout == "uniform":
         return problem.residual_map
     if layout == "shishkin":
