@@ -76,12 +76,16 @@ class NaturalParameter:
         report, eps_new, budget = None, None, options.corrector_iterations
         try:
             if not state.velocity_known:
-                previous = (state.thetas[-2], setup.eps_tensor(state.eps[-2])) if len(state.eps) > 1 else None
+                # after a resample the point before is at the same eps on other points: no secant, no Lipschitz
+                # estimate from it (the vector field changed with the points, not along the path)
+                moved = len(state.eps) > 1 and state.eps[-2] == eps
+                previous = (state.thetas[-2], setup.eps_tensor(state.eps[-2])) if len(state.eps) > 1 and not moved \
+                    else None
                 velocity = setup.predictor.velocity(problem, theta, setup.eps_tensor(eps), previous)
                 if velocity is not None:
                     check_state_like(velocity, theta, "the predictor's velocity")
                 state.velocity, state.velocity_known = velocity, True
-                if setup.adaptive and velocity is not None and state.previous_velocity is not None:
+                if setup.adaptive and velocity is not None and state.previous_velocity is not None and not moved:
                     lipschitz = lipschitz_estimate(
                         velocity, state.previous_velocity, theta, state.thetas[-2], eps - state.eps[-2]
                     )

@@ -48,7 +48,8 @@ class Options:
         Corrector budget for the first point, ``eps_path[0]``, usually
         reached from a random initialisation.
     final_iterations
-        Corrector budget at the last value of ``eps_path`` (a polish).
+        Corrector budget at the last value of ``eps_path`` (a polish), also
+        for the correction after a resample there.
     residual_growth
         A step whose corrector has not converged is still accepted if
         ``||H||`` is at most ``residual_growth`` times the residual at the

@@ -291,7 +291,7 @@ def _accept(setup: Setup, method: Method, state: TraceState, attempt: Attempt, r
 def _after_point(setup: Setup, state: TraceState, record: StepRecord, theta: Tensor, bar: "_Progress",
                  goal: Optional[End]) -> Optional[End]:
     """Resampling, the validation residual, diagnostics, progress and the callback at a newly accepted point."""
-    end, record, theta = _resample(setup, state, record, theta)
+    end, record, theta = _resample(setup, state, record, theta, final=goal is not None)
     if end is not None:
         return end
     eps = state.eps[-1]
@@ -323,9 +323,10 @@ def _after_point(setup: Setup, state: TraceState, record: StepRecord, theta: Ten
 
 
 def _resample(setup: Setup, state: TraceState, record: StepRecord,
-              theta: Tensor) -> tuple[Optional[End], StepRecord, Tensor]:
+              theta: Tensor, final: bool = False) -> tuple[Optional[End], StepRecord, Tensor]:
     """Let a residual map with a ``resample(theta, eps) -> bool`` method move its points at the accepted point;
-    if it did, correct again at the same ``eps`` on the new points and accept that as a new point of the path."""
+    if it did, correct again at the same ``eps`` on the new points and accept that as a new point of the path
+    (with ``options.final_iterations`` at the ``final`` point of the trace, as the step that reached it)."""
     resample = getattr(setup.problem.problem, "resample", None)
     if not callable(resample):
         return None, record, theta
@@ -334,8 +335,9 @@ def _resample(setup: Setup, state: TraceState, record: StepRecord,
     try:
         if not resample(theta, eps):
             return None, record, theta
-        report = setup.corrector.correct(setup.problem, theta, eps, iterations=setup.options.corrector_iterations,
-                                         tol=setup.options.tol, state=state.corrector_state)
+        budget = setup.options.final_iterations if final else setup.options.corrector_iterations
+        report = setup.corrector.correct(setup.problem, theta, eps, iterations=budget, tol=setup.options.tol,
+                                         state=state.corrector_state)
         check_state_like(report.theta, theta, "the state corrected on resampled points")
     except Exception as exc:
         return (Status.RESAMPLING_FAILED, f"resampling the points at eps = {eps_value:g} failed: {error_text(exc)}"), \

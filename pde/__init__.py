@@ -5,7 +5,7 @@ The pieces: derivatives in ``x`` (:mod:`pde.calculus`), collocation points
 (:mod:`pde.boundary`).
 """
 
-from .adaptive import AdaptivePoints, rad_density
+from .adaptive import AdaptivePoints, MovingPoints, ScheduledPoints, rad_density
 from .allen_cahn import AllenCahn1D, default_points_1d
 from .allen_cahn_2d import AllenCahn2D, default_points_2d
 from .base import NetworkProblem, farthest_root, relative_l2
@@ -23,7 +23,7 @@ from .helmholtz import Helmholtz, default_points_helmholtz, resonance_gap
 from .poisson_1d import Poisson1D
 
 __all__ = [
-    "AdaptivePoints", "rad_density",
+    "AdaptivePoints", "MovingPoints", "ScheduledPoints", "rad_density",
     "LAMBDA_CRITICAL", "BratuFD", "BratuNetwork", "bratu_exact", "bratu_parameter",
    "AllenCahn1D", "default_points_1d", "NetworkProblem", "relative_l2", "farthest_root", "gradient", "laplacian", "partial",
     "boundary", "calculus", "sampling",

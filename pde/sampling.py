@@ -2,8 +2,10 @@
 
 Quasi-random points come from :mod:`scipy.stats.qmc` (scrambled Sobol or
 Halton sequences, which cover a box more evenly than independent uniform
-draws); ``"grid"`` gives a uniform tensor-product grid. Points are returned
-as a ``(N, d)`` tensor, float64 unless asked otherwise.
+draws); ``"grid"`` gives a uniform tensor-product grid; :func:`layer_grid` is a
+one-dimensional grid graded towards a layer (Shishkin's piecewise-uniform
+mesh). Points are returned as a ``(N, d)`` tensor, float64 unless asked
+otherwise.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import torch
 from scipy.stats import qmc
 from torch import Tensor
 
-__all__ = ["METHODS", "box", "box_boundary", "grid"]
+__all__ = ["METHODS", "box", "box_boundary", "grid", "layer_grid", "shishkin_width"]
 
 METHODS = ("sobol", "halton", "grid")
 """The ways :func:`box` and :func:`box_boundary` place points."""
@@ -226,3 +228,92 @@ def box_boundary(
         outward.append(normal)
     x = _tensor(np.concatenate(points), dtype, device)
     return (x, _tensor(np.concatenate(outward), dtype, device)) if normals else x
+
+
+def layer_grid(
+    lower: float,
+    upper: float,
+    n: int,
+    *,
+    center: float,
+    width: float,
+    fraction: float = 0.5,
+    dtype: torch.dtype = torch.float64,
+    device: Device = None,
+) -> Tensor:
+    """A piecewise-uniform grid in ``(lower, upper)`` graded towards a layer at ``center`` (Shishkin's mesh).
+
+    The layer ``[center - width, center + width]`` (clipped to the interval)
+    gets ``round(fraction * n)`` points, the parts outside it the others,
+    in proportion to their lengths; each part is cut into equal cells and
+    gets their midpoints, so no point lies on the boundary or twice. The
+    density is ``round(fraction n) / (2 width)`` in the layer and
+    ``(n - round(fraction n)) / (upper - lower - 2 width)`` outside. When the
+    interval is symmetric about ``center`` and ``n - round(fraction n)`` is
+    even, the grid is too (``x -> 2 center - x``). A layer that covers the
+    interval gives the uniform grid of cell midpoints.
+
+    Parameters
+    ----------
+    lower, upper
+        The interval.
+    n
+        Number of points.
+    center, width
+        Where the layer is and its half-width, ``width > 0``; for a layer
+        decaying like ``exp(-|x - center| / scale)``, Shishkin's choice is
+        :func:`shishkin_width`.
+    fraction
+        The share of the points in the layer, in ``(0, 1)``.
+    dtype, device
+        Of the returned tensor.
+
+    Returns
+    -------
+    Tensor
+        Shape ``(n, 1)``, increasing.
+
+    Examples
+    --------
+    >>> layer_grid(-1.0, 1.0, 8, center=0.0, width=0.1)[:, 0]
+    tensor([-0.7750, -0.3250, -0.0750, -0.0250,  0.0250,  0.0750,  0.3250,  0.7750],
+           dtype=torch.float64)
+    """
+    lower_array, upper_array = _bounds([lower], [upper])
+    low, high = float(lower_array[0]), float(upper_array[0])
+    _count(n)
+    if not (math.isfinite(center) and low <= center <= high):
+        raise ValueError(f"center must lie in [{low:g}, {high:g}], got {center!r}")
+    if not (isinstance(width, (int, float)) and math.isfinite(width) and width > 0):
+        raise ValueError(f"width must be a finite number > 0, got {width!r}")
+    if not (isinstance(fraction, (int, float)) and 0 < fraction < 1):
+        raise ValueError(f"fraction must lie in (0, 1), got {fraction!r}")
+    start, stop = max(low, center - width), min(high, center + width)
+    left, right = start - low, high - stop
+    in_layer = n if left + right == 0 else min(n, max(1, round(fraction * n)))
+    outside = n - in_layer
+    in_left = 0 if left + right == 0 else round(outside * left / (left + right))
+    parts = [(low, start, in_left), (start, stop, in_layer), (stop, high, outside - in_left)]
+    cells = [a + (b - a) * (np.arange(count) + 0.5) / count for a, b, count in parts if count]
+    return _tensor(np.concatenate(cells)[:, None], dtype, device)
+
+
+def shishkin_width(scale: float, n: int, *, sigma: float = 2.0, cap: float = math.inf) -> float:
+    """Shishkin's layer half-width ``min(cap, sigma * scale * ln n)`` for a layer decaying like ``exp(-x / scale)``.
+
+    With ``n`` points, the layer's tail beyond this width is
+    ``n^(-sigma)`` of its height: below what ``n`` points resolve.
+
+    Examples
+    --------
+    >>> round(shishkin_width(0.001, 1000), 6)
+    0.013816
+    >>> shishkin_width(1.0, 1000, cap=0.5)
+    0.5
+    """
+    for name, value in (("scale", scale), ("sigma", sigma)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    if not cap > 0:
+        raise ValueError(f"cap must be > 0, got {cap!r}")
+    return min(cap, sigma * scale * math.log(_count(n)))

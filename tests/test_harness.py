@@ -170,9 +170,15 @@ def test_verify_refuses_bad_arguments(results, tmp_path):
 def test_adaptive_points_records_hold_the_trace_summary_under_trace(results, tmp_path, monkeypatch):
     from benchmarks import adaptive_points
 
-    monkeypatch.setattr(adaptive_points, "CONFIGURATIONS", {"rad-24-eps0.3": (0.3, "rad", 24)})
+    monkeypatch.setattr(adaptive_points, "CONFIGURATIONS", {"rad-24-eps0.3": (0.3, "rad", 24, {}),
+                                                            "shishkin-24-eps0.3": (0.3, "shishkin", 24, {})})
     main(["adaptive-points", "--out", str(tmp_path)])
+    main(["adaptive-points", "--out", str(tmp_path), "--only", "shishkin-24-eps0.3", "--seed", "1"])
     data = json.loads((tmp_path / "rad-24-eps0.3.json").read_text())
     assert data["eps"] == 0.3 and data["trace"]["eps"][0] == 0.5  # the target, and the path's values apart
     assert data["status"] == data["trace"]["status"] and data["draws"] >= 0
-    assert "| rad-24-eps0.3 | 0.3 | 24 |" in (tmp_path / "README.md").read_text()
+    assert [row[0] for row in data["interface_path"]] == [e for e in data["trace"]["eps"]]  # one per accepted point
+    seeded = json.loads((tmp_path / "shishkin-24-eps0.3_seed1.json").read_text())
+    assert seeded["seed"] == 1 and seeded["command"].endswith("--seed 1")
+    page = (tmp_path / "README.md").read_text()
+    assert "| rad-24-eps0.3 | 0 | 0.3 | 24 |" in page and "| shishkin-24-eps0.3 | 1 | 0.3 | 24 |" in page

@@ -44,6 +44,37 @@ def test_box_boundary_points_are_on_the_faces_with_outward_normals():
     assert int((n[:, 0] != 0).sum()) == pytest.approx(200 * 6 / 11, abs=2)
 
 
+def test_layer_grid_density_follows_its_formula_and_keeps_the_mirror_symmetry():
+    n, width = 1000, 0.01
+    x = sampling.layer_grid(-1.0, 1.0, n, center=0.0, width=width)[:, 0]
+    assert x.shape == (n,) and bool((x[1:] > x[:-1]).all()) and bool((x.abs() < 1).all())
+    layer = x.abs() < width
+    assert int(layer.sum()) == 500  # half the points within the width
+    spacing = x[1:] - x[:-1]
+    inside = layer[1:] & layer[:-1]
+    outside = ~layer[1:] & ~layer[:-1]
+    # density 500 / (2 width) in the layer, 500 / (2 - 2 width) outside: constant spacing, the reciprocal
+    assert torch.allclose(spacing[inside], torch.full_like(spacing[inside], 2 * width / 500), rtol=1e-9)
+    assert torch.allclose(spacing[outside], torch.full_like(spacing[outside], (2 - 2 * width) / 500), rtol=1e-9)
+    assert torch.allclose(x, -x.flip(0), atol=1e-15)  # x -> -x maps the grid onto itself
+
+
+def test_layer_grid_clips_the_layer_to_the_interval_and_is_uniform_when_the_layer_covers_it():
+    x = sampling.layer_grid(0.0, 1.0, 10, center=0.0, width=0.2, fraction=0.4)[:, 0]  # a boundary layer at 0
+    assert int((x < 0.2).sum()) == 4 and torch.allclose(x[:4], torch.tensor([0.025, 0.075, 0.125, 0.175],
+                                                                            dtype=torch.float64))
+    assert torch.allclose(x[4:], 0.2 + 0.8 * (torch.arange(6, dtype=torch.float64) + 0.5) / 6)
+    covered = sampling.layer_grid(-1.0, 1.0, 4, center=0.0, width=3.0)[:, 0]
+    assert torch.allclose(covered, torch.tensor([-0.75, -0.25, 0.25, 0.75], dtype=torch.float64))
+
+
+def test_shishkin_width_leaves_a_tail_of_n_to_the_minus_sigma():
+    scale, n = 0.003, 2000
+    width = sampling.shishkin_width(scale, n, sigma=2.0)
+    assert math.exp(-width / scale) == pytest.approx(n**-2.0, rel=1e-12)
+    assert sampling.shishkin_width(scale, n, cap=0.01) == 0.01
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
@@ -53,6 +84,10 @@ def test_box_boundary_points_are_on_the_faces_with_outward_normals():
         (lambda: sampling.box([0], [1], 10, method="random"), "method must be one of"),
         (lambda: sampling.grid([0, 0], [1, 1], [2]), "counts must be one integer or 2 integers"),
         (lambda: calculus.partial(lambda x: x.sum(), -1), "axis must be a non-negative integer, got -1"),
+        (lambda: sampling.layer_grid(-1.0, 1.0, 10, center=2.0, width=0.1), "center must lie in"),
+        (lambda: sampling.layer_grid(-1.0, 1.0, 10, center=0.0, width=0.0), "width must be"),
+        (lambda: sampling.layer_grid(-1.0, 1.0, 10, center=0.0, width=0.1, fraction=1.0), "fraction must lie"),
+        (lambda: sampling.shishkin_width(0.0, 10), "scale must be"),
     ],
 )
 def test_bad_input_names_the_argument(call, message):
