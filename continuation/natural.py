@@ -19,7 +19,7 @@ from .correctors import Stop
 from .result import Status
 from .setup import Setup
 from .state import TraceState
-from .stepping import Attempt, End, InvalidState, check_state_like, error_text, judge, on_path_floor
+from .stepping import Attempt, End, InvalidState, check_state_like, error_text, judge
 from .stepsize import corrector_factor, corrector_metrics, lipschitz_estimate, next_step
 
 __all__ = ["NaturalParameter", "next_eps", "coordinate"]
@@ -124,14 +124,8 @@ class NaturalParameter:
         options = setup.options
         if setup.adaptive:
             taken = _taken(state.eps[-2], attempt.eps, options.parametrization)
-            rose = attempt.report.residual_norm > options.residual_growth * max(previous_norm, options.tol)
             if options.step_control == "corrector":
                 factor = corrector_factor(options, attempt.metrics["delta"], attempt.metrics["kappa"])
-                state.ds = min(max(taken * factor, options.ds_min), options.ds_max)
-            elif rose and on_path_floor(options, attempt.report, attempt.metrics):
-                # accepted on the path's floor: the rise of ||H|| is the problem's, so the step is judged by
-                # how close the prediction came (delta), as the "corrector" control judges it
-                factor = corrector_factor(options, attempt.metrics["delta"], 0.0)
                 state.ds = min(max(taken * factor, options.ds_min), options.ds_max)
             else:
                 state.ds = next_step(taken, attempt.report, attempt.data["budget"], None, options, previous_norm)
