@@ -133,7 +133,9 @@ def graded(eps):
     return sampling.layer_grid(-1.0, 1.0, 60, center=0.0, width=sampling.shishkin_width(eps / 2**0.5, 60, cap=0.5))
 
 
-def test_scheduled_points_follow_their_layout_along_an_allen_cahn_trace():
+def test_scheduled_points_follow_their_layout_along_an_allen_cahn_trace(one_thread):
+    # one thread: P1's interface is pinned only weakly, so the order of the floating-point sums moves it
+    # (L2RE 0.030 on one thread, 0.057 on two, from the same weights and points)
     problem = AllenCahn1D(MLP([1, 12, 12, 1]), n_points=60)
     problem.move_points(graded(0.8))
     residual = ScheduledPoints(problem, graded, every=0.5)
