@@ -140,17 +140,16 @@ def load_records(out: Path) -> list[dict[str, Any]]:
 
 def _columns() -> list[harness.Column]:
     Column = harness.Column
+    steps, *effort = harness.trace_columns()
     return [
         Column("problem", lambda r: r["problem"]), Column("variant", lambda r: r["variant"]),
         Column("changed", lambda r: ", ".join(f"{k}={v}" for k, v in r["changes"].items()) or "-"),
         Column("L2RE", lambda r: r["l2re"]), Column("position error", lambda r: r["position_error"]),
         Column("status", lambda r: r["status"]),
-        Column("steps acc/rej", lambda r: f"{r['trace']['accepted']}/{r['trace']['rejected']}"),
+        steps,
         Column("rejected by delta/kappa/\\|\\|H\\|\\|/other",
                lambda r: "/".join(str(n) for n in rejections(r).values())),
-        Column("corrector its", lambda r: r["trace"]["corrector_iterations"], "d"),
-        Column("wall s", lambda r: r["wall_s"], ".1f"),
-        Column("load", lambda r: r["machine"].get("load_average", [None])[0], ".1f"),
+        *effort,
     ]
 
 

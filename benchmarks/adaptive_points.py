@@ -119,10 +119,7 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
         Column("||H||", lambda r: r["residual_norm"]), Column("validation residual", lambda r: r["validation_norm"]),
         Column("status", lambda r: r["status"]),
         Column("bound", lambda r: (r["trace"]["conditioning"] or {}).get("bound")),
-        Column("steps acc/rej", lambda r: f"{r['trace']['accepted']}/{r['trace']['rejected']}"),
-        Column("corrector its", lambda r: r["trace"]["corrector_iterations"], "d"),
-        Column("wall s", lambda r: r["wall_s"], ".0f"),
-        Column("load", lambda r: r["machine"]["load_average"][0], ".1f"),
+        *harness.trace_columns(wall_spec=".0f"),
     ]
     return harness.write_page(out, [
         "# P1 with points that follow the path against fixed uniform points",

@@ -770,10 +770,7 @@ def _columns() -> list[harness.Column]:
         Column("status", lambda r: r["status"]), Column("success", lambda r: "yes" if r["success"] else "no"),
         Column("wrong solution", lambda r: "**yes**" if r["wrong_solution"] else "no"),
         Column("error bound", lambda r: (r["trace"].get("conditioning") or {}).get("bound")),
-        Column("steps acc/rej", lambda r: f"{r['trace']['accepted']}/{r['trace']['rejected']}"),
-        Column("corrector its", lambda r: r["trace"]["corrector_iterations"], "d"),
-        Column("wall s", lambda r: r["wall_s"], ".1f"),
-        Column("load", lambda r: r["machine"].get("load_average", [None])[0], ".1f"),
+        *harness.trace_columns(),
     ]
 
 

@@ -199,6 +199,23 @@ class Column:
         return ", ".join(dict.fromkeys(cells))
 
 
+def trace_columns(wall_spec: str = ".1f") -> list[Column]:
+    """The columns a table of traced records ends with: steps accepted/rejected, corrector iterations
+    (from the record's ``"trace"`` summary), wall time (written by ``wall_spec``) and the machine's load.
+
+    Examples
+    --------
+    >>> [column.title for column in trace_columns()]
+    ['steps acc/rej', 'corrector its', 'wall s', 'load']
+    """
+    return [
+        Column("steps acc/rej", lambda r: f"{r['trace']['accepted']}/{r['trace']['rejected']}"),
+        Column("corrector its", lambda r: r["trace"]["corrector_iterations"], "d"),
+        Column("wall s", lambda r: r["wall_s"], wall_spec),
+        Column("load", lambda r: r["machine"].get("load_average", [None])[0], ".1f"),
+    ]
+
+
 def table(records: Sequence[Mapping[str, Any]], columns: Sequence[Column],
           group: Optional[Callable[[Mapping[str, Any]], Any]] = None, commit: bool = True,
           not_run: Sequence[Sequence[str]] = ()) -> list[str]:
