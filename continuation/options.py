@@ -79,6 +79,17 @@ class Options:
         Bound on the number of attempted steps (accepted plus rejected).
     rcond
         Relative cut-off of the truncated SVD in the pseudo-inverses.
+    function_weight
+        Weight of the function in the Euler predictor, when the residual map
+        has ``outputs`` (the function a network represents) and the
+        predictor is dense: the velocity solves ``min ||J v + dH/deps||^2 +
+        w^2 ||U v||^2`` with ``U = du/dtheta`` and ``w = function_weight *
+        s_max(J) / s_max(U)`` instead of ``J v = -dH/deps`` alone
+        (:class:`~continuation.EulerPredictor`). Directions that move the
+        function much and the residual little (an interface that the
+        equations pin only weakly) are damped rather than followed, so the
+        prediction does not slide along them. ``0`` switches it off (the
+        weight-space velocity).
     lm_mu
         Initial Levenberg-Marquardt damping, relative to the mean eigenvalue
         of the Gram matrix (``trace(J^T J) / n``, see
@@ -196,6 +207,7 @@ class Options:
     growth_max: float = 2.0
     max_steps: int = 1000
     rcond: float = 1e-4
+    function_weight: float = 1e-3
     lm_mu: float = 1e-3
     lm_mu_min: float = 1e-15
     lm_mu_max: float = 1e8
@@ -242,6 +254,7 @@ class Options:
         _check_count("sketch_rank", self.sketch_rank, minimum=1)
         _check_count("cg_maxiter", self.cg_maxiter, minimum=1)
         _check_at_least("weight_decay", self.weight_decay, 0)
+        _check_at_least("function_weight", self.function_weight, 0)
         for name in ["residual_growth", "step_growth_ratio", "growth_max", "validation_factor"]:
             _check_at_least(name, getattr(self, name), 1)
         if self.ds_min > self.ds_max:

@@ -153,6 +153,8 @@ def check_inputs(
         if not isinstance(value, Tensor) or value.numel() == 0 or value.dtype != theta0.dtype:
             raise TypeError("outputs(theta0) must return a non-empty tensor of theta0's dtype, got "
                             f"{type(value).__name__ if not isinstance(value, Tensor) else value.dtype}")
+        if isinstance(named["predictor"], str) and named["predictor"] == "euler":  # the velocity is then judged on the function too
+            predictor = EulerPredictor.from_options(options, outputs)
     if validation is not None:
         if not callable(validation):
             raise TypeError(f"validation must be a residual map, a callable or None, got {type(validation).__name__}")

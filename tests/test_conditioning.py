@@ -178,4 +178,6 @@ def test_a_corrector_that_jumps_branches_is_rejected_when_the_function_is_known(
     assert len(rejected) == 1 and "delta" in rejected[0].reason and "delta_max" in rejected[0].reason
     unguarded = continuation.trace(square, theta0, [1.0, 0.5], corrector=_JumpingCorrector(3), outputs=lambda t: t,
                                    options=Options(delta_max=math.inf))  # the guard switched off
-    assert unguarded.status is Status.SUCCESS and float(unguarded.theta) == pytest.approx(-0.5)
+    # on the other branch; within tol of it (the function-weighted Euler velocity is biased by
+    # (function_weight)^2 = 1e-6 relative here, and points within tol take no corrector iteration)
+    assert unguarded.status is Status.SUCCESS and float(unguarded.theta) == pytest.approx(-0.5, abs=1e-5)
