@@ -78,6 +78,8 @@ _ALL = [
     Variant("effort-full", "defaults", {}, "effort control, every rule (the library defaults)"),
     Variant("effort-no-jump", "defaults", {"delta_max": math.inf}, "without the jump guard"),
     Variant("effort-no-lipschitz", "defaults", {"lipschitz_c": math.inf}, "without the Lipschitz cap"),
+    Variant("effort-weight-space", "defaults", {"function_weight": 0.0},
+            "Euler velocity in weight space only (function_weight = 0)"),
     Variant("corrector-full", "corrector", {}, "corrector control, every rule"),
     Variant("corrector-no-delta", "corrector", {"delta_nominal": math.inf, "delta_max": math.inf},
             "without the delta rule (no rejection, no step bound)"),
