@@ -46,6 +46,7 @@ from .residual import (
     ResidualMap,
     StackedResidual,
     as_residual_map,
+    output_jacobian,
 )
 from .result import Event, Status, StepRecord, TraceResult
 from .state import TraceState
@@ -70,6 +71,7 @@ __all__ = [
     "PointwiseResidual",
     "StackedResidual",
     "as_residual_map",
+    "output_jacobian",
     "EulerPredictor",
     "NoPredictor",
     "SecantPredictor",

@@ -11,15 +11,20 @@ a tensor (or ``None`` for "stay where you are") is a predictor.
 
 from __future__ import annotations
 
+import warnings
 from typing import Callable, Optional, Protocol, runtime_checkable
 
 import torch
 from torch import Tensor
 
 from .linalg import MatrixFreeLeastSquares, pinv_solve
-from .residual import ResidualMap
+from .residual import ResidualMap, output_jacobian
 
 __all__ = ["Predictor", "NoPredictor", "EulerPredictor", "SecantPredictor", "PREDICTORS", "largest_singular_value"]
+
+MAX_PLAIN_OUTPUTS = 4096
+"""Outputs without a ``jacobian()`` of their own are differentiated (one reverse pass per value) up to this
+many values; above, the velocity stays in weight space."""
 
 FUNCTION_RCOND = 1e-10
 """Directions along which the function moves by less than this, relative, are not weighted (rounding)."""
@@ -98,7 +103,13 @@ class EulerPredictor:
         ``w`` relative to ``s_max(J) / s_max(U)``; ``0``: weight space only.
     outputs
         ``theta -> Tensor``: the function the state represents (``None``:
-        weight space only).
+        weight space only). ``U`` comes from :func:`~continuation.output_jacobian`:
+        the outputs' own ``jacobian(theta)`` when they have one (a network's
+        values at points, one small reverse pass per point:
+        :class:`pde.NetworkOutputs`), else one reverse pass through all the
+        outputs per value, which is done up to :data:`MAX_PLAIN_OUTPUTS`
+        values; above that the velocity stays in weight space and a
+        ``RuntimeWarning`` says so.
 
     Examples
     --------
@@ -133,6 +144,7 @@ class EulerPredictor:
         self.rcond, self.linear_solver = rcond, linear_solver
         self.sketch_rank, self.cg_tol, self.cg_maxiter = sketch_rank, cg_tol, cg_maxiter
         self.function_weight, self.outputs = float(function_weight), outputs
+        self._plain_outputs_size: Optional[int] = None
         self.linear_iterations = 0
 
     @classmethod
@@ -141,12 +153,24 @@ class EulerPredictor:
         return cls(options.rcond, options.linear_solver, options.sketch_rank, options.cg_tol, options.cg_maxiter,
                    options.function_weight, outputs)
 
+    def _weighs_function(self, theta: Tensor) -> bool:
+        """Whether the velocity is judged on the function: outputs known, and either with their own
+        Jacobian or at most :data:`MAX_PLAIN_OUTPUTS` values (else weight space, with a warning, once)."""
+        if self.outputs is None:
+            return False
+        if self._plain_outputs_size is None:
+            own = callable(getattr(self.outputs, "jacobian", None))
+            self._plain_outputs_size = 0 if own else int(self.outputs(theta).numel())
+            if self._plain_outputs_size > MAX_PLAIN_OUTPUTS:
+                _too_many_outputs(self._plain_outputs_size)
+        return self._plain_outputs_size <= MAX_PLAIN_OUTPUTS
+
     def velocity(self, problem: ResidualMap, theta: Tensor, eps: Tensor, previous) -> Tensor:
         if self.linear_solver == "dense":
             jacobian = problem.jacobian(theta, eps)
             rhs = problem.eps_derivative(theta, eps)
-            if self.outputs is not None and self.function_weight > 0:
-                function_rows = _function_rows(torch.func.jacrev(lambda t: self.outputs(t).reshape(-1))(theta))
+            if self.function_weight > 0 and self._weighs_function(theta):
+                function_rows = _function_rows(output_jacobian(self.outputs, theta))
                 if function_rows.shape[0] > 0:
                     weight = self.function_weight * largest_singular_value(jacobian) / float(function_rows[0].norm())
                     jacobian = torch.cat([jacobian, weight * function_rows])
@@ -158,6 +182,14 @@ class EulerPredictor:
         velocity = solver.step((self.rcond**2) * solver.preconditioner.largest)
         self.linear_iterations += solver.iterations
         return velocity
+
+
+def _too_many_outputs(count: int) -> None:
+    warnings.warn(
+        f"EulerPredictor: the outputs have {count} values and no jacobian() of their own; differentiating "
+        f"them would take {count} reverse passes through all of them, so the velocity stays in weight space "
+        f"(give the outputs a per-point jacobian, as pde.NetworkOutputs does, or fewer values; at most "
+        f"{MAX_PLAIN_OUTPUTS} without one)", RuntimeWarning, stacklevel=4)
 
 
 def _function_rows(output_jacobian: Tensor) -> Tensor:

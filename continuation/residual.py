@@ -35,6 +35,7 @@ __all__ = [
     "PointwiseResidual",
     "StackedResidual",
     "as_residual_map",
+    "output_jacobian",
 ]
 
 
@@ -128,6 +129,32 @@ class FunctionResidual(ResidualMap):
 
     def __repr__(self) -> str:
         return f"FunctionResidual({getattr(self.fn, '__name__', repr(self.fn))})"
+
+
+OUTPUT_CHUNK_VALUES = 2**18
+""":func:`output_jacobian` without the outputs' own Jacobian: reverse passes per chunk times outputs."""
+
+
+def output_jacobian(outputs: Callable[[Tensor], Tensor], theta: Tensor) -> Tensor:
+    """``d outputs / d theta`` at ``theta``, shape ``(N, P)`` (the outputs flattened).
+
+    The outputs' own ``jacobian(theta)`` when they have one (a network's
+    values at points, vmapped over the points: :class:`pde.NetworkOutputs`),
+    else :func:`torch.func.jacrev` of the whole map, which costs one reverse
+    pass through all ``N`` outputs for each of them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> output_jacobian(lambda t: torch.stack([t[0] * t[1], t[1]]), torch.tensor([2.0, 3.0]))
+    tensor([[3., 2.],
+            [0., 1.]])
+    """
+    own = getattr(outputs, "jacobian", None)
+    if callable(own):
+        return own(theta).reshape(-1, theta.numel())
+    flat = outputs(theta).reshape(-1)  # the reverse passes go in chunks: memory O(chunk N), not O(N^2)
+    return jacrev(lambda t: outputs(t).reshape(-1), chunk_size=max(1, OUTPUT_CHUNK_VALUES // flat.numel()))(theta)
 
 
 def _keep_outputs(residual: ResidualMap, outputs: Optional[Callable[[Tensor], Tensor]]) -> None:

@@ -8,7 +8,7 @@ The pieces: derivatives in ``x`` (:mod:`pde.calculus`), collocation points
 from .adaptive import AdaptivePoints, MovingPoints, ScheduledPoints, rad_density
 from .allen_cahn import AllenCahn1D, default_points_1d
 from .allen_cahn_2d import AllenCahn2D, default_points_2d
-from .base import NetworkProblem, farthest_root, relative_l2
+from .base import NetworkOutputs, NetworkProblem, farthest_root, relative_l2
 from .burgers import (
     BurgersOperator, InitialData, RandomField, boundary_value, sample_initial_data, sample_random_field, steady_state,
 )
@@ -25,7 +25,7 @@ from .poisson_1d import Poisson1D
 __all__ = [
     "AdaptivePoints", "MovingPoints", "ScheduledPoints", "rad_density",
     "LAMBDA_CRITICAL", "BratuFD", "BratuNetwork", "bratu_exact", "bratu_parameter",
-   "AllenCahn1D", "default_points_1d", "NetworkProblem", "relative_l2", "farthest_root", "gradient", "laplacian", "partial",
+   "AllenCahn1D", "default_points_1d", "NetworkProblem", "NetworkOutputs", "relative_l2", "farthest_root", "gradient", "laplacian", "partial",
     "boundary", "calculus", "sampling",
     "AllenCahn2D", "default_points_2d", "Helmholtz", "default_points_helmholtz", "resonance_gap",
     "HighFrequencyFit", "Poisson1D",

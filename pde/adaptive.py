@@ -110,9 +110,10 @@ class MovingPoints(ResidualMap):
     def products(self, theta: Tensor, eps: Tensor):
         return self.problem.residual_map.products(theta, eps)
 
-    def outputs(self, theta: Tensor) -> Tensor:
-        """The network at the current interior points."""
-        return self.problem.outputs(theta)
+    @property
+    def outputs(self):
+        """The network at the current interior points (the problem's :class:`~pde.base.NetworkOutputs`)."""
+        return self.problem.outputs
 
     def place(self, theta: Tensor, eps: Tensor) -> Tensor:
         """The new interior points, shape ``(N, d)``, at the weights ``theta`` and ``eps`` (``self.draws`` is

@@ -12,7 +12,7 @@ from continuation import PointwiseResidual, ResidualMap, StackedResidual
 
 from .calculus import laplacian
 
-__all__ = ["relative_l2", "farthest_root", "device_of", "NetworkProblem"]
+__all__ = ["relative_l2", "farthest_root", "device_of", "NetworkProblem", "NetworkOutputs"]
 
 
 def relative_l2(predicted: Tensor, exact: Tensor) -> float:
@@ -65,6 +65,42 @@ def device_of(model: object) -> torch.device:
     return torch.device(getattr(model, "device", "cpu"))
 
 
+class NetworkOutputs:
+    """A network problem's function at its interior points, ``theta -> predict(theta, points)``.
+
+    Callable like any ``outputs``; its :meth:`jacobian` is vmapped over the
+    points (one small reverse pass per point), which
+    :func:`continuation.output_jacobian` uses instead of differentiating the
+    whole batch once per point. The points are read when called, so the
+    outputs follow a problem whose points move.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pde import AllenCahn1D
+    >>> problem = AllenCahn1D(n_points=20)
+    >>> theta = problem.model.init(seed=0)
+    >>> jac = problem.outputs.jacobian(theta)
+    >>> jac.shape == (20, theta.numel())
+    True
+    >>> torch.allclose(jac, torch.func.jacrev(problem.outputs)(theta))
+    True
+    """
+
+    def __init__(self, problem: "NetworkProblem"):
+        self.problem = problem
+
+    def __call__(self, theta: Tensor) -> Tensor:
+        return self.problem.predict(theta, self.problem.points)
+
+    def jacobian(self, theta: Tensor) -> Tensor:
+        """``d u_theta(x_i) / d theta``, shape ``(N, P)``."""
+        def at(weights: Tensor, x: Tensor) -> Tensor:
+            return self.problem.predict(weights, x[None])[0]
+
+        return torch.func.vmap(torch.func.jacrev(at), in_dims=(None, 0))(theta, self.problem.points)
+
+
 class NetworkProblem:
     """A physics-informed problem solved by a network ``u_theta``.
 
@@ -103,10 +139,12 @@ class NetworkProblem:
         """The network at the points ``x`` of shape ``(N, d)``, shape ``(N,)``."""
         return self.model.apply(theta, x)[:, 0]
 
-    def outputs(self, theta: Tensor) -> Tensor:
-        """``u_theta`` at the collocation points ``self.points``: the function a trace measures its steps
-        and its solution's conditioning on (the residual maps of the problems here carry it)."""
-        return self.predict(theta, self.points)
+    @property
+    def outputs(self) -> "NetworkOutputs":
+        """``theta -> u_theta`` at the collocation points ``self.points`` (as they are when called): the
+        function a trace measures its steps and its solution's conditioning on (the residual maps of the
+        problems here carry it), with a per-point Jacobian (:class:`NetworkOutputs`)."""
+        return NetworkOutputs(self)
 
     def validation_map(self, seed: int = 1) -> ResidualMap:
         """The problem's residual on fresh interior points, for ``trace(..., validation=...)``.

@@ -196,10 +196,6 @@ class ChafeeInfanteNetwork(NetworkProblem):
             return self.model.apply(theta, torch.cos(math.pi * x))[:, 0]
         return x[:, 0] * (1 - x[:, 0]) * self.model.apply(theta, x)[:, 0]
 
-    def outputs(self, theta: Tensor) -> Tensor:
-        """``u_theta`` at the collocation points: where deflation measures distances."""
-        return self.predict(theta, self.points)
-
     def mirror(self, theta: Tensor) -> Tensor:
         """The weights of ``-u_theta``, a solution whenever ``u_theta`` is one (the residual is odd in ``u``):
         the symmetry for :func:`continuation.deflated_continuation`'s ``symmetries``."""

@@ -95,3 +95,43 @@ def test_function_weight_is_validated():
             assert "function_weight" in str(error)
         else:
             raise AssertionError(f"function_weight={bad!r} was accepted")
+
+
+class _OutputsWithJacobian:
+    """``u = theta`` with its own Jacobian, counting the calls."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, theta):
+        return theta
+
+    def jacobian(self, theta):
+        self.calls += 1
+        return torch.eye(theta.numel(), dtype=theta.dtype)
+
+
+def test_the_outputs_own_jacobian_is_used_and_gives_the_same_velocity():
+    problem, s, h = diagonal_problem([3.0, 1e-6], [1.0, 1e-6])
+    own = _OutputsWithJacobian()
+    theta = torch.zeros(2, dtype=DT)
+    assert torch.equal(continuation.output_jacobian(own, theta), torch.eye(2, dtype=DT)) and own.calls == 1
+    with_own = EulerPredictor(rcond=1e-14, function_weight=1e-3, outputs=own).velocity(problem, theta, EPS, None)
+    plain = EulerPredictor(rcond=1e-14, function_weight=1e-3, outputs=lambda t: t).velocity(problem, theta, EPS, None)
+    assert own.calls == 2 and torch.allclose(with_own, plain, rtol=1e-12, atol=0)
+
+
+def test_too_many_plain_outputs_keep_the_weight_space_velocity_and_say_so(monkeypatch):
+    import pytest
+
+    from continuation import predictors
+
+    monkeypatch.setattr(predictors, "MAX_PLAIN_OUTPUTS", 1)
+    problem, s, h = diagonal_problem([3.0, 1e-6], [1.0, 1e-6])
+    theta = torch.zeros(2, dtype=DT)
+    predictor = EulerPredictor(rcond=1e-14, function_weight=1e-3, outputs=lambda t: t)
+    with pytest.warns(RuntimeWarning, match="2 values and no jacobian"):
+        velocity = predictor.velocity(problem, theta, EPS, None)
+    assert torch.allclose(velocity, -h / s, rtol=1e-12, atol=0)  # the weight-space velocity
+    own = EulerPredictor(rcond=1e-14, function_weight=1e-3, outputs=_OutputsWithJacobian())
+    assert abs(float(own.velocity(problem, theta, EPS, None)[1])) < 1e-6  # with its own Jacobian: weighted
