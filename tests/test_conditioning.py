@@ -52,6 +52,22 @@ def test_a_success_on_a_weakly_pinned_solution_is_ill_conditioned_and_keeps_its_
     assert torch.equal(unchecked.thetas, result.thetas)  # the check changes the verdict, never the path
 
 
+def test_half_a_per_cent_off_in_a_weak_direction_is_not_a_success_by_default():
+    # the difference starts at 1 - 5e-3, where the weak equation (weight 1e-4) leaves a residual of 5e-7 < tol:
+    # no corrector moves it, the bound kappa_u ||H|| / ||u|| is 5e-3 (here the error itself), above the
+    # default conditioning_tol of 1e-3 and below the 1e-2 it used to be
+    problem = _weakly_pinned(1e-4)
+    off = 1.0 - 5e-3
+    theta0 = torch.tensor([(1.0 + off) / 2, (1.0 - off) / 2], dtype=DTYPE)
+    result = continuation.trace(problem, theta0, [1.0, 0.5], outputs=difference, adaptive=False)
+    assert result.status is Status.ILL_CONDITIONED
+    assert result.conditioning["bound"] == pytest.approx(5e-3, rel=1e-2)
+    assert abs(float(difference(result.theta)) - 1.0) == pytest.approx(5e-3, rel=1e-2)
+    looser = continuation.trace(problem, theta0, [1.0, 0.5], outputs=difference, adaptive=False,
+                                options=Options(conditioning_tol=1e-2))
+    assert looser.status is Status.SUCCESS
+
+
 def test_a_firmly_pinned_solution_stays_a_success_and_records_its_conditioning():
     problem, theta0 = _weakly_pinned(1.0), torch.tensor([0.5, 0.5], dtype=DTYPE)
     result = continuation.trace(problem, theta0, [1.0, 0.5], outputs=difference)
