@@ -435,21 +435,13 @@ def find_solutions(
     >>> [(round(float(r.theta[0]), 6), round(float(r.theta[1]), 6)) for r in found]
     [(1.0, -0.0), (-0.5, 0.866025), (-0.5, -0.866025)]
     """
-    options = options if options is not None else Options()
-    if not isinstance(options, Options):
-        raise TypeError(f"options must be a continuation.Options or None, got {type(options).__name__}")
-    solver = resolve_corrector(corrector, options)
-    problem = as_residual_map(residual)
+    options, solver, problem, iterations, deflation = _deflated_solves(
+        residual, corrector, options, iterations, "initial_iterations", min_distance, power, shift, outputs, distance)
+    distance = deflation["distance"]
     guesses, known = _check_states("guesses", guesses), _check_states("known", known)
-    iterations = options.initial_iterations if iterations is None else iterations
-    _check_count("iterations", iterations, 1)
     _check_count("polish_iterations", polish_iterations, 0)
     if patience is not None:
         _check_count("patience", patience, 1)
-    if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
-        raise ValueError(f"min_distance must be a number >= 0, got {min_distance!r}")
-    distance = distance or rms_distance
-    deflation = {"power": power, "shift": shift, "outputs": outputs, "distance": distance}
     found: list[CorrectorResult] = []
     failed = 0
     for guess in guesses:
@@ -470,6 +462,24 @@ def find_solutions(
             found.append(report)
             known.append(report.theta.detach())
     return found, failed
+
+
+def _deflated_solves(residual, corrector, options, iterations, default_budget: str, min_distance, power, shift,
+                     outputs, distance) -> tuple[Options, Corrector, ResidualMap, int, dict]:
+    """The checked arguments shared by :func:`find_solutions` and :func:`polish_solutions`: options,
+    corrector, residual map, budget (``iterations``, else the option named ``default_budget``) and the
+    keyword arguments of :func:`~continuation.deflate`."""
+    options = options if options is not None else Options()
+    if not isinstance(options, Options):
+        raise TypeError(f"options must be a continuation.Options or None, got {type(options).__name__}")
+    solver = resolve_corrector(corrector, options)
+    problem = as_residual_map(residual)
+    iterations = getattr(options, default_budget) if iterations is None else iterations
+    _check_count("iterations", iterations, 1)
+    if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
+        raise ValueError(f"min_distance must be a number >= 0, got {min_distance!r}")
+    deflation = {"power": power, "shift": shift, "outputs": outputs, "distance": distance or rms_distance}
+    return options, solver, problem, iterations, deflation
 
 
 def polish_solutions(
@@ -532,17 +542,9 @@ def polish_solutions(
     >>> [round(float(r.theta), 8) for r in polish_solutions(H, states, 0.0, options=Options(tol=1e-12))]
     [1.0, 1.1]
     """
-    options = options if options is not None else Options()
-    if not isinstance(options, Options):
-        raise TypeError(f"options must be a continuation.Options or None, got {type(options).__name__}")
-    solver = resolve_corrector(corrector, options)
-    problem = as_residual_map(residual)
+    options, solver, problem, iterations, deflation = _deflated_solves(
+        residual, corrector, options, iterations, "final_iterations", min_distance, power, shift, outputs, distance)
     states = [s.detach() for s in _check_states("states", states)]
-    iterations = options.final_iterations if iterations is None else iterations
-    _check_count("iterations", iterations, 1)
-    if isinstance(min_distance, bool) or not isinstance(min_distance, (int, float)) or not min_distance >= 0:
-        raise ValueError(f"min_distance must be a number >= 0, got {min_distance!r}")
-    deflation = {"power": power, "shift": shift, "outputs": outputs, "distance": distance or rms_distance}
     results: list[CorrectorResult] = []
     for i, theta in enumerate(states):
         eps_tensor = torch.tensor(float(eps), dtype=theta.dtype, device=theta.device)

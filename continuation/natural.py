@@ -13,6 +13,7 @@ Theorem 2 Lipschitz rule.
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any, Optional
 
 from .correctors import Stop
@@ -20,7 +21,7 @@ from .result import Status
 from .setup import Setup
 from .state import TraceState
 from .stepping import Attempt, End, InvalidState, check_state_like, error_text, judge
-from .stepsize import corrector_factor, corrector_metrics, lipschitz_estimate, next_step
+from .stepsize import corrector_factor, corrector_metrics, function_lipschitz_estimate, lipschitz_estimate, next_step
 
 __all__ = ["NaturalParameter", "next_eps", "coordinate"]
 
@@ -86,7 +87,9 @@ class NaturalParameter:
                     check_state_like(velocity, theta, "the predictor's velocity")
                 state.velocity, state.velocity_known = velocity, True
                 if setup.adaptive and velocity is not None and state.previous_velocity is not None and not moved:
-                    lipschitz = lipschitz_estimate(
+                    # on the function when there are outputs: the weights may turn where the function does not
+                    lipschitz = (lipschitz_estimate if setup.outputs is None
+                                 else partial(function_lipschitz_estimate, setup.outputs))(
                         velocity, state.previous_velocity, theta, state.thetas[-2], eps - state.eps[-2]
                     )
                     if lipschitz:  # |deps| L <= c, in the path's coordinate

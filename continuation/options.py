@@ -70,7 +70,10 @@ class Options:
         Bounds on ``|deps|``. Below ``ds_min`` the trace stops.
     lipschitz_c
         The constant ``c`` of the Theorem 2 step rule ``|deps| L <= c``,
-        ``L`` being the Lipschitz estimate of the predictor's vector field.
+        ``L`` being the Lipschitz estimate of the predictor's vector field,
+        measured on the function (``du/deps`` at the outputs, root-mean-square)
+        when the residual map has outputs, else on the weights (natural
+        continuation; arclength measures its tangents in ``(theta, eps)``).
         ``math.inf`` switches the rule off (for an ablation: what the cap
         contributes).
     growth_max
@@ -91,9 +94,7 @@ class Options:
         prediction does not slide along them. ``0`` switches it off (the
         weight-space velocity). It costs the Jacobian of the outputs and a
         least-squares problem with as many more rows as ``U`` has rank, per
-        step (P1's demo: 1.5x the wall time of the weight-space velocity
-        before the outputs had a per-point Jacobian, see
-        :class:`~continuation.EulerPredictor`).
+        step (measured in ``docs/generalization.md``).
     lm_mu
         Initial Levenberg-Marquardt damping, relative to the mean eigenvalue
         of the Gram matrix (``trace(J^T J) / n``, see

@@ -108,10 +108,10 @@ def check_inputs(
     for name, fn in diagnostics.items():
         if not callable(fn):
             raise TypeError(f"diagnostics[{name!r}] must be callable, got {type(fn).__name__}")
-    named = {"predictor": predictor, "corrector": corrector}
+    # the names are checked before any work; they are built below, once the linear solver and outputs are known
     provisional = options.replace(linear_solver="dense") if options.linear_solver == "auto" else options
-    predictor = _named(predictor, "predictor", PREDICTORS, "velocity", provisional)
-    corrector = _named(corrector, "corrector", CORRECTORS, "correct", provisional)
+    _named(predictor, "predictor", PREDICTORS, "velocity", provisional)
+    checked_corrector = _named(corrector, "corrector", CORRECTORS, "correct", provisional)
 
     if not isinstance(theta0, Tensor):
         raise TypeError(f"theta0 must be a torch.Tensor, got {type(theta0).__name__}")
@@ -125,7 +125,7 @@ def check_inputs(
     eps_values = check_eps_path(eps_path)
     _check_resume(resume, theta0, eps_values, method, corrector_state)
     if resume is None and corrector_state is not None:
-        _check_corrector_state(corrector, corrector_state)
+        _check_corrector_state(checked_corrector, corrector_state)
 
     problem = as_residual_map(residual)
     eps0 = torch.tensor(eps_values[0], dtype=theta0.dtype, device=theta0.device)
@@ -136,25 +136,24 @@ def check_inputs(
         raise ValueError(f"{where} is not finite (NaN or Inf entries)")
     if options.linear_solver == "auto":
         options = options.replace(linear_solver=auto_linear_solver(value.numel(), theta0.numel(), theta0.dtype))
-        predictor = _named(named["predictor"], "predictor", PREDICTORS, "velocity", options)
-        corrector = _named(named["corrector"], "corrector", CORRECTORS, "correct", options)
+    if outputs is None and callable(getattr(problem, "outputs", None)):
+        outputs = problem.outputs
+    if outputs is not None:
+        if not callable(outputs):
+            raise TypeError(f"outputs must be callable or None, got {type(outputs).__name__}")
+        produced = outputs(theta0)
+        if not isinstance(produced, Tensor) or produced.numel() == 0 or produced.dtype != theta0.dtype:
+            raise TypeError("outputs(theta0) must return a non-empty tensor of theta0's dtype, got "
+                            f"{type(produced).__name__ if not isinstance(produced, Tensor) else produced.dtype}")
+    # the named Euler predictor judges its velocity on the function when there are outputs
+    predictor = _named(predictor, "predictor", PREDICTORS, "velocity", options, outputs)
+    corrector = _named(corrector, "corrector", CORRECTORS, "correct", options)
     if method == "arclength" or not isinstance(predictor, (NoPredictor, SecantPredictor)):
         # the eps-derivative is used by the Euler predictor and the arclength tangent: its dtype must match
         _check_output(problem.eps_derivative(theta0, eps0), f"the eps-derivative of {where}", theta0, value.numel())
     if inner_product is not None:
         _check_inner_product(inner_product, theta0)
     event_tests = _check_event_tests(event_tests, method, value, theta0)
-    if outputs is None and callable(getattr(problem, "outputs", None)):
-        outputs = problem.outputs
-    if outputs is not None:
-        if not callable(outputs):
-            raise TypeError(f"outputs must be callable or None, got {type(outputs).__name__}")
-        value = outputs(theta0)
-        if not isinstance(value, Tensor) or value.numel() == 0 or value.dtype != theta0.dtype:
-            raise TypeError("outputs(theta0) must return a non-empty tensor of theta0's dtype, got "
-                            f"{type(value).__name__ if not isinstance(value, Tensor) else value.dtype}")
-        if isinstance(named["predictor"], str) and named["predictor"] == "euler":  # the velocity is then judged on the function too
-            predictor = EulerPredictor.from_options(options, outputs)
     if validation is not None:
         if not callable(validation):
             raise TypeError(f"validation must be a residual map, a callable or None, got {type(validation).__name__}")
@@ -281,16 +280,21 @@ def auto_linear_solver(rows: int, weights: int, dtype: torch.dtype) -> str:
     >>> auto_linear_solver(1_000, 2_000, torch.float64), auto_linear_solver(100_000, 1_000_000, torch.float64)
     ('dense', 'cg')
     """
-    size = rows * weights * torch.finfo(dtype).bits // 8
-    return "dense" if size <= AUTO_DENSE_BYTES else "cg"
+    return "dense" if jacobian_bytes(rows, weights, dtype) <= AUTO_DENSE_BYTES else "cg"
 
 
-def _named(choice, argument: str, registry: dict, method_name: str, options: Options):
+def jacobian_bytes(rows: int, weights: int, dtype: torch.dtype) -> int:
+    """The memory of a formed ``rows x weights`` Jacobian of ``dtype``: what a matrix-free trace never
+    forms, and what a dense conditioning check would."""
+    return rows * weights * torch.finfo(dtype).bits // 8
+
+
+def _named(choice, argument: str, registry: dict, method_name: str, options: Options, outputs=None):
     if isinstance(choice, str):
         if choice not in registry:
             raise ValueError(f"{argument} must be one of {sorted(registry)} or an object, got {choice!r}")
         if argument == "predictor":
-            return EulerPredictor.from_options(options) if choice == "euler" else registry[choice]()
+            return EulerPredictor.from_options(options, outputs) if choice == "euler" else registry[choice]()
         return corrector_from_options(choice, options)
     if not callable(getattr(choice, method_name, None)):
         raise TypeError(

@@ -29,7 +29,7 @@ from .conditioning import solution_conditioning
 from .correctors import CorrectorResult, Stop, gradient_ratio
 from .options import Options
 from .result import SUCCESSES, Status, StepRecord, TraceResult, residual_note
-from .setup import AUTO_DENSE_BYTES, Setup
+from .setup import AUTO_DENSE_BYTES, Setup, jacobian_bytes
 from .state import TraceState
 
 __all__ = ["Attempt", "Method", "run", "judge", "check_state_like", "InvalidState", "error_text"]
@@ -116,22 +116,23 @@ def judge(
     ``alpha`` of the ``"corrector"`` step control, and ``kappa`` when the
     corrector was cut by its budget; under the ``"effort"`` control, with
     known outputs, ``delta`` alone: a corrector that took the function far
-    from the prediction jumped) exceed their maxima. Otherwise the point is ``"converged"`` if ``||H|| <= tol``,
-    ``"floor"`` if the corrector found it stationary at a least-squares
-    floor, and ``"unconverged"`` else. A converged point is accepted; so is
-    any point on a fixed schedule (``adaptive=False``: there is no smaller
-    step to try), with no corrector iterations (``NOT_CORRECTED``), or at a
-    floor under the ``"corrector"`` control (its ``delta`` and ``kappa``
-    vouch for the step); other floor or unconverged points are accepted if
-    ``||H||`` is at most ``options.residual_growth`` times that of the
-    previous accepted point (or ``tol``, if larger), or, when ``delta`` is
-    measured, if the corrector settled (stationary, or with ``||H||`` lower
-    than at the prediction) within ``delta_nominal`` of the prediction: the
-    prediction was good, so the
-    residual left is the problem's floor at this ``eps`` (a floor that rises
-    along the path, as in a time homotopy whose intermediate functions the
-    network represents less well than its start), not a step too long. The
-    final status of a trace does not rest on these labels alone: see :func:`run`.
+    from the prediction jumped) exceed their maxima. Otherwise the point is
+    ``"converged"`` if ``||H|| <= tol``, ``"floor"`` if the corrector found
+    it stationary at a least-squares floor, and ``"unconverged"`` else. A
+    converged point is accepted; so is any point on a fixed schedule
+    (``adaptive=False``: there is no smaller step to try), with no corrector
+    iterations (``NOT_CORRECTED``), or at a floor under the ``"corrector"``
+    control (its ``delta`` and ``kappa`` vouch for the step); other floor or
+    unconverged points are accepted if ``||H||`` is at most
+    ``options.residual_growth`` times that of the previous accepted point
+    (or ``tol``, if larger), or, when ``delta`` is measured, if the corrector
+    settled (stationary, or with ``||H||`` lower than at the prediction)
+    within ``delta_nominal`` of the prediction: the prediction was good, so
+    the residual left is the problem's floor at this ``eps`` (a floor that
+    rises along the path, as in a time homotopy whose intermediate functions
+    the network represents less well than its start), not a step too long.
+    The final status of a trace does not rest on these labels alone: see
+    :func:`run`.
     """
     options = setup.options
     if report.stop is Stop.NON_FINITE or not math.isfinite(report.residual_norm) or not bool(
@@ -417,7 +418,7 @@ def _conditioned(setup: Setup, state: TraceState, theta: Tensor, eps: Tensor, st
     if setup.outputs is None:
         return status, f"{message} (the solution's conditioning was not checked: no outputs)"
     if setup.options.linear_solver != "dense":
-        size = _jacobian_bytes(setup, theta, eps)
+        size = jacobian_bytes(setup.problem(theta, eps).numel(), theta.numel(), theta.dtype)
         if size > AUTO_DENSE_BYTES:
             return status, f"{message} (the solution's conditioning was not checked: its Jacobian would take " \
                            f"{size / 1024**3:.1f} GiB, above the {AUTO_DENSE_BYTES / 1024**3:g} GiB of a dense check)"
@@ -435,13 +436,6 @@ def _conditioned(setup: Setup, state: TraceState, theta: Tensor, eps: Tensor, st
         "The solution it ended on was chosen by the path, not by the equations (a layer or interface that "
         "can slide, a branch point): check it by other means (a symmetry, a finer grid, another start)"
     )
-
-
-def _jacobian_bytes(setup: Setup, theta: Tensor, eps: Tensor) -> int:
-    """The memory of the formed Jacobian at ``(theta, eps)``: what a matrix-free trace never forms, and
-    what the one dense conditioning check at its end would."""
-    rows = setup.problem(theta, eps).numel()
-    return rows * theta.numel() * torch.finfo(theta.dtype).bits // 8
 
 
 class _Progress:

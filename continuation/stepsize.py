@@ -19,8 +19,8 @@ from torch import Tensor
 from .correctors import CorrectorResult
 from .options import Options
 
-__all__ = ["effort_factor", "lipschitz_estimate", "next_step", "corrector_metrics", "corrector_factor",
-           "MIN_FACTOR"]
+__all__ = ["effort_factor", "lipschitz_estimate", "function_lipschitz_estimate", "next_step", "corrector_metrics",
+           "corrector_factor", "MIN_FACTOR"]
 
 MIN_FACTOR = 0.25
 """The ``"corrector"`` control shrinks a step by at most this factor at a time."""
@@ -49,6 +49,41 @@ def lipschitz_estimate(
     if distance == 0:
         return None
     return float(torch.linalg.vector_norm(velocity - previous_velocity)) / distance
+
+
+def function_lipschitz_estimate(
+    outputs: Callable[[Tensor], Tensor],
+    velocity: Tensor,
+    previous_velocity: Tensor,
+    theta: Tensor,
+    previous_theta: Tensor,
+    deps: float,
+) -> Optional[float]:
+    """:func:`lipschitz_estimate` measured on the function the state represents.
+
+    The vector field is ``du/deps = U v`` (``U = d outputs / d theta``, ``v``
+    the predictor's velocity) and the points are the outputs ``u(theta)``,
+    both in the root-mean-square norm over the outputs. Many weight vectors
+    give one function: a velocity that turns in a direction the function does
+    not see (a network's near-kernel) is not a curvature of the path, and
+    does not cap the step.
+
+    Examples
+    --------
+    >>> import torch
+    >>> outputs = lambda theta: torch.stack([theta[0] + theta[1], theta[0] + theta[1]])
+    >>> theta = torch.zeros(2)
+    >>> # the velocity turned by 10 along the direction the outputs do not see: no curvature
+    >>> function_lipschitz_estimate(outputs, torch.tensor([5.0, -5.0]), torch.tensor([0.0, 0.0]), theta, theta, 0.5)
+    0.0
+    >>> lipschitz_estimate(torch.tensor([5.0, -5.0]), torch.tensor([0.0, 0.0]), theta, theta, 0.5) > 10
+    True
+    """
+    point, field = torch.func.jvp(outputs, (theta,), (velocity,))
+    previous_point, previous_field = torch.func.jvp(outputs, (previous_theta,), (previous_velocity,))
+    root = math.sqrt(point.numel())
+    return lipschitz_estimate(field.reshape(-1) / root, previous_field.reshape(-1) / root,
+                              point.reshape(-1) / root, previous_point.reshape(-1) / root, deps)
 
 
 def effort_factor(

@@ -401,3 +401,26 @@ def test_step_rules_switched_off_by_inf_put_no_bound():
     assert corrector_factor(no_delta, delta=0.32, kappa=0.0) == no_delta.growth_max
     no_kappa = Options(kappa_nominal=math.inf, kappa_max=math.inf)
     assert corrector_factor(no_kappa, delta=0.0, kappa=0.8) == no_kappa.growth_max
+
+
+@given(st.floats(0.01, 100.0))
+def test_the_lipschitz_cap_is_measured_on_the_function_when_there_are_outputs(scale):
+    """The same function in rescaled weights ``u = S theta``: with outputs the steps are the same, without
+    them the weight-space estimate of the Theorem 2 bound moves them."""
+    def traced(weights, outputs):
+        def residual(theta, eps):  # Gauss-Newton solves it in one step: the step rules alone set the steps
+            u = weights * theta
+            return u - torch.stack([torch.sin(5 * eps), torch.cos(5 * eps)])
+
+        theta0 = torch.tensor([math.sin(5.0), math.cos(5.0)], dtype=DT) / weights
+        result = continuation.trace(residual, theta0, [1.0, 0.0], corrector="gauss-newton", options=TIGHT,
+                                    outputs=(lambda theta: weights * theta) if outputs else None)
+        assert result.success, result.message
+        return np.array(result.eps)
+
+    plain, rescaled = torch.tensor([1.0, 1.0], dtype=DT), torch.tensor([scale, 1.0], dtype=DT)
+    same = traced(plain, True), traced(rescaled, True)
+    assert len(same[0]) > 5 and len(same[0]) == len(same[1]) and np.allclose(*same, rtol=0, atol=1e-9)
+    if abs(math.log10(scale)) > 1:  # without outputs the cap is measured on the weights
+        weights_only = traced(plain, False), traced(rescaled, False)
+        assert len(weights_only[0]) != len(weights_only[1]) or not np.allclose(*weights_only, atol=1e-9)
