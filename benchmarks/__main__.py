@@ -39,12 +39,12 @@ COMMANDS: dict[str, Command] = {
                           "Jacobian timing", "benchmarks/results/foundation"),
     "run": Command("run", "one problem (ac1d, ac2d, ac2d-time, helmholtz, fit): ours against direct LM, "
                    "classical Adam+L-BFGS and the seed's strategies 1 and 2",
-                   "benchmarks/results/<problem>, .../<problem>/small for --budget small"),
+                   "benchmarks/results/<problem>, .../<problem>/small for --budget small", device=True),
     "sweep": Command("sweep", "the configurations of `run` over seeds, eps and methods, one Ray task each "
-                     "(resumable)", "benchmarks/results/<problem>"),
+                     "(resumable)", "benchmarks/results/<problem>", device=True),
     "verify": Command("verify", "rerun committed rows of `run` (all, or the fastest --sample N) at this commit "
                       "and report each figure's drift", "verify-output/ in the working directory, ignored by git",
-                      force=False),
+                      force=False, device=True),
     "bratu": Command("bratu", "P6: arclength round the fold, finite differences and networks",
                      "benchmarks/results/bratu"),
     "diagnostics": Command("diagnostics", "P1 kernel spectra: eps sweep at the init (seed Fig. 4) and warm starts "

@@ -335,7 +335,7 @@ def run_direct_lm(
     problem: NetworkProblem, theta0: torch.Tensor, spec: ProblemSpec, eps: float, budget: Budget
 ) -> Outcome:
     """Levenberg-Marquardt at the target from the initialisation."""
-    parameter = torch.tensor(spec.target(eps), dtype=theta0.dtype)
+    parameter = torch.tensor(spec.target(eps), dtype=theta0.dtype, device=theta0.device)
     report = LevenbergMarquardt().correct(problem.residual_map, theta0, parameter, iterations=budget.lm, tol=0.0)
     return Outcome(
         report.theta, report.message, report.message, f"levenberg-marquardt at the target ({budget.lm} iterations)",
@@ -347,7 +347,7 @@ def run_classical_adam(
     problem: NetworkProblem, theta0: torch.Tensor, spec: ProblemSpec, eps: float, budget: Budget
 ) -> Outcome:
     """Adam (lr 1e-3) then L-BFGS at the target: plain training."""
-    parameter = torch.tensor(spec.target(eps), dtype=theta0.dtype)
+    parameter = torch.tensor(spec.target(eps), dtype=theta0.dtype, device=theta0.device)
     clock = time.perf_counter()
     adam = Adam(lr=1e-3).correct(problem.residual_map, theta0, parameter, iterations=budget.adam, tol=0.0)
     adam_wall = time.perf_counter() - clock
@@ -392,7 +392,7 @@ def run_strategy1(
 ) -> Outcome:
     """The seed's Strategy 1: LM at the start value, then forward Euler without corrector."""
     path = schedule(spec.start, spec.target(eps), budget.strategy1_ratio, budget.s_floor)
-    start = torch.tensor(spec.start, dtype=theta0.dtype)
+    start = torch.tensor(spec.start, dtype=theta0.dtype, device=theta0.device)
     first = LevenbergMarquardt().correct(
         problem.residual_map, theta0, start, iterations=budget.strategy1_initial, tol=0.0
     )
@@ -465,8 +465,8 @@ def record_name(config: harness.Config) -> str:
     return f"{c.problem}{dim}_eps{c.eps:g}{tag}_{c.method}_seed{c.seed}.json"
 
 
-def command_line(configs: Sequence[harness.Config], max_wall_s: Optional[float] = None) -> str:
-    """The ``run`` command of ``configs`` (one problem, seed, budget, network and point count)."""
+def command_line(configs: Sequence[harness.Config], max_wall_s: Optional[float] = None, device: str = "cpu") -> str:
+    """The ``run`` command of ``configs`` (one problem, seed, budget, network and point count) on ``device``."""
     c = configs[0]
     eps_values = " ".join(f"{e:g}" for e in dict.fromkeys(x.eps for x in configs))
     methods = " ".join(dict.fromkeys(x.method for x in configs))
@@ -476,19 +476,21 @@ def command_line(configs: Sequence[harness.Config], max_wall_s: Optional[float] 
         + f" --budget {c.budget} --seed {c.seed} --widths {' '.join(map(str, c.widths))}"
         + (f" --points {c.points}" if c.points is not None else "")
         + (f" --max-wall-s {max_wall_s:g}" if max_wall_s is not None else "")
+        + (f" --device {device}" if device != "cpu" else "")
     )
 
 
 def run_one(config: harness.Config, command: str, checkpoint: Optional[Path] = None,
-            max_wall_s: Optional[float] = None) -> dict[str, Any]:
+            max_wall_s: Optional[float] = None, device: str = "cpu") -> dict[str, Any]:
     """Run one configuration and return its JSON record (without the machine).
 
     ``checkpoint`` is where ``ours`` keeps its point on the path between pieces, ``max_wall_s``
-    its wall-time budget (see :func:`run_ours`); the other methods have fixed budgets.
+    its wall-time budget (see :func:`run_ours`); the other methods have fixed budgets. The network,
+    its points and so every tensor of the run are on ``device``.
     """
     c = config
     spec, budget = PROBLEMS[c.problem], BUDGETS[c.budget]
-    problem = spec.build(c.eps, c.d, c.seed, c.widths, budget.tiny, c.points)
+    problem = spec.build(c.eps, c.d, c.seed, c.widths, budget.tiny, c.points, device=device)
     theta0 = problem.model.init(seed=c.seed)
     clock = time.perf_counter()
     resumable = {"checkpoint": checkpoint, "max_wall_s": max_wall_s} if c.method == "ours" else {}
@@ -510,6 +512,7 @@ def run_one(config: harness.Config, command: str, checkpoint: Optional[Path] = N
         "points": int(problem.points.shape[0]),
         "boundary_points": int(problem.boundary_points.shape[0]) if hasattr(problem, "boundary_points") else 0,
         "test_points": int(problem.test_points.shape[0]), "seed": c.seed, "budget": c.budget, "command": command,
+        "device": str(outcome.theta.device),
     }
     # the final weights: the scores can be recomputed from the record
     return harness.make_record(what, metrics, outcome.trace, status=outcome.status, message=outcome.message,
@@ -624,9 +627,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    """The parser of a recorded ``run`` command (``--device`` included, which :mod:`benchmarks.__main__` adds)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks run")
     add_arguments(parser)
+    parser.add_argument("--device", type=harness.device, default="cpu")
     return parser
+
+
+def check_device(methods: Sequence[str], device: str) -> None:
+    """Refuse ``--device`` other than the CPU for a method that runs on the CPU only (DeepXDE's baseline)."""
+    if device != "cpu" and "deepxde" in methods:
+        raise SystemExit(f"--methods deepxde runs on the CPU only, not on --device {device}")
 
 
 @dataclass(frozen=True)
@@ -638,14 +649,19 @@ class Job:
     path: Path
     force: bool = False
     max_wall_s: Optional[float] = None
+    device: str = "cpu"
 
 
-def job_of(data: dict[str, Any], path: Path, force: bool = False) -> Job:
-    """The job that reruns the record ``data`` into ``path`` (network, points and wall budget from its command)."""
+def job_of(data: dict[str, Any], path: Path, force: bool = False, device: Optional[str] = None) -> Job:
+    """The job that reruns the record ``data`` into ``path`` (network, points and wall budget from its command),
+    on ``device`` (default: the record's own)."""
     args = _parser().parse_args(shlex.split(data["command"])[4:])
     config = harness.Config(data["problem"], data["method"], data["eps"], data["seed"], tuple(args.widths),
                             args.points, data["budget"], data.get("d"))
-    return Job(config, data["command"], path, force, args.max_wall_s)
+    recorded = str(args.device)
+    device = recorded if device is None else device
+    command = data["command"] if device == recorded else command_line([config], args.max_wall_s, device)
+    return Job(config, command, path, force, args.max_wall_s, device)
 
 
 def run_configuration(job: Job) -> bool:
@@ -653,7 +669,8 @@ def run_configuration(job: Job) -> bool:
     torch.set_num_threads(1)
     checkpoint = record.checkpoint_path(job.path, job.force)
     try:
-        record.cached(job.path, lambda: run_one(job.config, job.command, checkpoint, job.max_wall_s), force=job.force)
+        record.cached(job.path, lambda: run_one(job.config, job.command, checkpoint, job.max_wall_s, job.device),
+                      force=job.force)
     except Exception:  # one failing method must not lose the others
         traceback.print_exc()
         return False
@@ -690,12 +707,14 @@ def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     for method in methods:
         if name not in ONLY_FOR.get(method, (name,)):
             raise SystemExit(f"--methods {method} applies to {', '.join(ONLY_FOR[method])} only, not {name}")
+    device = str(args.device)
+    check_device(methods, device)
     budget = BUDGETS[args.budget]
     out = harness.out_folder(args, name, "small" if budget.tiny else "")
     configs = [harness.Config(name, method, eps, args.seed, tuple(args.widths), args.points, budget.name, d)
                for eps in eps_values for method in methods]
-    command = command_line(configs, args.max_wall_s)
-    jobs = [Job(c, command, out / record_name(c), args.force, args.max_wall_s) for c in configs]
+    command = command_line(configs, args.max_wall_s, device)
+    jobs = [Job(c, command, out / record_name(c), args.force, args.max_wall_s, device) for c in configs]
     if args.jobs == 1:
         outcomes = [run_configuration(job) for job in jobs]
     else:  # fresh interpreters (spawn), one torch thread each

@@ -25,8 +25,8 @@ from tqdm.auto import tqdm
 
 from . import harness
 from .run import (
-    BUDGETS, DEFAULT_WIDTHS, PROBLEMS, Job, check_eps, command_line, load_records, methods_for, record_name, report,
-    run_configuration,
+    BUDGETS, DEFAULT_WIDTHS, PROBLEMS, Job, check_device, check_eps, command_line, load_records, methods_for,
+    record_name, report, run_configuration,
 )
 
 __all__ = ["add_arguments", "configurations", "execute", "seed_table", "main"]
@@ -67,6 +67,8 @@ def configurations(args: argparse.Namespace) -> tuple[Path, list[Job]]:
         raise SystemExit(f"--methods {unknown} do not apply to {args.problem}; choose from {methods_for(args.problem)}")
     eps_values = list(args.eps) if args.eps else list(spec.targets)
     check_eps(args.problem, eps_values)
+    device = str(args.device)
+    check_device(methods, device)
     budget = BUDGETS[args.budget]
     out = harness.out_folder(args, args.problem, "small" if budget.tiny else "")
     d = 2 if args.problem == "helmholtz" else None
@@ -74,8 +76,8 @@ def configurations(args: argparse.Namespace) -> tuple[Path, list[Job]]:
     for seed in args.seeds:
         configs = [harness.Config(args.problem, method, eps, seed, tuple(args.widths), None, budget.name, d)
                    for eps in eps_values for method in methods]
-        command = command_line(configs)
-        found += [Job(c, command, out / record_name(c), args.force) for c in configs]
+        command = command_line(configs, device=device)
+        found += [Job(c, command, out / record_name(c), args.force, device=device) for c in configs]
     return out, found
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from . import harness, record
-from .run import METHODS, PROBLEMS, job_of
+from .run import METHODS, PROBLEMS, check_device, job_of
 from .sweep import add_ray_arguments, execute
 
 __all__ = ["FIGURES", "add_arguments", "committed_rows", "drift", "main"]
@@ -100,13 +100,16 @@ COLUMNS = [
 ]
 
 
-def _current(path: Path) -> bool:
-    """Whether the scratch record at ``path`` was made by this code (this commit, no uncommitted changes)."""
+def _current(path: Path, device: str) -> bool:
+    """Whether the scratch record at ``path`` was made by this code (this commit, no uncommitted changes)
+    on ``device``."""
     if not path.exists():
         return False
-    code = (record.read_record(path).get("machine") or {}).get("code") or {}
+    data = record.read_record(path)
+    code = (data.get("machine") or {}).get("code") or {}
     head = record.CODE["commit"]
-    return head is not None and code.get("commit") == head and code.get("dirty") is False
+    return head is not None and code.get("commit") == head and code.get("dirty") is False and \
+        data.get("device", "cpu") == device
 
 
 def main(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -123,10 +126,12 @@ def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     if not rows:
         raise SystemExit(f"no records of `python -m benchmarks run` under {results}"
                          + (f" for --problem {args.problem}" if args.problem else ""))
+    device = str(args.device)
+    check_device([data["method"] for _, data in rows], device)
     jobs = []
     for path, data in rows:
         scratch = out / path.relative_to(results)
-        jobs.append(job_of(data, scratch, force=not _current(scratch)))
+        jobs.append(job_of(data, scratch, force=not _current(scratch, device), device=device))
     outcomes = execute(jobs, address=args.address, cpus=args.cpus, serial=args.serial)
     found, failed = [], []
     for (path, old), job, ok in zip(rows, jobs, outcomes):

@@ -52,6 +52,7 @@ def test_small_budget_run_writes_every_method(results):
         assert math.isfinite(data["l2re"]) and math.isfinite(data["loss"]), path.name
         assert data["weights"] == 1981 and data["points"] == 40 and data["boundary_points"] == 12
         assert "interface_error" in data and data["machine"]["torch_threads"] == 1
+        assert data["device"] == "cpu" and "--device" not in data["command"]
     table = (results / "README.md").read_text()
     assert all(f"| {method} |" in table for method in METHODS)
     assert (results / "l2re.png").stat().st_size > 0
@@ -175,11 +176,31 @@ def test_step_cost_measures_each_solver_on_p1_in_a_fresh_process(results):
     assert "| 53 | cg | 1,000 + 2 |" in (results / "README.md").read_text()
 
 
-def test_an_unknown_device_is_refused_before_any_work(results, capsys):
+@pytest.mark.parametrize("argv", [["step-cost", "--d", "2"], ["run", "fit"], ["sweep", "fit", "--serial"],
+                                  ["verify", "--serial"]])
+def test_an_unknown_device_is_refused_before_any_work(results, capsys, argv):
     with pytest.raises(SystemExit):
-        main(["step-cost", "--d", "2", "--device", "gpu", "--out", str(results)])
+        main([*argv, "--device", "gpu", "--out", str(results)])
     assert "argument --device: 'gpu' is not a device of this machine" in capsys.readouterr().err
     assert not results.exists() or not any(results.iterdir())
+
+
+def test_deepxde_is_refused_off_the_cpu_before_any_work(results):
+    with pytest.raises(SystemExit, match="deepxde runs on the CPU only, not on --device meta"):
+        main(["run", "ac1d", "--methods", "deepxde", "--device", "meta", "--budget", "small", "--out", str(results)])
+    assert not results.exists()
+
+
+def test_a_recorded_device_is_rerun_on_that_device_unless_told_otherwise(tmp_path):
+    from benchmarks.run import job_of
+
+    data = {"problem": "fit", "method": "ours", "eps": 0.5, "seed": 0, "budget": "small", "d": None,
+            "command": "python -m benchmarks run fit --eps 0.5 --methods ours --budget small --seed 0 --widths 30 30 30 "
+                       "--device meta"}
+    recorded = job_of(data, tmp_path / "a.json")
+    assert recorded.device == "meta" and recorded.command == data["command"]
+    moved = job_of(data, tmp_path / "a.json", device="cpu")
+    assert moved.device == "cpu" and "--device" not in moved.command and "--eps 0.5 --methods ours" in moved.command
 
 
 def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatch):
