@@ -16,6 +16,9 @@ import math
 from functools import partial
 from typing import Any, Optional
 
+import torch
+from torch import Tensor
+
 from .correctors import Stop
 from .result import Status
 from .setup import Setup
@@ -23,7 +26,7 @@ from .state import TraceState
 from .stepping import Attempt, End, InvalidState, check_state_like, error_text, judge
 from .stepsize import corrector_factor, corrector_metrics, function_lipschitz_estimate, lipschitz_estimate, next_step
 
-__all__ = ["NaturalParameter", "next_eps", "coordinate"]
+__all__ = ["NaturalParameter", "next_eps", "coordinate", "safeguarded_prediction"]
 
 
 def coordinate(eps: float, parametrization: str) -> float:
@@ -54,6 +57,39 @@ def next_eps(eps: float, goal: float, ds: float, parametrization: str = "eps") -
         return goal
     moved = here + math.copysign(ds, there - here)
     return math.copysign(math.exp(moved), eps) if parametrization == "log" else moved
+
+
+def safeguarded_prediction(problem, theta: Tensor, predicted: Tensor, eps: Tensor,
+                           growth: float = 10.0) -> tuple[Tensor, bool]:
+    """The Euler prediction ``predicted``, or the last point ``theta`` when the prediction's residual at the
+    new ``eps`` is more than ``growth`` times the last point's (or not finite); and whether it fell back.
+    A prediction that is itself not finite (a broken predictor) is returned as it is, for its step to fail.
+
+    A linear prediction is only as good as the linearisation it comes from. Near a branch point or on a
+    network whose weights act nonlinearly, ``theta + deps v`` can leave the linear regime by far (a
+    velocity of norm 8e3 in the weights moved the function by 30 in a step that the linearisation put at
+    1e-3, on the trivial branch of a network crossing a pitchfork: a residual 1e9 times the last point's).
+    The corrector is a least-squares method and goes downhill from where it starts: it starts from the last
+    point then. A prediction a few times worse than the last point by the residual is still kept: in a
+    layer, where second-order terms dominate a long step, it is still the better start (``trace`` passes
+    ``Options.residual_growth``, 10).
+
+    Examples
+    --------
+    >>> import torch
+    >>> H = lambda theta, eps: theta - eps
+    >>> theta, eps = torch.tensor([1.0]), torch.tensor(0.9)
+    >>> safeguarded_prediction(H, theta, torch.tensor([0.9]), eps)
+    (tensor([0.9000]), False)
+    >>> safeguarded_prediction(H, theta, torch.tensor([30.0]), eps)
+    (tensor([1.]), True)
+    """
+    if not bool(torch.isfinite(predicted).all()):  # a broken predictor: its step fails and is rejected
+        return predicted, False
+    at_prediction = float(torch.linalg.vector_norm(problem(predicted, eps)))
+    if math.isfinite(at_prediction) and at_prediction <= growth * float(torch.linalg.vector_norm(problem(theta, eps))):
+        return predicted, False
+    return theta, True
 
 
 class NaturalParameter:
@@ -98,7 +134,11 @@ class NaturalParameter:
             eps_new = step(state.ds)
             final = state.target == len(setup.eps_path) - 1 and eps_new == goal
             budget = options.final_iterations if final else options.corrector_iterations
-            predicted = theta if state.velocity is None else theta + (eps_new - eps) * state.velocity
+            predicted, fallback = theta, False
+            if state.velocity is not None:
+                predicted, fallback = safeguarded_prediction(
+                    problem, theta, theta + (eps_new - eps) * state.velocity, setup.eps_tensor(eps_new),
+                    options.residual_growth)
             report = setup.corrector.correct(
                 problem, predicted, setup.eps_tensor(eps_new), iterations=budget, tol=options.tol,
                 state=state.corrector_state,
@@ -119,6 +159,8 @@ class NaturalParameter:
             eps_new = eps_new if eps_new is not None else step(state.ds)
             return Attempt(eps_new, eps_new - eps, None, report, False, "", error_text(exc))
         accepted, criterion, reason = judge(setup, report, state.residual_norm, setup.adaptive, metrics)
+        if fallback:
+            reason += "; corrected from the last point (the Euler prediction's residual was far larger)"
         return Attempt(eps_new, eps_new - eps, report.theta, report, accepted, criterion, reason,
                        data={"budget": budget}, metrics=metrics or {})
 

@@ -54,7 +54,11 @@ class Options:
         A step whose corrector has not converged is still accepted if
         ``||H||`` is at most ``residual_growth`` times the residual at the
         previous accepted point (or ``tol``, if larger); otherwise it is
-        rejected and retried with half the step.
+        rejected and retried with half the step. Natural continuation also
+        starts its corrector from the last point instead of the Euler
+        prediction when the prediction's residual is more than this factor
+        above the last point's at the new ``eps``
+        (:func:`continuation.natural.safeguarded_prediction`).
     step_growth_ratio
         A point accepted without converging grows the next step (x1.5) if
         ``||H||`` rose by at most this factor over the previous accepted

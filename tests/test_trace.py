@@ -424,3 +424,23 @@ def test_the_lipschitz_cap_is_measured_on_the_function_when_there_are_outputs(sc
     if abs(math.log10(scale)) > 1:  # without outputs the cap is measured on the weights
         weights_only = traced(plain, False), traced(rescaled, False)
         assert len(weights_only[0]) != len(weights_only[1]) or not np.allclose(*weights_only, atol=1e-9)
+
+
+def test_a_prediction_outside_the_linear_regime_does_not_throw_the_trace_onto_another_branch():
+    """``theta^3 - theta - eps`` has roots near -1, 0 and 1. A velocity that leaves the linear regime (here a
+    wrong one, as a network's can be near a branch point) would start the corrector near the root at -1; the
+    corrector starts from the last point instead, whose residual is the smaller, and stays on the branch."""
+    class Wild:
+        def velocity(self, problem, theta, eps, previous):
+            return torch.full_like(theta, 1e3)
+
+    cubic = continuation.as_residual_map(lambda theta, eps: theta**3 - theta - eps)
+    theta0 = continuation.GaussNewton().correct(cubic, theta_near(1.0), torch.tensor(0.1, dtype=DT),
+                                                iterations=50, tol=1e-14).theta
+    result = continuation.trace(cubic, theta0, [0.1, 0.0], predictor=Wild(), corrector="gauss-newton",
+                                adaptive=False, options=TIGHT)
+    assert result.success and float(result.theta) == pytest.approx(1.0, abs=1e-10)
+    assert "corrected from the last point" in result.steps[-1].reason
+    followed = continuation.GaussNewton().correct(cubic, theta0 - 100, torch.tensor(0.0, dtype=DT), iterations=60,
+                                                  tol=1e-12)
+    assert float(followed.theta) == pytest.approx(-1.0, abs=1e-8)  # where the prediction would have led
