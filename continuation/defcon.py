@@ -581,7 +581,7 @@ def deflated_continuation(
     perturbation: Union[float, Callable[[Tensor, torch.Generator], Tensor]] = 0.1,
     perturbations: int = 1,
     kernel_directions: int = 0,
-    kernel_step: float = 0.1,
+    kernel_step: Union[float, Sequence[float]] = 0.1,
     search_every: int = 1,
     search_iterations: Optional[int] = None,
     polish_iterations: int = 0,
@@ -628,7 +628,13 @@ def deflated_continuation(
         from the start that found ``+v`` rarely reach ``-v``). These starts
         come first. ``0``: none.
     kernel_step
-        The size of those steps on the solution, in ``distance``.
+        The size of those steps on the solution, in ``distance``, or several
+        sizes, each giving its own starts, in the order given. A pair that
+        bifurcates at ``eps_k`` has an amplitude that grows like
+        ``sqrt|eps - eps_k|``, and a search does not know how far past
+        ``eps_k`` it is: on the Neumann network diagram the k = 3 pair (RMS
+        0.27 at ``eps = 0.1``, born at 0.106) was reached from a step of 0.3
+        and not from 0.1, which led to a least-squares floor far away.
     search_every
         Search at every ``search_every``-th value only (the searches that
         find nothing are most of the cost).
@@ -677,10 +683,12 @@ def deflated_continuation(
     _check_count("kernel_directions", kernel_directions, 0)
     if perturbations == 0 and kernel_directions == 0:
         raise ValueError("perturbations and kernel_directions are both 0: the searches would have no start")
-    if isinstance(kernel_step, bool) or not isinstance(kernel_step, (int, float)) or not (
-        math.isfinite(kernel_step) and kernel_step > 0
-    ):
-        raise ValueError(f"kernel_step must be a finite number > 0, got {kernel_step!r}")
+    kernel_steps = (kernel_step,) if isinstance(kernel_step, (int, float)) else kernel_step
+    if isinstance(kernel_steps, (str, bytes, Tensor)) or not isinstance(kernel_steps, Sequence) or not kernel_steps \
+            or not all(not isinstance(size, bool) and isinstance(size, (int, float)) and math.isfinite(size)
+                       and size > 0 for size in kernel_steps):
+        raise ValueError(f"kernel_step must be a finite number > 0 or a non-empty sequence of them, "
+                         f"got {kernel_step!r}")
     if callable(perturbation):
         perturb = perturbation
     elif isinstance(perturbation, bool) or not isinstance(perturbation, (int, float)) or not (
@@ -746,8 +754,8 @@ def deflated_continuation(
                 ended.append(branch)
         if i % search_every == 0 or i == len(eps_values) - 1:
             starts = [symmetry(theta) for theta in known for symmetry in symmetries]
-            starts += [seed for theta in known for seed in kernel_seeds(
-                problem, theta, eps, count=kernel_directions, step=kernel_step, outputs=outputs, distance=distance)
+            starts += [seed for theta in known for size in kernel_steps for seed in kernel_seeds(
+                problem, theta, eps, count=kernel_directions, step=size, outputs=outputs, distance=distance)
             ] if kernel_directions else []
             starts += [perturb(theta, generator) for theta in before for _ in range(perturbations)]
             search_at(eps, starts, known)

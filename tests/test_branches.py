@@ -281,6 +281,11 @@ def test_kernel_seeding_finds_the_mirror_half_that_perturbed_starts_miss():
     minus, zero_, plus = sorted(seeded.solutions_at(0.3), key=lambda s: float(s.sum()))
     assert float(zero_.abs().max()) < 1e-9 and float(plus.abs().max()) > 0.3
     assert torch.allclose(plus, -minus, atol=1e-8)  # both halves
+    ladder = deflated_continuation(problem, zero, [0.4, 0.3], perturbations=0, kernel_directions=1,
+                                   kernel_step=(0.1, 0.3), **common)
+    found = sorted(ladder.solutions_at(0.3), key=lambda s: float(s.sum()))
+    assert len(found) == 3 and all(torch.allclose(a, b, atol=1e-8) for a, b in zip(found, (minus, zero_, plus)))
+    assert ladder.searches > seeded.searches  # each size gives its own starts
 
 
 def test_the_trivial_branch_is_followed_through_with_known_outputs():
@@ -312,6 +317,9 @@ def test_the_images_of_a_new_solution_under_the_symmetries_are_tried_too():
     (dict(perturbations=0), "perturbations and kernel_directions are both 0"),
     (dict(kernel_directions=-1), "kernel_directions must be an integer >= 0"),
     (dict(kernel_directions=1, kernel_step=0.0), "kernel_step must be a finite number > 0"),
+    (dict(kernel_directions=1, kernel_step=()), "or a non-empty sequence of them, got \\(\\)"),
+    (dict(kernel_directions=1, kernel_step=(0.1, -0.3)), "kernel_step must be a finite number > 0"),
+    (dict(kernel_directions=1, kernel_step="0.1"), "kernel_step must be a finite number > 0"),
 ])
 def test_bad_seeding_arguments_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
