@@ -34,6 +34,7 @@ import continuation  # noqa: E402
 from models import MLP  # noqa: E402
 from pde import BratuNetwork, ChafeeInfanteFD, ChafeeInfanteNetwork, branch_point, solution_count  # noqa: E402
 
+from .harness import commit_cell  # noqa: E402
 from .record import RESULTS, cached, save_figure  # noqa: E402
 
 COMMAND = "python -m benchmarks branches"
@@ -304,15 +305,16 @@ def main(args) -> None:
         "# Multiple solutions: branch points, branch switching, deflated continuation", "",
         f"Command: `{COMMAND}`. One JSON per row; the target is eps = {TARGET:g} (lam = 2 for Bratu).", "",
         "| configuration | solutions found / expected | min distance between two | max L2RE | wall s | "
-        "corrector iterations | branches |",
-        "|---|---|---|---|---|---|---|",
+        "corrector iterations | branches | commit |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, r in records.items():
         l2re = f"{r['max_l2re']:.1e}" if r.get("max_l2re") is not None else "-"
         distance = r.get("min_pairwise_rms_distance")
         distance = f"{distance:.3f}" if distance is not None else "-"
         lines.append(f"| {name} | {r['solutions_at_target']} / {r['expected_at_target']} | {distance} | {l2re} | "
-                     f"{r['wall_s']:.1f} | {r['corrector_iterations']} | {r.get('branches', '-')} |")
+                     f"{r['wall_s']:.1f} | {r['corrector_iterations']} | {r.get('branches', '-')} | "
+                     f"{commit_cell(r)} |")
     lines += ["", "Branch points of u = 0 found by `BranchPointTest` (200 grid values), against the discrete values "
               "h / (2 sin(k pi h / 2)) and the exact 1 / (k pi) (the difference of the last two is the grid's error):",
               "", "| configuration | k | found | discrete | relative error to discrete | exact | grid's relative error |",
