@@ -326,3 +326,24 @@ def test_bad_seeding_arguments_are_named(kwargs, match):
         deflated_continuation(lambda t, e: t**3 - e * t, [torch.ones(1, dtype=DT)], [0.5, 0.4], **kwargs)
     with pytest.raises(ValueError, match="count must be at most 1"):
         near_kernel(lambda t, e: t**3 - e * t, torch.ones(1, dtype=DT), 0.5, count=2)
+
+
+@pytest.mark.parametrize("step", [0.1, 0.3])
+def test_the_kernel_seeds_of_a_network_are_the_functions_they_aim_at(step):
+    # u = 0 at eps = 0.1 on a network: the near-kernel function is cos(3 pi x); a seed is fitted to u +- a phi
+    from models import MLP
+    from pde import ChafeeInfanteNetwork
+
+    problem = ChafeeInfanteNetwork("neumann", model=MLP([1, 10, 10, 1]), n_points=40)
+    theta = problem.model.init(seed=0)
+    theta = continuation.LevenbergMarquardt().correct(
+        continuation.as_residual_map(lambda t, e: problem.outputs(t)), theta, torch.tensor(0.1, dtype=DT),
+        iterations=50, tol=1e-10).theta.detach()  # the network's u = 0
+    (direction,), _ = near_kernel(problem.residual_map, theta, 0.1, outputs=problem.outputs)
+    u, phi = torch.func.jvp(problem.outputs, (theta,), (direction,))
+    x = problem.points[:, 0]
+    assert abs(float(torch.nn.functional.cosine_similarity(phi, torch.cos(3 * math.pi * x), dim=0))) > 0.99
+    phi = phi * step / float(continuation.rms_distance(u + phi, u))
+    plus, minus = kernel_seeds(problem.residual_map, theta, 0.1, step=step, outputs=problem.outputs)
+    for seed, target in ((plus, u + phi), (minus, u - phi)):
+        assert float(continuation.rms_distance(problem.outputs(seed), target)) <= 0.01 * step
