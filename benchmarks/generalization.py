@@ -787,7 +787,7 @@ def write_table(out: Path, records: list[dict[str, Any]]) -> str:
         "residual leaves, `kappa_u ||H|| / ||u||` (`continuation.conditioning`; measured when a trace meets tol, "
         "`-` otherwise or in rows made before the check); load: the machine's 1-minute load average when the row "
         "ended (2 cores: above 2, wall times are inflated by other work); commit: the code that made the row (`+`: with uncommitted "
-        "changes; `(older engine)`: the engine has changed since).",
+        "changes; `(older engine: FILES)`: the engine has changed since, in those files).",
         "",
         *harness.table(records, _columns()),
     ]

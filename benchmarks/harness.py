@@ -152,26 +152,32 @@ ENGINE = ("continuation", "pde", "models", "dynamics")
 
 
 @functools.lru_cache(maxsize=None)
-def engine_changed(commit: str) -> Optional[bool]:
-    """Whether the engine (:data:`ENGINE`) differs between ``commit`` and HEAD (``None``: git cannot say)."""
+def engine_changes(commit: str) -> Optional[tuple[str, ...]]:
+    """The files of the engine (:data:`ENGINE`) that differ between ``commit`` and HEAD (``None``: git cannot say)."""
     try:
-        done = subprocess.run(["git", "diff", "--quiet", commit, "HEAD", "--", *ENGINE], cwd=record.ROOT,
-                              capture_output=True, timeout=30)
+        done = subprocess.run(["git", "diff", "--name-only", commit, "HEAD", "--", *ENGINE], cwd=record.ROOT,
+                              capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
-    return {0: False, 1: True}.get(done.returncode)
+    return tuple(done.stdout.split()) if done.returncode == 0 else None
 
 
 def commit_cell(data: Mapping[str, Any]) -> str:
     """The commit that made a record, short, ``+`` when it had uncommitted changes, marked
-    ``(older engine)`` when the engine has changed since (``(unknown)``: a commit git does not know),
+    ``(older engine: FILES)`` when the engine has changed since (the files, or their number beyond two:
+    a reader sees whether the change can touch the row), ``(unknown)`` for a commit git does not know,
     ``-`` when not recorded."""
     code = (data.get("machine") or {}).get("code") or {}
     commit = code.get("commit")
     if not commit:
         return "-"
-    changed = engine_changed(commit)
-    mark = " (older engine)" if changed else " (unknown)" if changed is None else ""
+    changes = engine_changes(commit)
+    if changes is None:
+        mark = " (unknown)"
+    elif changes:
+        mark = f" (older engine: {', '.join(changes) if len(changes) <= 2 else f'{len(changes)} files'})"
+    else:
+        mark = ""
     return commit[:7] + ("+" if code.get("dirty") else "") + mark
 
 

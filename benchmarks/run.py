@@ -561,7 +561,7 @@ def table_page(name: str, records: list[dict[str, Any]]) -> list[str]:
         "test set separate from the collocation points; loss = ||H||^2 at the target. One JSON per row here. "
         "steps: accepted/rejected steps of a trace; load: the machine's 1-minute load average when the run "
         "ended (2 cores: above 2, wall times are inflated by other work). commit: the code that made the row "
-        "(`-`: not recorded, an older row; `(older engine)`: the engine has changed since, "
+        "(`-`: not recorded, an older row; `(older engine: FILES)`: the engine has changed since, in those files, "
         "`python -m benchmarks verify` reruns it). Rows made before 8cec683 (the engine's honest status) say "
         "`success` when a trace reached its last eps, whatever its residual there; from 8cec683 on, `success` "
         "means ||H|| <= tol at the last point, else `floor` or `not_converged`.",

@@ -99,7 +99,10 @@ def test_the_commit_column_marks_rows_made_at_an_older_engine():
                                   capture_output=True, text=True, check=True).stdout.split()[0]
     rows = [_row("a", 0, 1e-3, head), _row("b", 0, 1e-3, first), _row("c", 0, 1e-3, "0" * 40), _row("d", 0, 1e-3)]
     cells = [line.rsplit("|", 2)[1].strip() for line in harness.table(rows, COLUMNS)[2:]]
-    assert cells == [head[:7], f"{first[:7]} (older engine)", "0000000 (unknown)", "-"]
+    changed = harness.engine_changes(first)
+    assert len(changed) > 2 and all(path.split("/")[0] in harness.ENGINE for path in changed)
+    assert cells == [head[:7], f"{first[:7]} (older engine: {len(changed)} files)", "0000000 (unknown)", "-"]
+    assert harness.engine_changes(head) == ()
 
 
 def test_the_figure_helper_saves_and_closes(tmp_path):
