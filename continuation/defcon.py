@@ -247,7 +247,7 @@ def kernel_seeds(
     eps: float,
     *,
     count: int = 1,
-    step: float = 0.1,
+    step: Union[float, Sequence[float]] = 0.1,
     outputs: Optional[Outputs] = None,
     distance: Optional[Distance] = None,
     rcond: float = 1e-8,
@@ -279,7 +279,8 @@ def kernel_seeds(
     residual, theta, eps, count, outputs, rcond
         As in :func:`near_kernel`.
     step
-        The size of the change of the solution, in ``distance``.
+        The size of the change of the solution, in ``distance``, or a
+        sequence of sizes (a ladder: the directions are computed once).
     distance
         ``(u, v) -> Tensor`` (default :func:`~continuation.rms_distance`).
     fit_tol
@@ -292,7 +293,8 @@ def kernel_seeds(
     Returns
     -------
     list
-        ``2 count`` states: ``+`` then ``-`` for each direction, smallest first.
+        ``2 count`` states per size: ``+`` then ``-`` for each direction,
+        smallest first, the sizes in the order given.
 
     Examples
     --------
@@ -301,9 +303,10 @@ def kernel_seeds(
     >>> seeds = kernel_seeds(H, torch.zeros(2, dtype=torch.float64), 0.0, step=0.5)  # RMS of (a, 0): a / sqrt(2)
     >>> [[round(float(v), 6) for v in s.abs()] for s in seeds], float(seeds[0][0] + seeds[1][0])
     ([[0.707107, 0.0], [0.707107, 0.0]], 0.0)
+    >>> [round(float(s[0]), 6) for s in kernel_seeds(H, torch.zeros(2, dtype=torch.float64), 0.0, step=(0.5, 1.0))]
+    [0.707107, -0.707107, 1.414214, -1.414214]
     """
-    if isinstance(step, bool) or not isinstance(step, (int, float)) or not (math.isfinite(step) and step > 0):
-        raise ValueError(f"step must be a finite number > 0, got {step!r}")
+    sizes = _step_sizes("step", step)
     if isinstance(fit_tol, bool) or not isinstance(fit_tol, (int, float)) or not 0 < fit_tol < 1:
         raise ValueError(f"fit_tol must be a number in (0, 1), got {fit_tol!r}")
     _check_count("fit_iterations", fit_iterations, 1)
@@ -311,14 +314,28 @@ def kernel_seeds(
     directions, _ = near_kernel(residual, theta, eps, count=count, outputs=outputs, rcond=rcond)
     theta = theta.detach()
     if outputs is None:
-        return [theta + sign * (step / float(distance(theta + v, theta))) * v for v in directions for sign in (1, -1)]
+        return [theta + sign * (size / float(distance(theta + v, theta))) * v
+                for size in sizes for v in directions for sign in (1, -1)]
     u = outputs(theta).detach()
+    functions = [torch.func.jvp(outputs, (theta,), (direction,))[1].detach() for direction in directions]
     seeds = []
-    for direction in directions:
-        phi = torch.func.jvp(outputs, (theta,), (direction,))[1].detach()
-        phi = phi * (step / float(distance(u + phi, u)))
-        seeds += [_fit(outputs, theta, target, distance, fit_tol * step, fit_iterations) for target in (u + phi, u - phi)]
+    for size in sizes:
+        for function in functions:
+            phi = function * (size / float(distance(u + function, u)))
+            seeds += [_fit(outputs, theta, target, distance, fit_tol * size, fit_iterations)
+                      for target in (u + phi, u - phi)]
     return seeds
+
+
+def _step_sizes(name: str, value: object) -> tuple[float, ...]:
+    """``value`` as a tuple of step sizes: one finite number > 0 or a non-empty sequence of them."""
+    sizes = (value,) if isinstance(value, (int, float)) else value
+    if isinstance(sizes, (str, bytes, Tensor)) or not isinstance(sizes, Sequence) or not sizes or not all(
+        not isinstance(size, bool) and isinstance(size, (int, float)) and math.isfinite(size) and size > 0
+        for size in sizes
+    ):
+        raise ValueError(f"{name} must be a finite number > 0 or a non-empty sequence of them, got {value!r}")
+    return tuple(float(size) for size in sizes)
 
 
 FIT_CHECK_EVERY = 10
@@ -715,12 +732,7 @@ def deflated_continuation(
     _check_count("kernel_directions", kernel_directions, 0)
     if perturbations == 0 and kernel_directions == 0:
         raise ValueError("perturbations and kernel_directions are both 0: the searches would have no start")
-    kernel_steps = (kernel_step,) if isinstance(kernel_step, (int, float)) else kernel_step
-    if isinstance(kernel_steps, (str, bytes, Tensor)) or not isinstance(kernel_steps, Sequence) or not kernel_steps \
-            or not all(not isinstance(size, bool) and isinstance(size, (int, float)) and math.isfinite(size)
-                       and size > 0 for size in kernel_steps):
-        raise ValueError(f"kernel_step must be a finite number > 0 or a non-empty sequence of them, "
-                         f"got {kernel_step!r}")
+    kernel_steps = _step_sizes("kernel_step", kernel_step)
     if callable(perturbation):
         perturb = perturbation
     elif isinstance(perturbation, bool) or not isinstance(perturbation, (int, float)) or not (
@@ -786,8 +798,8 @@ def deflated_continuation(
                 ended.append(branch)
         if i % search_every == 0 or i == len(eps_values) - 1:
             starts = [symmetry(theta) for theta in known for symmetry in symmetries]
-            starts += [seed for theta in known for size in kernel_steps for seed in kernel_seeds(
-                problem, theta, eps, count=kernel_directions, step=size, outputs=outputs, distance=distance)
+            starts += [seed for theta in known for seed in kernel_seeds(
+                problem, theta, eps, count=kernel_directions, step=kernel_steps, outputs=outputs, distance=distance)
             ] if kernel_directions else []
             starts += [perturb(theta, generator) for theta in before for _ in range(perturbations)]
             search_at(eps, starts, known)

@@ -326,11 +326,13 @@ def test_bad_seeding_arguments_are_named(kwargs, match):
         deflated_continuation(lambda t, e: t**3 - e * t, [torch.ones(1, dtype=DT)], [0.5, 0.4], **kwargs)
     with pytest.raises(ValueError, match="count must be at most 1"):
         near_kernel(lambda t, e: t**3 - e * t, torch.ones(1, dtype=DT), 0.5, count=2)
+    with pytest.raises(ValueError, match=r"step must be a finite number > 0 .*got \(0.1, nan\)"):
+        kernel_seeds(lambda t, e: t**3 - e * t, torch.ones(1, dtype=DT), 0.5, step=(0.1, math.nan))
 
 
-@pytest.mark.parametrize("step", [0.1, 0.3])
-def test_the_kernel_seeds_of_a_network_are_the_functions_they_aim_at(step):
-    # u = 0 at eps = 0.1 on a network: the near-kernel function is cos(3 pi x); a seed is fitted to u +- a phi
+def test_the_kernel_seeds_of_a_network_are_the_functions_they_aim_at():
+    # u = 0 at eps = 0.1 on a network: the near-kernel function is cos(3 pi x); a seed is fitted to u +- a phi,
+    # for each size of a ladder (the directions computed once)
     from models import MLP
     from pde import ChafeeInfanteNetwork
 
@@ -343,7 +345,10 @@ def test_the_kernel_seeds_of_a_network_are_the_functions_they_aim_at(step):
     u, phi = torch.func.jvp(problem.outputs, (theta,), (direction,))
     x = problem.points[:, 0]
     assert abs(float(torch.nn.functional.cosine_similarity(phi, torch.cos(3 * math.pi * x), dim=0))) > 0.99
-    phi = phi * step / float(continuation.rms_distance(u + phi, u))
-    plus, minus = kernel_seeds(problem.residual_map, theta, 0.1, step=step, outputs=problem.outputs)
-    for seed, target in ((plus, u + phi), (minus, u - phi)):
-        assert float(continuation.rms_distance(problem.outputs(seed), target)) <= 0.01 * step
+    steps = (0.1, 0.3)
+    seeds = kernel_seeds(problem.residual_map, theta, 0.1, step=steps, outputs=problem.outputs)
+    assert len(seeds) == 4
+    for (plus, minus), step in zip((seeds[:2], seeds[2:]), steps):
+        scaled = phi * step / float(continuation.rms_distance(u + phi, u))
+        for seed, target in ((plus, u + scaled), (minus, u - scaled)):
+            assert float(continuation.rms_distance(problem.outputs(seed), target)) <= 0.01 * step
