@@ -111,34 +111,49 @@ class Homotopy:
         return float(np.linalg.norm(u - self.exact) / np.linalg.norm(self.exact))
 
 
-def trace(problem):
-    s, v = 1.0, problem.u0[problem.interior].copy()
-    ds, previous = 0.025, None
-    accepted, rejected, newton_total, smallest = 0, 0, 0, math.inf
-    while s > 0:
-        target = max(0.0, s - ds)
-        guess = v if previous is None else v + (v - previous[1]) * (target - s) / (s - previous[0])
-        w, converged, iterations, norm = problem.newton(guess, target)
-        newton_total += iterations
-        if not converged:
-            rejected += 1
-            ds /= 2
-            if ds < 1e-9:
-                return s, v, accepted, rejected, newton_total, smallest, f"step below 1e-9 at s = {s:.6g}"
-            continue
-        accepted += 1
-        smallest = min(smallest, s - target)
-        previous, s, v = (s, v), target, w
-        if iterations <= 4:
-            ds *= 1.5
-    return s, v, accepted, rejected, newton_total, smallest, "reached s = 0"
+class PathFollower:
+    """Natural continuation in s along the discrete homotopy, from s = 1 (``u = u0``) down to any target, resumable.
+
+    A step is accepted when Newton converges from the secant prediction (the previous two points), else halved;
+    grown x1.5 after an easy step (at most 4 Newton iterations). :meth:`continue_to` may be called again with a
+    smaller target: the path and the step carry on from where the last call stopped.
+    """
+
+    def __init__(self, problem, ds=0.025):
+        self.problem = problem
+        self.s, self.v, self.previous, self.ds = 1.0, problem.u0[problem.interior].copy(), None, ds
+        self.accepted, self.rejected, self.newton_iterations, self.smallest = 0, 0, 0, math.inf
+
+    def continue_to(self, target):
+        """The grid function at ``s = target``; ``RuntimeError`` if the step falls below 1e-9 on the way."""
+        while self.s > target:
+            s = max(target, self.s - self.ds)
+            guess = self.v if self.previous is None else \
+                self.v + (self.v - self.previous[1]) * (s - self.s) / (self.s - self.previous[0])
+            v, converged, iterations, _ = self.problem.newton(guess, s)
+            self.newton_iterations += iterations
+            if not converged:
+                self.rejected += 1
+                self.ds /= 2
+                if self.ds < 1e-9:
+                    raise RuntimeError(f"step below 1e-9 at s = {self.s:.6g}")
+                continue
+            self.accepted += 1
+            self.smallest = min(self.smallest, self.s - s)
+            self.previous, self.s, self.v = (self.s, self.v), s, v
+            if iterations <= 4:
+                self.ds *= 1.5
+        return self.problem.full(self.v, self.s)
 
 
 def main(eps, n):
     start = time.perf_counter()
     problem = Homotopy(eps, n)
-    s, v, accepted, rejected, newton_total, smallest, message = trace(problem)
-    end = problem.full(v, s)
+    path = PathFollower(problem)
+    try:
+        end, message = path.continue_to(0.0), "reached s = 0"
+    except RuntimeError as stall:
+        end, message = problem.full(path.v, path.s), str(stall)
     steady = {}
     for name, guess in (("exact", problem.exact), ("straight", np.tanh(problem.u0 / (math.sqrt(2) * eps)))):
         w, converged, iterations, norm = problem.newton(guess[problem.interior].copy(), 0.0)
@@ -148,9 +163,9 @@ def main(eps, n):
                         "distance_to_path_end_rms": float(np.sqrt(np.mean((u - end) ** 2)))}
     record = {
         "problem": "P2 Allen-Cahn 2D, time homotopy along the Allen-Cahn flow, finite differences",
-        "eps": eps, "grid": n, "h": problem.h, "s_reached": s, "message": message,
-        "steps_accepted": accepted, "steps_rejected": rejected, "smallest_step": smallest,
-        "newton_iterations": newton_total,
+        "eps": eps, "grid": n, "h": problem.h, "s_reached": path.s, "message": message,
+        "steps_accepted": path.accepted, "steps_rejected": path.rejected, "smallest_step": path.smallest,
+        "newton_iterations": path.newton_iterations,
         "path_end": {"l2re_vs_exact": problem.l2re(end), "interface_error": problem.interface_error(end)},
         "steady_newton_from": steady,
         "wall_s": time.perf_counter() - start,

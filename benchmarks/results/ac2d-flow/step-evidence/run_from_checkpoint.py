@@ -38,29 +38,6 @@ def fd_module():
     return module
 
 
-class FDPath:
-    """The finite-difference path, continued on demand to decreasing s."""
-
-    def __init__(self):
-        self.homotopy = fd_module().Homotopy(EPS, GRID)
-        self.s, self.v, self.previous = 1.0, self.homotopy.u0[self.homotopy.interior].copy(), None
-
-    def at(self, target):
-        ds = 0.025
-        while self.s > target + 1e-14:
-            s = max(target, self.s - ds)
-            guess = self.v if self.previous is None else \
-                self.v + (self.v - self.previous[1]) * (s - self.s) / (self.s - self.previous[0])
-            v, converged, _, _ = self.homotopy.newton(guess, s)
-            if not converged:
-                ds /= 2
-                if ds < 1e-9:
-                    raise RuntimeError(f"the FD path stalls at s = {self.s}")
-                continue
-            self.previous, self.s, self.v = (self.s, self.v), s, v
-        return self.homotopy.full(self.v, self.s)
-
-
 def main(ds_max, iterations):
     spec = run.PROBLEMS["ac2d-flow"]
     problem = spec.build(EPS, 2, 0, run.DEFAULT_WIDTHS, False, None)
@@ -70,15 +47,17 @@ def main(ds_max, iterations):
     began = time.perf_counter()
     result = continuation.trace(problem.residual_map, theta0, [s0, 0.0], options=options)
     wall = time.perf_counter() - began
-    fd, rows = FDPath(), []
+    fd = fd_module()
+    homotopy = fd.Homotopy(EPS, GRID)
+    path, rows = fd.PathFollower(homotopy), []
     for s, theta in zip(result.eps, result.thetas):
-        u_fd = fd.at(float(s))
+        u_fd = path.continue_to(float(s))
         with torch.no_grad():
             u_net = problem.predict(theta, problem.test_points).reshape(GRID, GRID).numpy()
         rows.append({"s": float(s), "relative_rms_to_fd": float(np.sqrt(np.mean((u_net - u_fd) ** 2))
                                                                  / np.sqrt(np.mean(u_fd ** 2))),
-                     "interface_error_fd": fd.homotopy.interface_error(u_fd),
-                     "interface_error_network": fd.homotopy.interface_error(u_net)})
+                     "interface_error_fd": homotopy.interface_error(u_fd),
+                     "interface_error_network": homotopy.interface_error(u_net)})
     accepted = [step for step in result.steps if step.accepted]
     payload = {
         "problem": spec.title, "method": "ours from a checkpoint", "eps": EPS, "start_s": s0,
