@@ -68,8 +68,8 @@ class ResidualMap:
         return jacrev(self.__call__, argnums=0)(theta, eps)
 
     def eps_derivative(self, theta: Tensor, eps: Tensor) -> Tensor:
-        """``dH/deps`` at ``(theta, eps)``, shape ``(M,)``."""
-        return jacfwd(self.__call__, argnums=1)(theta, eps)
+        """``dH/deps`` at ``(theta, eps)``, shape ``(M,)``, in ``theta``'s dtype (see :func:`forward_tangent`)."""
+        return forward_tangent(jacfwd(self.__call__, argnums=1)(theta, eps), theta)
 
     def linearize(self, theta: Tensor, eps: Tensor) -> tuple[Tensor, Tensor]:
         """The value and the Jacobian together, ``(H, J)``.
@@ -90,7 +90,7 @@ class ResidualMap:
             return self(t, eps)
 
         residual, pullback = vjp(value, theta)
-        return (residual, lambda v: jvp(value, (theta,), (v,))[1], lambda w: pullback(w)[0])
+        return (residual, lambda v: forward_tangent(jvp(value, (theta,), (v,))[1], theta), lambda w: pullback(w)[0])
 
 
 class FunctionResidual(ResidualMap):
@@ -264,7 +264,7 @@ class PointwiseResidual(ResidualMap):
 
     def eps_derivative(self, theta: Tensor, eps: Tensor) -> Tensor:
         d_eps = self._batched(jacfwd(self.fn, argnums=2))(theta, self.points, eps)
-        return self.scale * d_eps.reshape(-1)
+        return self.scale * forward_tangent(d_eps, theta).reshape(-1)
 
     def linearize(self, theta: Tensor, eps: Tensor) -> tuple[Tensor, Tensor]:
         def value_and_jacobian(theta: Tensor, x: Tensor, eps: Tensor):
@@ -323,6 +323,26 @@ class StackedResidual(ResidualMap):
 
     def __repr__(self) -> str:
         return f"StackedResidual({self.blocks!r})"
+
+
+def forward_tangent(tangent: Tensor, theta: Tensor) -> Tensor:
+    """A forward-mode derivative (``jacfwd``, ``jvp``) in ``theta``'s dtype.
+
+    Forward-mode AD in torch promotes the tangent of a 0-dim float32 value
+    to float64 when a Python float is added to it (``u - 1.0`` in a
+    pointwise residual; pytorch/pytorch#90065), while the value itself stays
+    float32. The derivative was computed from float32 values, so casting it
+    back loses nothing; a float64 trace is unchanged.
+
+    Examples
+    --------
+    >>> import torch
+    >>> theta, eps = torch.ones(2), torch.tensor(0.5)
+    >>> tangent = torch.func.jacfwd(lambda t, e: e * t.sum() - 1.0, argnums=1)(theta, eps)
+    >>> forward_tangent(tangent, theta).dtype
+    torch.float32
+    """
+    return tangent if tangent.dtype == theta.dtype else tangent.to(theta.dtype)
 
 
 def as_residual_map(residual: ResidualMap | Callable[[Tensor, Tensor], Tensor]) -> ResidualMap:

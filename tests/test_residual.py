@@ -38,3 +38,35 @@ def test_stacked_blocks_agree_with_a_function_residual():
     torch.testing.assert_close(H.jacobian(theta, eps), F.jacobian(theta, eps))
     torch.testing.assert_close(H.eps_derivative(theta, eps), F.eps_derivative(theta, eps))
     torch.testing.assert_close(H.linearize(theta, eps)[1], F.jacobian(theta, eps))
+
+
+def shifted(theta, x, eps):
+    """A pointwise residual with a Python float in it: ``(eps theta_0 - 1.0) x``, zero at ``theta_0 = 1 / eps``."""
+    return (eps * theta[0] - 1.0) * x[0]
+
+
+def test_forward_derivatives_of_a_float32_residual_are_float32_and_exact():
+    # torch's forward mode promotes the tangent of `value - 1.0` to float64 (pytorch/pytorch#90065);
+    # the engine casts it back, so a float32 trace is not stopped by a dtype check it did not cause
+    points = torch.linspace(0.0, 1.0, 5)[:, None]
+    theta, eps, v = torch.tensor([2.0]), torch.tensor(0.5), torch.tensor([3.0])
+    exact_eps_derivative = theta[0] * points[:, 0] / 5**0.5      # d/deps (eps theta_0 - 1) x / sqrt(N)
+    exact_jv = eps * v[0] * points[:, 0] / 5**0.5
+    for H in (PointwiseResidual(shifted, points),
+              FunctionResidual(lambda t, e: torch.stack([shifted(t, x, e) for x in points]) / 5**0.5)):
+        derivative = H.eps_derivative(theta, eps)
+        _, jvp, _ = H.products(theta, eps)
+        assert derivative.dtype == torch.float32 and jvp(v).dtype == torch.float32
+        torch.testing.assert_close(derivative, exact_eps_derivative)
+        torch.testing.assert_close(jvp(v), exact_jv)
+
+
+def test_a_float32_residual_with_python_constants_traces_end_to_end():
+    import continuation
+
+    points = torch.linspace(0.1, 1.0, 4)[:, None]
+    result = continuation.trace(PointwiseResidual(shifted, points), torch.tensor([1.0]), [1.0, 0.5],
+                                options=continuation.Options(tol=1e-5))
+    assert result.success and result.thetas.dtype == torch.float32
+    # ||H|| = |eps theta - 1| rms(x) <= tol = 1e-5 with eps = 0.5, rms(x) = 0.64: |theta - 2| <= 3.1e-5
+    assert abs(float(result.theta[0]) - 2.0) <= 1e-5 / (0.5 * float(points.pow(2).mean().sqrt()))
