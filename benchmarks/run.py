@@ -278,6 +278,11 @@ def run_ours(
     as one uninterrupted trace would. The file is removed when the trace ends.
     Counters and wall time are those of the whole trace.
 
+    The trace checks its last point on fresh points (``validation``,
+    :meth:`pde.base.NetworkProblem.validation_map`): a network that fits the
+    collocation points but not the equations between them ends
+    ``under_resolved``, not ``success``.
+
     With ``max_wall_s`` the run also ends when its wall time (over all pieces)
     reaches that budget: the outcome has the status ``"wall_budget"`` and the
     weights of the last accepted point, wherever on the path it is.
@@ -292,6 +297,7 @@ def run_ours(
     earlier_wall = result.wall_time if result is not None else 0.0
     in_pieces = checkpoint is not None or max_wall_s is not None
     budget_spent = False
+    validation = problem.validation_map()  # fresh points: a fit of the collocation points alone is not a success
     while True:
         spent = result.wall_time if result is not None else 0.0
         seconds = CHECKPOINT_SECONDS if max_wall_s is None else min(CHECKPOINT_SECONDS, max_wall_s - spent)
@@ -299,7 +305,7 @@ def run_ours(
         stop = (lambda record, theta: time.perf_counter() > deadline) if in_pieces else None
         result = continuation.trace(
             problem.residual_map, theta0 if result is None else result.theta, [start, target], options=options,
-            callback=stop, resume=None if result is None else result.state,
+            callback=stop, resume=None if result is None else result.state, validation=validation,
         )
         if result.status is not continuation.Status.STOPPED_BY_CALLBACK:
             break
