@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
@@ -150,7 +151,10 @@ def check_inputs(
     corrector = _named(corrector, "corrector", CORRECTORS, "correct", options)
     if method == "arclength" or not isinstance(predictor, (NoPredictor, SecantPredictor)):
         # the eps-derivative is used by the Euler predictor and the arclength tangent: its dtype must match
-        _check_output(problem.eps_derivative(theta0, eps0), f"the eps-derivative of {where}", theta0, value.numel())
+        derivative = problem.eps_derivative(theta0, eps0)
+        _check_output(derivative, f"the eps-derivative of {where}", theta0, value.numel())
+        if resume is None and not bool(derivative.any()):
+            _warn_if_eps_is_lost(problem, theta0, eps_values, value, where)
     if inner_product is not None:
         _check_inner_product(inner_product, theta0)
     event_tests = _check_event_tests(event_tests, method, value, theta0)
@@ -205,6 +209,39 @@ def _check_output(value, where: str, theta0: Tensor, length: Optional[int]) -> N
         raise TypeError(f"{where} returned dtype {value.dtype}, but theta0 has dtype {theta0.dtype}")
     if value.device != theta0.device:
         raise TypeError(f"{where} returned a tensor on {value.device}, but theta0 is on {theta0.device}")
+
+
+def _warn_if_eps_is_lost(problem: ResidualMap, theta0: Tensor, eps_values: list[float], value: Tensor,
+                         where: str) -> None:
+    """Warn when ``dH/deps``, zero at ``(theta0, eps_path[0])``, is zero near that point too.
+
+    A trivial branch (``u = 0`` of a bifurcation problem) or a stationary point in eps (``eps^2`` at 0) has a
+    zero derivative at its own point only, so the derivative is taken again at a nudge of both (relative
+    1e-3, towards ``eps_path[1]``). Zero there too: if ``H(theta0, eps_path[1])`` differs from
+    ``H(theta0, eps_path[0])``, eps is cut from the autograd graph; if not, ``H`` does not depend on eps (the
+    second derivative of a piecewise-linear network is zero). A residual that fails or is not finite at those
+    points gets no warning: the trace reports its own failures.
+    """
+    eps0 = torch.as_tensor(eps_values[0], dtype=theta0.dtype, device=theta0.device)
+    eps1 = torch.as_tensor(eps_values[1], dtype=theta0.dtype, device=theta0.device)
+    generator = torch.Generator(device=theta0.device).manual_seed(0)
+    nudge = torch.randn(theta0.shape, generator=generator, dtype=theta0.dtype, device=theta0.device)
+    try:
+        nearby = problem.eps_derivative(theta0 + 1e-3 * max(float(theta0.abs().max()), 1.0) * nudge,
+                                        eps0 + 1e-3 * (eps1 - eps0))
+        later = problem(theta0, eps1)
+    except Exception:  # only decides whether to warn
+        return
+    if bool(nearby.any()) or not bool(torch.isfinite(later).all()):
+        return
+    if torch.equal(later, value):
+        cause = ("does not depend on eps, so the trace solves one fixed problem (does eps multiply a term that "
+                 "vanishes, such as the second derivative of a piecewise-linear (ReLU) network?)")
+    else:
+        cause = ("changes with eps but its eps-derivative does not: eps is cut from the autograd graph (by .item(), "
+                 "float() or numpy), which leaves the Euler predictor and the arclength tangent blind")
+    warnings.warn(f"the eps-derivative of {where} is zero at all {value.numel()} of its values, here and nearby: "
+                  f"the residual {cause}", RuntimeWarning, stacklevel=4)
 
 
 def _check_inner_product(inner_product: InnerProduct, theta0: Tensor) -> None:

@@ -444,3 +444,32 @@ def test_a_prediction_outside_the_linear_regime_does_not_throw_the_trace_onto_an
     followed = continuation.GaussNewton().correct(cubic, theta0 - 100, torch.tensor(0.0, dtype=DT), iterations=60,
                                                   tol=1e-12)
     assert float(followed.theta) == pytest.approx(-1.0, abs=1e-8)  # where the prediction would have led
+
+
+def test_a_residual_whose_eps_derivative_vanishes_is_named_before_the_trace():
+    # -eps u'' + u - 1 with a ReLU network u: u'' = 0 wherever it exists, so the residual does not depend on eps
+    torch.manual_seed(0)
+    theta0 = torch.randn(24, dtype=DT)  # one hidden layer of 8: weights, biases, output weights
+
+    def u(theta, x):
+        return torch.relu(theta[:8] * x + theta[8:16]) @ theta[16:]
+
+    def interior(theta, x, eps):
+        u_xx = torch.func.grad(torch.func.grad(lambda y: u(theta, y)))(x[0])
+        return -eps * u_xx + u(theta, x[0]) - 1.0
+
+    relu = continuation.PointwiseResidual(interior, torch.linspace(0.05, 0.95, 10, dtype=DT)[:, None])
+    with pytest.warns(RuntimeWarning, match=r"eps_path\[0\]=1\) is zero at all 10 .* does not depend on eps"):
+        continuation.trace(relu, theta0, [1.0, 0.5], options=Options(max_steps=2))
+    # eps cut from the graph by float(): the values change with eps, the derivative does not see it
+    with pytest.warns(RuntimeWarning, match="eps is cut from the autograd graph"):
+        continuation.trace(lambda theta, eps: theta - float(eps), torch.zeros(2, dtype=DT), [1.0, 0.5])
+
+
+def test_a_derivative_that_vanishes_at_the_start_only_is_not_warned_about(recwarn):
+    # the trivial branch u = 0 of eps^2 u'' + u - u^3 (here theta u with a scalar u), and a circle at eps = 0
+    trivial = continuation.FunctionResidual(lambda theta, eps: eps**2 * theta**3 + theta - theta**3)
+    continuation.trace(trivial, torch.zeros(1, dtype=DT), [0.5, 0.4], options=Options(max_steps=2))
+    circle = continuation.FunctionResidual(lambda theta, eps: theta**2 + eps**2 - 1)
+    continuation.trace(circle, torch.ones(1, dtype=DT), [0.0, 0.5], options=Options(max_steps=2))
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
