@@ -467,7 +467,8 @@ def test_a_residual_whose_eps_derivative_vanishes_is_named_before_the_trace():
 
 
 def test_a_derivative_that_vanishes_at_the_start_only_is_not_warned_about(recwarn):
-    # the trivial branch u = 0 of eps^2 u'' + u - u^3 (here theta u with a scalar u), and a circle at eps = 0
+    # a trivial branch: theta = 0 solves eps^2 theta^3 + theta - theta^3 = 0 for every eps, and dH/deps =
+    # 2 eps theta^3 vanishes there and only there; a circle theta^2 + eps^2 = 1, stationary in eps at eps = 0
     trivial = continuation.FunctionResidual(lambda theta, eps: eps**2 * theta**3 + theta - theta**3)
     continuation.trace(trivial, torch.zeros(1, dtype=DT), [0.5, 0.4], options=Options(max_steps=2))
     circle = continuation.FunctionResidual(lambda theta, eps: theta**2 + eps**2 - 1)
