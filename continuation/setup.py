@@ -154,7 +154,7 @@ def check_inputs(
         derivative = problem.eps_derivative(theta0, eps0)
         _check_output(derivative, f"the eps-derivative of {where}", theta0, value.numel())
         if resume is None and not bool(derivative.any()):
-            _warn_if_eps_is_lost(problem, theta0, eps_values, value, where)
+            _warn_if_eps_is_lost(problem, theta0, eps0, eps_values[1], value, where)
     if inner_product is not None:
         _check_inner_product(inner_product, theta0)
     event_tests = _check_event_tests(event_tests, method, value, theta0)
@@ -211,7 +211,7 @@ def _check_output(value, where: str, theta0: Tensor, length: Optional[int]) -> N
         raise TypeError(f"{where} returned a tensor on {value.device}, but theta0 is on {theta0.device}")
 
 
-def _warn_if_eps_is_lost(problem: ResidualMap, theta0: Tensor, eps_values: list[float], value: Tensor,
+def _warn_if_eps_is_lost(problem: ResidualMap, theta0: Tensor, eps0: Tensor, next_eps: float, value: Tensor,
                          where: str) -> None:
     """Warn when ``dH/deps``, zero at ``(theta0, eps_path[0])``, is zero near that point too.
 
@@ -222,8 +222,7 @@ def _warn_if_eps_is_lost(problem: ResidualMap, theta0: Tensor, eps_values: list[
     second derivative of a piecewise-linear network is zero). A residual that fails or is not finite at those
     points gets no warning: the trace reports its own failures.
     """
-    eps0 = torch.as_tensor(eps_values[0], dtype=theta0.dtype, device=theta0.device)
-    eps1 = torch.as_tensor(eps_values[1], dtype=theta0.dtype, device=theta0.device)
+    eps1 = torch.as_tensor(next_eps, dtype=theta0.dtype, device=theta0.device)
     generator = torch.Generator(device=theta0.device).manual_seed(0)
     nudge = torch.randn(theta0.shape, generator=generator, dtype=theta0.dtype, device=theta0.device)
     try:
