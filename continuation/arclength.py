@@ -33,7 +33,7 @@ from .residual import ResidualMap
 from .result import Event, Status, StepRecord
 from .setup import InnerProduct, Setup
 from .state import TraceState
-from .stepping import Attempt, End, InvalidState, check_state_like, error_text, judge
+from .stepping import Attempt, End, InvalidState, catch_up, check_state_like, error_text, judge
 from .stepsize import corrector_factor, corrector_metrics, lipschitz_estimate, next_step
 
 __all__ = ["PseudoArclength", "BorderedResidual", "output_inner_product"]
@@ -178,7 +178,8 @@ class PseudoArclength:
         low, high = min(setup.eps_path), max(setup.eps_path)
         report, new_tangent, metrics = None, None, None
         try:
-            report = _correct_along(setup, state, z, tangent, ds, options.corrector_iterations, options.tol)
+            report = _correct_along(setup, state, z, tangent, ds, options.corrector_iterations, options.tol,
+                                    catching_up=True)
             check_state_like(report.theta, z, "the corrected state (theta, eps)")
             if options.step_control == "corrector":
                 delta, kappa = corrector_metrics(lambda a, b: setup.distance(a[:-1], b[:-1]), z + ds * tangent,
@@ -286,13 +287,18 @@ def _tangent_at(setup: Setup, z: Tensor, previous: Tensor) -> Tensor:
 
 
 def _correct_along(setup: Setup, state: TraceState, z: Tensor, tangent: Tensor, step: float, budget: int,
-                   tol: float) -> CorrectorResult:
-    """Predict ``z + step * tangent`` and correct it on the bordered system."""
+                   tol: float, catching_up: bool = False) -> CorrectorResult:
+    """Predict ``z + step * tangent`` and correct it on the bordered system (going on past the budget
+    while ``||H||`` is above the last point's, if ``catching_up``: :func:`~continuation.stepping.catch_up`)."""
     predicted = z + step * tangent
     row = _metric_row(_inner_product(setup), z[:-1], tangent)
     bordered = BorderedResidual(setup.problem, row, predicted)
-    return setup.corrector.correct(bordered, predicted, predicted[-1], iterations=budget, tol=tol,
-                                   state=state.corrector_state)
+    report = setup.corrector.correct(bordered, predicted, predicted[-1], iterations=budget, tol=tol,
+                                     state=state.corrector_state)
+    if catching_up:
+        check_state_like(report.theta, z, "the corrected state (theta, eps)")
+        report = catch_up(setup, bordered, predicted[-1], report, state.residual_norm)
+    return report
 
 
 def _illinois(value_at: Callable[[float], tuple[Tensor, float]], ds: float, f_lo: float,

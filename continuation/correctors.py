@@ -67,6 +67,10 @@ class Stop(enum.Enum):
     non-differentiable point): never taken for stationarity."""
     NOT_CORRECTED = "not corrected"
     """No iteration was asked for, or the corrector does not iterate."""
+    CAUGHT_UP = "caught up"
+    """Set by the trace, not by a corrector: cut by its budget with ``||H||`` above the previous accepted
+    point's, the corrector went on (``Options.catch_up_iterations``) until ``||H||`` was back at or below
+    it, still above ``tol`` (:func:`continuation.stepping.catch_up`)."""
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from .correctors import Stop
 from .result import Status
 from .setup import Setup
 from .state import TraceState
-from .stepping import Attempt, End, InvalidState, check_state_like, error_text, judge
+from .stepping import Attempt, End, InvalidState, catch_up, check_state_like, error_text, judge
 from .stepsize import corrector_factor, corrector_metrics, function_lipschitz_estimate, lipschitz_estimate, next_step
 
 __all__ = ["NaturalParameter", "next_eps", "coordinate", "safeguarded_prediction"]
@@ -143,6 +143,8 @@ class NaturalParameter:
                 problem, predicted, setup.eps_tensor(eps_new), iterations=budget, tol=options.tol,
                 state=state.corrector_state,
             )
+            check_state_like(report.theta, theta, "the corrected state")
+            report = catch_up(setup, problem, setup.eps_tensor(eps_new), report, state.residual_norm)
             check_state_like(report.theta, theta, "the corrected state")
             metrics = None
             if options.step_control == "corrector":

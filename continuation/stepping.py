@@ -32,7 +32,7 @@ from .result import SUCCESSES, Status, StepRecord, TraceResult, residual_note
 from .setup import AUTO_DENSE_BYTES, Setup, jacobian_bytes
 from .state import TraceState
 
-__all__ = ["Attempt", "Method", "run", "judge", "check_state_like", "InvalidState", "error_text"]
+__all__ = ["Attempt", "Method", "run", "judge", "catch_up", "check_state_like", "InvalidState", "error_text"]
 
 logger = logging.getLogger("continuation")
 
@@ -145,7 +145,7 @@ def judge(
         for name, value in metrics.items():
             largest = getattr(options, f"{name}_max")
             # a slow contraction matters while the corrector is still on its way (cut by its budget)
-            if value > largest and (name != "kappa" or report.stop is Stop.BUDGET):
+            if value > largest and (name != "kappa" or report.stop in (Stop.BUDGET, Stop.CAUGHT_UP)):
                 return False, "", f"{report.message}; {name} = {value:.3g} above {name}_max = {largest:g}"
     if report.residual_norm <= options.tol:
         return True, "converged", report.message
@@ -159,6 +159,39 @@ def judge(
     if on_path_floor(options, report, metrics):
         return True, criterion, f"{report.message}; a floor of the path: delta = {metrics['delta']:.3g}"
     return False, "", f"{report.message}; ||H|| = {report.residual_norm:.3e} above {allowed:.3e}"
+
+
+def catch_up(setup: Setup, problem: Any, eps: Tensor, report: CorrectorResult,
+             previous_norm: float) -> CorrectorResult:
+    """``report``, or, if its corrector was cut by its budget with ``||H||`` above ``previous_norm`` (that of
+    the last accepted point) and ``tol``, the same corrector gone on from where it stopped for up to
+    ``options.catch_up_iterations`` more iterations, aiming at ``previous_norm``: one report of both runs
+    (iterations and the corrector's first iterates of the first, the end of the second; ``Stop.CAUGHT_UP``
+    if it got back to ``previous_norm`` without meeting ``tol``). Only on an adaptive path: a fixed schedule
+    keeps the budget it was given.
+
+    A point accepted where the budget ran out starts the next step. If its residual rose, the next one
+    starts worse, and a residual that rises a little at every step (each within ``residual_growth`` of the
+    last) walks the trace off its path without a rejection. Correcting on until the residual is back where
+    it was keeps accepted points from ratcheting up, while a least-squares floor that rises along the path
+    (which the corrector cannot go below) still lets them rise: its iterations end stationary or at the
+    catch-up budget.
+    """
+    options = setup.options
+    aim = max(previous_norm, options.tol)
+    if not setup.adaptive or options.catch_up_iterations == 0 or report.stop is not Stop.BUDGET \
+            or not report.residual_norm > aim:
+        return report
+    more = setup.corrector.correct(problem, report.theta, eps, iterations=options.catch_up_iterations, tol=aim,
+                                   state=report.state)
+    stop = more.stop
+    if stop is Stop.CONVERGED and more.residual_norm > options.tol:
+        stop = Stop.CAUGHT_UP
+    message = (f"{report.message}; ||H|| = {report.residual_norm:.3e} above the last point's {previous_norm:.3e}: "
+               f"{more.iterations} more iterations, {stop.value}")
+    return replace(more, iterations=report.iterations + more.iterations, converged=more.residual_norm <= options.tol,
+                   message=message, stop=stop, iterates=report.iterates,
+                   linear_iterations=report.linear_iterations + more.linear_iterations, start_norm=report.start_norm)
 
 
 def on_path_floor(options: Options, report: CorrectorResult, metrics: Optional[dict[str, float]]) -> bool:

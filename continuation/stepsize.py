@@ -103,7 +103,9 @@ def effort_factor(
     residual_growth**0.25`` a residual that rises in proportion to the
     distance travelled (``||H|| ~ c |eps - eps_0|``, the start of a time
     homotopy) costs a number of steps logarithmic in the distance, not
-    linear. Without ``previous_norm`` such a point keeps the step.
+    linear. A point that took more than ``budget`` iterations (the trace's
+    ``catch_up_iterations``) does not grow the step. Without
+    ``previous_norm`` such a point keeps the step.
 
     Examples
     --------
@@ -127,7 +129,7 @@ def effort_factor(
     if previous_norm is None or options is None:
         return 1.0
     ratio = report.residual_norm / max(previous_norm, options.tol)
-    if ratio <= options.step_growth_ratio:
+    if ratio <= options.step_growth_ratio and report.iterations <= budget:
         return 1.5
     if ratio > math.sqrt(options.residual_growth):
         return 0.5

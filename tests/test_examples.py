@@ -8,8 +8,9 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-REACHED = ("success", "floor", "not_converged")
-"""Statuses of a trace that reached the end of its path (converged to tol, at a floor, or not)."""
+REACHED = ("success", "ill_conditioned", "floor", "not_converged")
+"""Statuses of a trace that reached the end of its path (converged to tol, there but weakly pinned by the
+equations, at a floor, or not converged)."""
 
 
 def run(name: str) -> dict:
