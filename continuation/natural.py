@@ -144,8 +144,9 @@ class NaturalParameter:
                 state=state.corrector_state,
             )
             check_state_like(report.theta, theta, "the corrected state")
-            report = catch_up(setup, problem, setup.eps_tensor(eps_new), report, state.residual_norm)
-            check_state_like(report.theta, theta, "the corrected state")
+            if not final:
+                report = catch_up(setup, problem, setup.eps_tensor(eps_new), report, state.residual_norm)
+                check_state_like(report.theta, theta, "the corrected state")
             metrics = None
             if options.step_control == "corrector":
                 delta, kappa = corrector_metrics(setup.distance, predicted, report)

@@ -52,13 +52,14 @@ class Options:
         for the correction after a resample there.
     catch_up_iterations
         On an adaptive path, a corrector cut by its budget with ``||H||``
-        above the previous accepted point's (and ``tol``) goes on for up to
-        this many more iterations, and stops as soon as ``||H||`` is back at
-        or below the previous point's (:func:`continuation.stepping.catch_up`).
-        Without it a point is accepted where the budget ran out, within
-        ``residual_growth`` of the last: a residual that rises a little at
-        every step is never rejected, and a path can be lost over many
-        steps, each acceptable (P4 at eps = 0.02 rose 500-fold over 29
+        above the previous accepted point's (and ``tol``), but within
+        ``residual_growth`` of it, goes on for up to this many more
+        iterations, and stops as soon as ``||H||`` is back at or below the
+        previous point's (:func:`continuation.stepping.catch_up`; not at the
+        last step, whose budget is ``final_iterations``). Without it such a
+        point is accepted where the budget ran out: a residual that rises a
+        little at every step is never rejected, and a path can be lost over
+        many steps, each acceptable (P4 at eps = 0.02 rose 500-fold over 29
         steps). A point that needed these iterations does not grow the
         step. ``0`` switches it off.
     residual_growth

@@ -164,23 +164,24 @@ def judge(
 def catch_up(setup: Setup, problem: Any, eps: Tensor, report: CorrectorResult,
              previous_norm: float) -> CorrectorResult:
     """``report``, or, if its corrector was cut by its budget with ``||H||`` above ``previous_norm`` (that of
-    the last accepted point) and ``tol``, the same corrector gone on from where it stopped for up to
-    ``options.catch_up_iterations`` more iterations, aiming at ``previous_norm``: one report of both runs
-    (iterations and the corrector's first iterates of the first, the end of the second; ``Stop.CAUGHT_UP``
-    if it got back to ``previous_norm`` without meeting ``tol``). Only on an adaptive path: a fixed schedule
-    keeps the budget it was given.
+    the last accepted point, or ``tol`` if larger) but within ``residual_growth`` of it, the same corrector
+    gone on from where it stopped for up to ``options.catch_up_iterations`` more iterations, aiming at
+    ``previous_norm``: one report of both runs (the iterations of both, the first run's first iterates, the
+    second's end; ``Stop.CAUGHT_UP`` if it got back to ``previous_norm`` without meeting ``tol``). Only on
+    an adaptive path: a fixed schedule keeps the budget it was given.
 
-    A point accepted where the budget ran out starts the next step. If its residual rose, the next one
-    starts worse, and a residual that rises a little at every step (each within ``residual_growth`` of the
-    last) walks the trace off its path without a rejection. Correcting on until the residual is back where
-    it was keeps accepted points from ratcheting up, while a least-squares floor that rises along the path
-    (which the corrector cannot go below) still lets them rise: its iterations end stationary or at the
-    catch-up budget.
+    Such a point would be accepted as it is, and it starts the next step. If its residual rose, the next
+    one starts worse, and a residual that rises a little at every step (each within ``residual_growth`` of
+    the last) walks the trace off its path without a rejection. Correcting on until the residual is back
+    where it was keeps accepted points from ratcheting up, while a least-squares floor that rises along the
+    path (which the corrector cannot go below) still lets them rise: its iterations end stationary or at
+    the catch-up budget. A point further above is left to the rules of :func:`judge` (a step too long is
+    cut, not rescued); so is the last step of a trace, whose budget is ``final_iterations``.
     """
     options = setup.options
     aim = max(previous_norm, options.tol)
     if not setup.adaptive or options.catch_up_iterations == 0 or report.stop is not Stop.BUDGET \
-            or not report.residual_norm > aim:
+            or not aim < report.residual_norm <= options.residual_growth * aim:
         return report
     more = setup.corrector.correct(problem, report.theta, eps, iterations=options.catch_up_iterations, tol=aim,
                                    state=report.state)

@@ -336,7 +336,8 @@ def test_a_residual_that_rises_at_every_step_is_caught_up():
     """Without a predictor, two Adam iterations a step fall behind the moving target: each point's residual is
     a little above the last one's (within ``residual_growth``), so every point is accepted and the trace walks
     away from the path, 1e-8 to above 1. With ``catch_up_iterations`` a point cut by its budget above the last
-    one's residual is corrected on until it is back there (or the catch-up budget is spent)."""
+    one's residual is corrected on until it is back there (or the catch-up budget is spent), and the points
+    stay within ``10 tol`` of the path to the last step."""
     options = Options(corrector_iterations=2, final_iterations=2, learning_rate=0.01, tol=1e-2)
     theta0, path = torch.tensor([0.99, 2.01], dtype=DT), [1.0, 0.5]
 
@@ -349,13 +350,14 @@ def test_a_residual_that_rises_at_every_step_is_caught_up():
     assert ratchet.rejected == 0 and all(b > a for a, b in zip(norms, norms[1:]))  # rose at every step
     assert norms[-1] > 1.0 and ratchet.status is Status.NOT_CONVERGED
     previous = None
-    for record in caught.steps:
+    for record in caught.steps[:-1]:  # the last step has its own budget (final_iterations) and no catch-up
         if previous is not None and record.accepted and record.residual_norm > max(previous, options.tol):
             assert record.iterations == 2 + 16, record  # it rose only with the catch-up budget spent
         if record.accepted:
             previous = record.residual_norm
     caught_norms = [r.residual_norm for r in caught.steps if r.accepted]
-    assert caught.eps[-1] == 0.5 and caught_norms[-1] < norms[-1] / 3
+    assert caught.eps[-1] == 0.5 and max(caught_norms[:-1]) < 10 * options.tol  # on the path up to the last step
+    assert caught_norms[-1] < norms[-1] / 10
     assert any("caught up" in r.reason for r in caught.steps)  # it did catch up, on some steps
     exact = torch.tensor([1.0, 2.0], dtype=DT) / 0.5
     assert float(torch.linalg.vector_norm(caught.theta - exact)) == pytest.approx(caught_norms[-1])
