@@ -174,8 +174,10 @@ def catch_up(setup: Setup, problem: Any, eps: Tensor, report: CorrectorResult,
     one starts worse, and a residual that rises a little at every step (each within ``residual_growth`` of
     the last) walks the trace off its path without a rejection. Correcting on until the residual is back
     where it was keeps accepted points from ratcheting up, while a least-squares floor that rises along the
-    path (which the corrector cannot go below) still lets them rise: its iterations end stationary or at
-    the catch-up budget. A point further above is left to the rules of :func:`judge` (a step too long is
+    path (which the corrector cannot go below) still lets them rise: the catch-up runs in pieces of
+    ``corrector_iterations`` and stops when the rate of the last piece would not take ``||H||`` back to its
+    aim within the catch-up budget (:func:`projected_norm`), so a slow corrector on a rising floor is not
+    charged the whole budget at every step. A point further above is left to the rules of :func:`judge` (a step too long is
     cut, not rescued); so is the last step of a trace, whose budget is ``final_iterations``.
     """
     options = setup.options
@@ -183,16 +185,41 @@ def catch_up(setup: Setup, problem: Any, eps: Tensor, report: CorrectorResult,
     if not setup.adaptive or options.catch_up_iterations == 0 or report.stop is not Stop.BUDGET \
             or not aim < report.residual_norm <= options.residual_growth * aim:
         return report
-    more = setup.corrector.correct(problem, report.theta, eps, iterations=options.catch_up_iterations, tol=aim,
-                                   state=report.state)
-    stop = more.stop
-    if stop is Stop.CONVERGED and more.residual_norm > options.tol:
-        stop = Stop.CAUGHT_UP
+    more, used, linear, outcome = report, 0, 0, ""
+    while used < options.catch_up_iterations:
+        chunk = min(max(options.corrector_iterations, 1), options.catch_up_iterations - used)
+        before = more.residual_norm
+        more = setup.corrector.correct(problem, more.theta, eps, iterations=chunk, tol=aim, state=more.state)
+        used, linear = used + more.iterations, linear + more.linear_iterations
+        left = options.catch_up_iterations - used
+        if more.stop is not Stop.BUDGET or left == 0:
+            break
+        if projected_norm(before, more.residual_norm, more.iterations, left) > aim:
+            outcome = ", stopped: at its rate it would not get back within the catch-up budget"
+            break
+    stop = Stop.CAUGHT_UP if more.stop is Stop.CONVERGED and more.residual_norm > options.tol else more.stop
     message = (f"{report.message}; ||H|| = {report.residual_norm:.3e} above the last point's {previous_norm:.3e}: "
-               f"{more.iterations} more iterations, {stop.value}")
-    return replace(more, iterations=report.iterations + more.iterations, converged=more.residual_norm <= options.tol,
+               f"{used} more iterations, {stop.value}{outcome}")
+    return replace(more, iterations=report.iterations + used, converged=more.residual_norm <= options.tol,
                    message=message, stop=stop, iterates=report.iterates,
-                   linear_iterations=report.linear_iterations + more.linear_iterations, start_norm=report.start_norm)
+                   linear_iterations=report.linear_iterations + linear, start_norm=report.start_norm)
+
+
+def projected_norm(before: float, after: float, iterations: int, left: int) -> float:
+    """``||H||`` after ``left`` more iterations at the rate at which ``iterations`` took it from ``before``
+    to ``after`` (``after`` itself if it did not fall). A catch-up stops when this is still above its aim: it
+    would spend its budget without getting back.
+
+    Examples
+    --------
+    >>> projected_norm(1.0, 0.5, 2, 4)   # halved in 2 iterations: 4 more reach a quarter of 0.5
+    0.125
+    >>> projected_norm(1.0, 1.0, 8, 8)
+    1.0
+    """
+    if iterations <= 0 or not after < before:
+        return after
+    return after * (after / before) ** (left / iterations)
 
 
 def on_path_floor(options: Options, report: CorrectorResult, metrics: Optional[dict[str, float]]) -> bool:

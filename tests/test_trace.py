@@ -352,13 +352,13 @@ def test_a_residual_that_rises_at_every_step_is_caught_up():
     previous = None
     for record in caught.steps[:-1]:  # the last step has its own budget (final_iterations) and no catch-up
         if previous is not None and record.accepted and record.residual_norm > max(previous, options.tol):
-            assert record.iterations == 2 + 16, record  # it rose only with the catch-up budget spent
+            assert "more iterations" in record.reason and "caught up" not in record.reason, record  # it tried
         if record.accepted:
             previous = record.residual_norm
     caught_norms = [r.residual_norm for r in caught.steps if r.accepted]
     assert caught.eps[-1] == 0.5 and max(caught_norms[:-1]) < 10 * options.tol  # on the path up to the last step
     assert caught_norms[-1] < norms[-1] / 10
-    assert any("caught up" in r.reason for r in caught.steps)  # it did catch up, on some steps
+    assert sum("more iterations" in r.reason for r in caught.steps if r.accepted) >= 5  # it did catch up
     exact = torch.tensor([1.0, 2.0], dtype=DT) / 0.5
     assert float(torch.linalg.vector_norm(caught.theta - exact)) == pytest.approx(caught_norms[-1])
 
