@@ -52,8 +52,8 @@ class Options:
         for the correction after a resample there.
     catch_up_iterations
         On an adaptive path, a corrector cut by its budget with ``||H||``
-        above the previous accepted point's (and ``tol``), but within
-        ``residual_growth`` of it, goes on for up to this many more
+        above the previous accepted point's and above ``residual_growth *
+        tol``, but within ``residual_growth`` of the previous point's, goes on for up to this many more
         iterations, and stops as soon as ``||H||`` is back at or below the
         previous point's (:func:`continuation.stepping.catch_up`; not at the
         last step, whose budget is ``final_iterations``). Without it such a

@@ -163,27 +163,32 @@ def judge(
 
 def catch_up(setup: Setup, problem: Any, eps: Tensor, report: CorrectorResult,
              previous_norm: float) -> CorrectorResult:
-    """``report``, or, if its corrector was cut by its budget with ``||H||`` above ``previous_norm`` (that of
-    the last accepted point, or ``tol`` if larger) but within ``residual_growth`` of it, the same corrector
-    gone on from where it stopped for up to ``options.catch_up_iterations`` more iterations, aiming at
-    ``previous_norm``: one report of both runs (the iterations of both, the first run's first iterates, the
-    second's end; ``Stop.CAUGHT_UP`` if it got back to ``previous_norm`` without meeting ``tol``). Only on
-    an adaptive path: a fixed schedule keeps the budget it was given.
+    """``report``, or the same corrector gone on from where it stopped, aiming at ``previous_norm``.
 
-    Such a point would be accepted as it is, and it starts the next step. If its residual rose, the next
-    one starts worse, and a residual that rises a little at every step (each within ``residual_growth`` of
-    the last) walks the trace off its path without a rejection. Correcting on until the residual is back
-    where it was keeps accepted points from ratcheting up, while a least-squares floor that rises along the
-    path (which the corrector cannot go below) still lets them rise: the catch-up runs in pieces of
-    ``corrector_iterations`` and stops when the rate of the last piece would not take ``||H||`` back to its
-    aim within the catch-up budget (:func:`projected_norm`), so a slow corrector on a rising floor is not
-    charged the whole budget at every step. A point further above is left to the rules of :func:`judge` (a step too long is
+    It goes on if it was cut by its budget with ``||H||`` above ``previous_norm`` (that of the last
+    accepted point, or ``tol`` if larger) and above ``residual_growth * tol``, but within ``residual_growth``
+    of ``previous_norm``: a point that :func:`judge` would accept as it is. It runs for up to
+    ``options.catch_up_iterations`` more iterations, in pieces of ``corrector_iterations``, and stops when
+    ``||H||`` is back at ``previous_norm`` or the rate of the last piece would not take it there within the
+    catch-up budget (:func:`projected_norm`). The result is one report of both runs: the iterations of both,
+    the first run's first iterates, the second's end, and ``Stop.CAUGHT_UP`` if it got back without meeting
+    ``tol``. Only on an adaptive path: a fixed schedule keeps the budget it was given.
+
+    An accepted point starts the next step. If its residual rose, the next one starts worse, and a residual
+    that rises a little at every step (each within ``residual_growth`` of the last) walks the trace off its
+    path without a rejection. Correcting on until the residual is back where it was keeps accepted points
+    from ratcheting up. Below ``residual_growth * tol`` there is no ratchet to stop (the acceptance bounds
+    such points by ``residual_growth * tol`` whatever came before), and more iterations there buy an accuracy
+    that ``tol`` does not ask for, at a price: on a solution that the equations pin only weakly (an
+    interface) they move it along the directions the residual barely sees. A least-squares floor that rises
+    along the path still lets points rise: the corrector cannot go below it, and the rate test stops a slow
+    corrector there after one piece. A point further above is left to :func:`judge` (a step too long is
     cut, not rescued); so is the last step of a trace, whose budget is ``final_iterations``.
     """
     options = setup.options
-    aim = max(previous_norm, options.tol)
+    aim, band = max(previous_norm, options.tol), options.residual_growth * options.tol
     if not setup.adaptive or options.catch_up_iterations == 0 or report.stop is not Stop.BUDGET \
-            or not aim < report.residual_norm <= options.residual_growth * aim:
+            or not max(aim, band) < report.residual_norm <= options.residual_growth * aim:
         return report
     more, used, linear, outcome = report, 0, 0, ""
     while used < options.catch_up_iterations:

@@ -335,11 +335,11 @@ def lagging_target(theta, eps):
 def test_a_residual_that_rises_at_every_step_is_caught_up():
     """Without a predictor, two Adam iterations a step fall behind the moving target: each point's residual is
     a little above the last one's (within ``residual_growth``), so every point is accepted and the trace walks
-    away from the path, 1e-8 to above 1. With ``catch_up_iterations`` a point cut by its budget above the last
-    one's residual is corrected on until it is back there (or the catch-up budget is spent), and the points
-    stay within ``10 tol`` of the path to the last step."""
+    away from the path, 1e-8 to above 1. With ``catch_up_iterations`` a point cut by its budget above the
+    last one's residual and above ``residual_growth * tol`` is corrected on until it is back there (or its
+    rate says it will not be within the catch-up budget): the points stay near ``residual_growth * tol``."""
     options = Options(corrector_iterations=2, final_iterations=2, learning_rate=0.01, tol=1e-2)
-    theta0, path = torch.tensor([0.99, 2.01], dtype=DT), [1.0, 0.5]
+    theta0, path, band = torch.tensor([0.99, 2.01], dtype=DT), [1.0, 0.5], options.residual_growth * options.tol
 
     def run(catch_up):
         return continuation.trace(lagging_target, theta0, path, predictor="none", corrector="adam",
@@ -351,14 +351,14 @@ def test_a_residual_that_rises_at_every_step_is_caught_up():
     assert norms[-1] > 1.0 and ratchet.status is Status.NOT_CONVERGED
     previous = None
     for record in caught.steps[:-1]:  # the last step has its own budget (final_iterations) and no catch-up
-        if previous is not None and record.accepted and record.residual_norm > max(previous, options.tol):
+        if previous is not None and record.accepted and record.residual_norm > max(previous, band):
             assert "more iterations" in record.reason and "caught up" not in record.reason, record  # it tried
         if record.accepted:
             previous = record.residual_norm
     caught_norms = [r.residual_norm for r in caught.steps if r.accepted]
-    assert caught.eps[-1] == 0.5 and max(caught_norms[:-1]) < 10 * options.tol  # on the path up to the last step
+    assert caught.eps[-1] == 0.5 and max(caught_norms[:-1]) < 1.1 * band  # near the path up to the last step
+    assert sum("caught up" in r.reason for r in caught.steps if r.accepted) >= 5
     assert caught_norms[-1] < norms[-1] / 10
-    assert sum("more iterations" in r.reason for r in caught.steps if r.accepted) >= 5  # it did catch up
     exact = torch.tensor([1.0, 2.0], dtype=DT) / 0.5
     assert float(torch.linalg.vector_norm(caught.theta - exact)) == pytest.approx(caught_norms[-1])
 
