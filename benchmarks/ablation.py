@@ -5,8 +5,9 @@ are each a set of rules. ``"effort"`` (the default) sizes the next step by
 the corrector's iterations, caps it by the Theorem 2 Lipschitz rule
 (``lipschitz_c``) and, when the function is known (``outputs``), rejects a
 step whose correction moved it by more than ``delta_max`` from the Euler
-prediction (the jump guard); both controls correct on a point whose
-residual rose (``catch_up_iterations``). ``"corrector"`` rejects on ``delta >
+prediction (the jump guard). ``effort-catch-up`` adds a rule that is off
+by default: correcting on at a point whose residual rose
+(``catch_up_iterations``). ``"corrector"`` rejects on ``delta >
 delta_max`` and ``kappa > kappa_max``, sizes the next step by ``ds *
 min(sqrt(delta_nominal / delta), sqrt(kappa_nominal / kappa))`` and caps it
 by the same Lipschitz rule. (Its angle rule, ``alpha``, is arclength's; the
@@ -81,8 +82,8 @@ _ALL = [
     Variant("effort-no-lipschitz", "defaults", {"lipschitz_c": math.inf}, "without the Lipschitz cap"),
     Variant("effort-weight-space", "defaults", {"function_weight": 0.0},
             "Euler velocity in weight space only (function_weight = 0)"),
-    Variant("effort-no-catch-up", "defaults", {"catch_up_iterations": 0},
-            "without the catch-up iterations (catch_up_iterations = 0)"),
+    Variant("effort-catch-up", "defaults", {"catch_up_iterations": 16},
+            "with catch-up iterations (catch_up_iterations = 16; the default is 0)"),
     Variant("corrector-full", "corrector", {}, "corrector control, every rule"),
     Variant("corrector-no-delta", "corrector", {"delta_nominal": math.inf, "delta_max": math.inf},
             "without the delta rule (no rejection, no step bound)"),
