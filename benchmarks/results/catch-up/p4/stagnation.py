@@ -1,0 +1,49 @@
+"""Is the end of the lost P4 path a floor, or a corrector that was not given enough iterations?
+
+Usage (from the repository root): ``python benchmarks/results/catch-up/p4/stagnation.py`` (a few minutes).
+Takes the last accepted point of ``fit_eps0.02_ours_seed0.json`` in this folder (eps = 0.04838, ``||H||`` 0.195)
+and runs the trace's corrector there, Levenberg-Marquardt with the default options and a fresh damping, for
+200 iterations in pieces of 20, recording ``||H||`` and the gradient ratio ``||J^T H|| / (||J||_F ||H||)`` (the
+stationarity test, ``gtol`` 1e-8) after each piece, and the L2RE against ``sin(pi x / eps)``. Writes
+``stagnation.json`` here.
+"""
+import json
+import time
+from pathlib import Path
+
+import torch
+
+import continuation
+from benchmarks import harness, record
+from continuation.correctors import gradient_ratio
+from pde import HighFrequencyFit
+
+HERE = Path(__file__).resolve().parent
+
+
+def main():
+    data = json.loads((HERE / "fit_eps0.02_ours_seed0.json").read_text())
+    eps_value = [s for s in data["trace"]["steps"] if s["accepted"]][-1]["eps"]
+    problem = HighFrequencyFit()
+    theta = torch.tensor(data["theta"], dtype=torch.float64)
+    eps = torch.tensor(eps_value, dtype=torch.float64)
+    corrector = continuation.LevenbergMarquardt()
+    options, state, rows = continuation.Options(), None, []
+    start = time.perf_counter()
+    for piece in range(10):
+        report = corrector.correct(problem.residual_map, theta, eps, iterations=20, tol=options.tol, state=state)
+        theta, state = report.theta, report.state
+        residual, jacobian = problem.residual_map.linearize(theta, eps)
+        rows.append({"iterations": 20 * (piece + 1), "residual_norm": report.residual_norm,
+                     "gradient_ratio": gradient_ratio(jacobian, residual), "stop": report.stop.value,
+                     "l2re": problem.l2re(theta, eps_value), "damping": state if isinstance(state, float) else None})
+        print(rows[-1])
+    record.write_json(HERE / "stagnation.json", harness.make_record(
+        {"command": "python benchmarks/results/catch-up/p4/stagnation.py", "problem": "P4 fit",
+         "eps": eps_value, "start_residual_norm": [s for s in data["trace"]["steps"] if s["accepted"]][-1][
+             "residual_norm"]},
+        {"wall_s": time.perf_counter() - start}, pieces=rows, code=record.code_version()))
+
+
+if __name__ == "__main__":
+    main()
