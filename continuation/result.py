@@ -117,6 +117,10 @@ class StepRecord:
     validation_norm
         The norm of the ``validation`` residual (fresh points) at an accepted
         point (``None``: no validation residual, or a rejected attempt).
+    damping
+        The corrector's state after this attempt when it is a number
+        (Levenberg-Marquardt's relative damping, which an accepted point
+        hands on to the next step), else ``None``.
     """
 
     step: int
@@ -136,6 +140,7 @@ class StepRecord:
     alpha: Optional[float] = None
     linear_iterations: int = 0
     validation_norm: Optional[float] = None
+    damping: Optional[float] = None
 
     def to_dict(self) -> dict[str, Any]:
         """The row as a plain dict."""

@@ -252,6 +252,12 @@ def check_state_like(value: Any, like: Tensor, what: str) -> None:
         )
 
 
+def damping_of(report: Optional[CorrectorResult]) -> Optional[float]:
+    """The corrector's state in ``report`` if it is a number (Levenberg-Marquardt's damping), else ``None``."""
+    state = None if report is None else report.state
+    return float(state) if isinstance(state, (int, float)) and not isinstance(state, bool) else None
+
+
 def error_text(exc: BaseException) -> str:
     """An exception as the reason of a failed step."""
     return f"error: {type(exc).__name__}: {exc}"
@@ -284,6 +290,7 @@ def run(setup: Setup, method: Method, *, progress: bool = False) -> TraceResult:
                 attempt.report.residual_norm if attempt.report else math.nan, attempt.accepted, attempt.reason,
                 time.perf_counter() - start, criterion=attempt.criterion, **attempt.record, **attempt.metrics,
                 linear_iterations=attempt.report.linear_iterations if attempt.report else 0,
+                damping=damping_of(attempt.report),
             )
             state.steps.append(record)
             logger.debug("step %d: eps = %g, ||H|| = %.3e, %s (%s)", record.step, record.eps, record.residual_norm,
@@ -333,7 +340,8 @@ def _start(setup: Setup, method: Method, state: TraceState, bar: "_Progress") ->
         "floor" if report.stop is Stop.STATIONARY else "unconverged")
     reason = report.message if finite else "non-finite residual"
     record = StepRecord(0, eps0, 0.0, report.iterations, report.residual_norm, finite, reason,
-                        time.perf_counter() - start, criterion=criterion, **method.initial_record())
+                        time.perf_counter() - start, criterion=criterion, damping=damping_of(report),
+                        **method.initial_record())
     state.steps.append(record)
     if not finite:
         return Status.INITIAL_CORRECTION_FAILED, f"the initial correction at eps = {eps0:g} failed: {reason}"
@@ -416,7 +424,8 @@ def _resample(setup: Setup, state: TraceState, record: StepRecord,
         "floor" if report.stop is Stop.STATIONARY else "unconverged")
     record = StepRecord(len(state.steps), eps_value, 0.0, report.iterations, report.residual_norm, True,
                         f"points resampled; corrected again: {report.message}", time.perf_counter() - start,
-                        arclength=state.arclength if setup.method == "arclength" else None, criterion=criterion)
+                        arclength=state.arclength if setup.method == "arclength" else None, criterion=criterion,
+                        damping=damping_of(report))
     state.steps.append(record)
     state.eps.append(eps_value)
     state.thetas.append(report.theta.detach())

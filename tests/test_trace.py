@@ -363,6 +363,18 @@ def test_a_residual_that_rises_at_every_step_is_caught_up():
     assert float(torch.linalg.vector_norm(caught.theta - exact)) == pytest.approx(caught_norms[-1])
 
 
+def test_each_step_records_the_damping_it_hands_on():
+    """Levenberg-Marquardt divides its relative damping by 3 at every accepted iteration: each record holds
+    the damping after its attempt, and the trace's corrector state is that of its last accepted point."""
+    result = continuation.trace(lambda theta, eps: theta**3 - eps, torch.ones(1, dtype=DT), [1.0, 2.0])
+    assert result.status is Status.SUCCESS
+    for record in result.steps:
+        assert record.damping == pytest.approx(1e-3 / 3 ** sum(r.iterations for r in result.steps[:record.step + 1]))
+    assert result.corrector_state == [r.damping for r in result.steps if r.accepted][-1]
+    adam = continuation.trace(lambda theta, eps: theta - eps, torch.zeros(1, dtype=DT), [0.0, 1.0], corrector="adam")
+    assert all(r.damping is None for r in adam.steps)  # its state is not a number
+
+
 def test_a_trace_resumed_with_its_corrector_state_continues_as_one_trace():
     rng = np.random.default_rng(3)
     a, b, y = (torch.from_numpy(v) for v in (rng.standard_normal((8, 4)), rng.standard_normal((4, 4)),
