@@ -49,8 +49,7 @@ def main():
         {"command": "python benchmarks/results/catch-up/p4/stagnation.py", "problem": "P4 fit",
          "eps": eps_value, "start_residual_norm": [s for s in data["trace"]["steps"] if s["accepted"]][-1][
              "residual_norm"]},
-        {"wall_s": time.perf_counter() - start}, pieces=rows, eight_iterations_by_damping=by_damping,
-        code=record.code_version()))
+        {"wall_s": time.perf_counter() - start}, pieces=rows, eight_iterations_by_damping=by_damping))
 
 
 if __name__ == "__main__":
