@@ -363,6 +363,17 @@ def test_a_residual_that_rises_at_every_step_is_caught_up():
     assert float(torch.linalg.vector_norm(caught.theta - exact)) == pytest.approx(caught_norms[-1])
 
 
+def test_arclength_catches_up_on_its_bordered_system():
+    """The same lagging path by pseudo-arclength: a point cut by its budget above the last one's residual and
+    ``residual_growth * tol`` is corrected on, on the bordered system, and its record counts both runs."""
+    options = Options(corrector_iterations=2, final_iterations=2, learning_rate=0.01, tol=1e-3, catch_up_iterations=16)
+    result = continuation.trace(lagging_target, torch.tensor([0.99, 2.01], dtype=DT), [1.0, 0.5], method="arclength",
+                                corrector="adam", options=options)
+    caught = [r for r in result.steps if "more iterations" in r.reason]
+    assert caught and all(2 < r.iterations <= 2 + 16 for r in caught)
+    assert result.eps[-1] == 0.5
+
+
 def test_each_step_records_the_damping_it_hands_on():
     """Levenberg-Marquardt divides its relative damping by 3 at every accepted iteration: each record holds
     the damping after its attempt, and the trace's corrector state is that of its last accepted point."""
