@@ -57,6 +57,9 @@ class Config:
         Name of the iteration budget (``"full"``, ``"small"``, ...).
     d
         Dimension, for problems that have one (``None`` otherwise).
+    options
+        ``(name, value)`` pairs of :class:`continuation.Options` that differ from the
+        method's own (empty: none; only continuation methods take them).
     """
 
     problem: str
@@ -67,6 +70,7 @@ class Config:
     points: Optional[int] = None
     budget: str = "full"
     d: Optional[int] = None
+    options: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if not (isinstance(self.eps, (int, float)) and math.isfinite(self.eps) and self.eps >= 0):
@@ -79,6 +83,8 @@ class Config:
             raise ValueError(f"points must be a positive integer or None, got {self.points!r}")
         if self.d is not None and self.d < 1:
             raise ValueError(f"d must be a positive integer or None, got {self.d!r}")
+        if any(not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)) for pair in self.options):
+            raise ValueError(f"options must be (name, value) pairs, got {self.options!r}")
 
     def fields(self) -> dict[str, Any]:
         """The configuration as plain values (``widths`` as a list)."""

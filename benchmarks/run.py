@@ -50,6 +50,7 @@ and the record says where (status ``wall_budget``, ``reached_parameter``).
 from __future__ import annotations
 
 import argparse
+import ast
 import math
 import multiprocessing
 import shlex
@@ -268,8 +269,12 @@ CHECKPOINT_SECONDS = 600.0
 def run_ours(
     problem: NetworkProblem, theta0: torch.Tensor, spec: ProblemSpec, eps: float, budget: Budget,
     checkpoint: Optional[Path] = None, max_wall_s: Optional[float] = None,
+    changes: Optional[dict[str, Any]] = None,
 ) -> Outcome:
     """``trace`` with its defaults from the start value to the target (``small``: a few large steps).
+
+    ``changes`` are options that differ from those defaults (``--option`` of the
+    command line), applied last.
 
     With ``checkpoint``, the trace runs in pieces of about :data:`CHECKPOINT_SECONDS`
     (the callback stops it), and after each piece the trace is saved there
@@ -292,6 +297,7 @@ def run_ours(
     if budget.tiny:  # large steps and few attempts: seconds, not minutes
         span = abs(start - target)
         options = options.replace(ds=span / 2, ds_max=span)
+    options = options.replace(**(changes or {}))
     resumed = checkpoint is not None and checkpoint.exists()
     result = continuation.TraceResult.load(checkpoint) if resumed else None
     earlier_wall = result.wall_time if result is not None else 0.0
@@ -332,7 +338,8 @@ def run_ours(
         message if pieces == 1 else f"{message}; {pieces} pieces, {result.accepted} accepted steps in all",
         "trace: euler predictor, lm corrector, adaptive, "
         + ("small-budget options (see options)" if budget.tiny else "default options")
-        + (f", except {spec.ours_changes}" if spec.ours_changes else ""),
+        + (f", except {spec.ours_changes}" if spec.ours_changes else "")
+        + (f", with {changes}" if changes else ""),
         extra, result, earlier_wall_s=earlier_wall,
     )
 
@@ -463,17 +470,21 @@ def record_name(config: harness.Config) -> str:
     --------
     >>> record_name(harness.Config("helmholtz", "ours", 0.1, 0, DEFAULT_WIDTHS, 4000, "full", 2))
     'helmholtz_d2_eps0.1_n4000_ours_seed0.json'
+    >>> record_name(harness.Config("fit", "ours", 0.05, widths=DEFAULT_WIDTHS, options=(("final_iterations", 600),)))
+    'fit_eps0.05_final_iterations600_ours_seed0.json'
     """
     c = config
     dim = f"_d{c.d}" if c.d is not None else ""
     tag = "" if list(c.widths) == list(DEFAULT_WIDTHS) else "_w" + "-".join(map(str, c.widths))
     tag += f"_n{c.points}" if c.points is not None else ""
+    tag += "".join(f"_{name}{value}" for name, value in c.options)
     return f"{c.problem}{dim}_eps{c.eps:g}{tag}_{c.method}_seed{c.seed}.json"
 
 
 def command_line(configs: Sequence[harness.Config], max_wall_s: Optional[float] = None, device: str = "cpu") -> str:
-    """The ``run`` command of ``configs`` (one problem, seed, budget, network and point count) on ``device``."""
+    """The ``run`` command of ``configs`` (one problem, seed, budget, network, points, options) on ``device``."""
     c = configs[0]
+    changed = next((x.options for x in configs if x.options), ())
     eps_values = " ".join(f"{e:g}" for e in dict.fromkeys(x.eps for x in configs))
     methods = " ".join(dict.fromkeys(x.method for x in configs))
     return (
@@ -482,6 +493,7 @@ def command_line(configs: Sequence[harness.Config], max_wall_s: Optional[float] 
         + f" --budget {c.budget} --seed {c.seed} --widths {' '.join(map(str, c.widths))}"
         + (f" --points {c.points}" if c.points is not None else "")
         + (f" --max-wall-s {max_wall_s:g}" if max_wall_s is not None else "")
+        + "".join(f" --option {name}={value!r}" for name, value in changed)
         + (f" --device {device}" if device != "cpu" else "")
     )
 
@@ -499,7 +511,8 @@ def run_one(config: harness.Config, command: str, checkpoint: Optional[Path] = N
     problem = spec.build(c.eps, c.d, c.seed, c.widths, budget.tiny, c.points, device=device)
     theta0 = problem.model.init(seed=c.seed)
     clock = time.perf_counter()
-    resumable = {"checkpoint": checkpoint, "max_wall_s": max_wall_s} if c.method == "ours" else {}
+    resumable = ({"checkpoint": checkpoint, "max_wall_s": max_wall_s, "changes": dict(c.options)}
+                 if c.method == "ours" else {})
     outcome = RUNNERS[c.method](problem, theta0, spec, c.eps, budget, **resumable)
     wall = time.perf_counter() - clock + outcome.earlier_wall_s
     target = spec.target(c.eps)
@@ -628,8 +641,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-wall-s", type=float, default=None,
                         help="wall-time budget of ours, over all its pieces: when spent, the run ends at the "
                              "last accepted point and its record says so (status wall_budget)")
+    parser.add_argument("--option", type=option_pair, action="append", default=[], metavar="NAME=VALUE",
+                        help="an option of ours (continuation.Options) other than its default, e.g. "
+                             "final_iterations=600; repeat for several; tagged in the file name")
     parser.add_argument("--jobs", type=int, default=1,
                         help="configurations run at once, each in its own process with one torch thread")
+
+
+def option_pair(text: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` as ``(name, value)``: the value read as a Python literal, else kept as text.
+
+    Examples
+    --------
+    >>> option_pair("final_iterations=600"), option_pair("step_control=corrector")
+    (('final_iterations', 600), ('step_control', 'corrector'))
+    """
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value
+
+
+def check_options(pairs: Sequence[tuple[str, Any]], methods: Sequence[str]) -> None:
+    """Refuse ``--option`` pairs that :class:`continuation.Options` does not take, or that no method would use."""
+    if not pairs:
+        return
+    if "ours" not in methods:
+        raise SystemExit(f"--option applies to ours only, and --methods is {' '.join(methods)}")
+    try:
+        Options().replace(**dict(pairs))
+    except (TypeError, ValueError) as error:
+        raise SystemExit(f"--option {' '.join(f'{n}={v!r}' for n, v in pairs)}: {error}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -663,7 +708,8 @@ def job_of(data: dict[str, Any], path: Path, force: bool = False, device: Option
     on ``device`` (default: the record's own)."""
     args = _parser().parse_args(shlex.split(data["command"])[4:])
     config = harness.Config(data["problem"], data["method"], data["eps"], data["seed"], tuple(args.widths),
-                            args.points, data["budget"], data.get("d"))
+                            args.points, data["budget"], data.get("d"),
+                            tuple(args.option) if data["method"] == "ours" else ())
     recorded = str(args.device)
     device = recorded if device is None else device
     command = data["command"] if device == recorded else command_line([config], args.max_wall_s, device)
@@ -713,11 +759,13 @@ def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     for method in methods:
         if name not in ONLY_FOR.get(method, (name,)):
             raise SystemExit(f"--methods {method} applies to {', '.join(ONLY_FOR[method])} only, not {name}")
+    check_options(args.option, methods)
     device = str(args.device)
     check_device(methods, device)
     budget = BUDGETS[args.budget]
     out = harness.out_folder(args, name, "small" if budget.tiny else "")
-    configs = [harness.Config(name, method, eps, args.seed, tuple(args.widths), args.points, budget.name, d)
+    configs = [harness.Config(name, method, eps, args.seed, tuple(args.widths), args.points, budget.name, d,
+                              tuple(args.option) if method == "ours" else ())
                for eps in eps_values for method in methods]
     command = command_line(configs, args.max_wall_s, device)
     jobs = [Job(c, command, out / record_name(c), args.force, args.max_wall_s, device) for c in configs]

@@ -127,6 +127,28 @@ def test_network_and_point_count_variants_get_their_own_records(results):
         main(["run", "fit", "--points", "0", "--budget", "small", "--out", str(results)])
 
 
+def test_an_option_of_ours_reaches_its_trace_its_record_and_its_rerun(results, tmp_path):
+    from benchmarks.run import job_of
+
+    main(["run", "fit", "--eps", "0.5", "--methods", "ours", "direct-lm", "--budget", "small", "--widths", "4", "4",
+          "--points", "9", "--option", "final_iterations=3", "--option", "tol=1e-3", "--out", str(results)])
+    ours = json.loads((results / "fit_eps0.5_w4-4_n9_final_iterations3_tol0.001_ours_seed0.json").read_text())
+    assert ours["options"]["final_iterations"] == 3 and ours["options"]["tol"] == 1e-3
+    assert "with {'final_iterations': 3, 'tol': 0.001}" in ours["method_detail"]
+    # the trace used them: its last step took at most 3 iterations
+    assert [s for s in ours["trace"]["steps"] if s["accepted"]][-1]["iterations"] <= 3
+    # the other method has no options to change: its record and file name are those of a plain run
+    assert (results / "fit_eps0.5_w4-4_n9_direct-lm_seed0.json").exists()
+    rerun = job_of(ours, tmp_path / "a.json")
+    assert rerun.config.options == (("final_iterations", 3), ("tol", 1e-3))
+    for bad, message in ((["--option", "no_such_option=1"], "no_such_option"),
+                         (["--option", "tol=-1.0"], "options.tol must be"),
+                         (["--methods", "direct-lm", "--option", "tol=1e-3"], "applies to ours only")):
+        with pytest.raises(SystemExit, match=message):
+            main(["run", "fit", "--eps", "0.5", "--budget", "small", "--out", str(tmp_path / "bad"), *bad])
+        assert not (tmp_path / "bad").exists()
+
+
 def test_parallel_jobs_give_the_same_records(results, tmp_path):
     argv = ["run", "fit", "--eps", "0.5", "--methods", "ours", "direct-lm", "--budget", "small"]
     main(argv + ["--out", str(results)])

@@ -26,7 +26,7 @@ def test_configurations_refuse_bad_values_naming_them():
     assert config.fields()["widths"] == [8, 8] and config.fields()["seed"] == 2
     for change, message in (({"seed": -1}, "seed must be"), ({"eps": math.nan}, "eps must be"),
                             ({"widths": (8, 0)}, "widths must be"), ({"points": 0}, "points must be"),
-                            ({"d": 0}, "d must be")):
+                            ({"d": 0}, "d must be"), ({"options": (("tol",),)}, "options must be")):
         with pytest.raises(ValueError, match=message):
             harness.Config(**{**config.fields(), "widths": tuple(config.widths), **change})
 
