@@ -6,13 +6,15 @@ one thread). For each seed in 0-3 and ``catch_up_iterations`` in (0, 16) it runs
 1,000 points, and writes (with L2RE, interface and loss at every accepted eps, ``path``) ``p1_seed{S}_catchup{K}.json`` in this folder (skipped when it exists: delete it
 to rerun). The only difference between a pair is the catch-up rule (``K = 0`` is the engine without it).
 """
+import sys
 import time
 from pathlib import Path
 
-import continuation
-from benchmarks import harness, record
-from benchmarks.demo import path_table
-from pde import AllenCahn1D
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root: benchmarks is not installed
+import continuation  # noqa: E402
+from benchmarks import harness, record  # noqa: E402
+from benchmarks.demo import path_table  # noqa: E402
+from pde import AllenCahn1D  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 EPS_START, EPS_TARGET = 0.5, 0.01

@@ -10,9 +10,11 @@ it started, how its points were labelled, and the record's L2RE and status. Writ
 largest factor first) in this folder. It reads records only: no trace is run.
 """
 import json
+import sys
 from pathlib import Path
 
-from benchmarks import record
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root: benchmarks is not installed
+from benchmarks import record  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parent

@@ -15,16 +15,18 @@ with ``torch.nn`` networks 1-20-20-1 (seed 0) and 100 interior grid points:
 Writes ``probes.json`` in this folder.
 """
 import importlib.util
+import sys
 import time
 import warnings
 from pathlib import Path
 
 import torch
 
-import continuation
-import models
-from benchmarks import record
-from pde import boundary, calculus, sampling
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root: benchmarks is not installed
+import continuation  # noqa: E402
+import models  # noqa: E402
+from benchmarks import record  # noqa: E402
+from pde import boundary, calculus, sampling  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

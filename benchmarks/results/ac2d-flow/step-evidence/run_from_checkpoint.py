@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import continuation
-from benchmarks import record, run
+sys.path.insert(0, str(Path(__file__).resolve().parents[4]))  # the repository root: benchmarks is not installed
+import continuation  # noqa: E402
+from benchmarks import record, run  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 CHECKPOINT = HERE.parent / "budget-evidence" / "budget-30" / "ac2d-flow_eps0.02_ours_seed0.checkpoint.pt"

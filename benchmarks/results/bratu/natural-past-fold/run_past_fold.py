@@ -13,16 +13,18 @@ generalization suite (``python -m benchmarks generalization``, full budget, seed
 committed checkpoint of the P2 flow-sign time homotopy at eps = 0.02 (``../../ac2d-flow/budget-evidence/budget-30/``;
 the finite-difference path exists there, no fold). Writes ``past_fold.json`` in this folder (about 15 minutes).
 """
+import sys
 import time
 from pathlib import Path
 
 import torch
 
-import continuation
-import models
-from benchmarks import generalization, record, run
-from continuation.linalg import pinv_solve
-from pde import boundary, calculus, sampling
+sys.path.insert(0, str(Path(__file__).resolve().parents[4]))  # the repository root: benchmarks is not installed
+import continuation  # noqa: E402
+import models  # noqa: E402
+from benchmarks import generalization, record, run  # noqa: E402
+from continuation.linalg import pinv_solve  # noqa: E402
+from pde import boundary, calculus, sampling  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SUITE_1D = ["cd-one", "rd-two", "turning-point", "ac-offcentre", "burgers", "bratu", "troesch", "fit"]

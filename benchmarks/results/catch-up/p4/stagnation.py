@@ -9,15 +9,17 @@ same point, 8 iterations (the trace's budget) from each of several relative damp
 Writes ``stagnation.json`` here.
 """
 import json
+import sys
 import time
 from pathlib import Path
 
 import torch
 
-import continuation
-from benchmarks import harness, record
-from continuation.correctors import gradient_ratio
-from pde import HighFrequencyFit
+sys.path.insert(0, str(Path(__file__).resolve().parents[4]))  # the repository root: benchmarks is not installed
+import continuation  # noqa: E402
+from benchmarks import harness, record  # noqa: E402
+from continuation.correctors import gradient_ratio  # noqa: E402
+from pde import HighFrequencyFit  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import torch
 
-import continuation
-from benchmarks import record, run
+sys.path.insert(0, str(Path(__file__).resolve().parents[4]))  # the repository root: benchmarks is not installed
+import continuation  # noqa: E402
+from benchmarks import record, run  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
