@@ -472,6 +472,9 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
             f"{message}; but its last point is stationary at ||H|| = {norm:.3e} > tol = {tol:g} "
             "(a least-squares floor: the model cannot make the residual smaller here)"
         )
+    if state.last_report == Stop.BUDGET.value:
+        note += (f"; its corrector was still going when its budget (final_iterations = "
+                 f"{setup.options.final_iterations}) ran out: a larger final_iterations corrects it further")
     return Status.NOT_CONVERGED, (
         f"{message}; but its last point was not corrected to tol = {tol:g}: ||H|| = {norm:.3e}{note}"
     )

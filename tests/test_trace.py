@@ -193,6 +193,22 @@ def test_a_trace_that_ends_off_tolerance_says_so():
     assert "not corrected to tol = 1e-10: ||H|| = 7.500e-01" in result.message
 
 
+def test_a_final_correction_cut_by_its_budget_says_which_option_corrects_it_further():
+    """The message of a trace whose last correction ran out of iterations names ``final_iterations``; one
+    whose last point got no iterations, or that stopped at a floor, does not."""
+    slow = Options(tol=1e-10, initial_iterations=3, corrector_iterations=3, final_iterations=3)
+    cut = continuation.trace(lambda t, e: t - e, theta_near(2.0), [1.0, 0.5], corrector="adam", adaptive=False,
+                             predictor="none", options=slow)
+    assert cut.status is Status.NOT_CONVERGED and cut.steps[-1].iterations == 3
+    assert "still going when its budget (final_iterations = 3) ran out" in cut.message
+    uncorrected = continuation.trace(sqrt_path, theta_near(1.0), [1.0, 0.5], adaptive=False, predictor="none",
+                                     options=Options(tol=1e-10, final_iterations=0))
+    assert uncorrected.status is Status.NOT_CONVERGED and "final_iterations" not in uncorrected.message
+    floor = continuation.trace(lambda t, e: torch.cat([t - e, t + e]), theta_near(0.3), [1.0, 0.5],
+                               adaptive=False, predictor="none", options=Options(tol=1e-10))
+    assert floor.status is Status.FLOOR and "final_iterations" not in floor.message
+
+
 def test_max_steps_ends_with_a_status():
     result = continuation.trace(sqrt_path, theta_near(1.0), [1.0, 0.1], options=Options(max_steps=2, ds=0.01))
     assert result.status is Status.MAX_STEPS
