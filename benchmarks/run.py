@@ -553,11 +553,23 @@ def _steps(r: dict[str, Any]) -> str:
     return f"{trace['accepted']}/{trace['rejected']}" if trace else "-"
 
 
+def method_label(data: dict[str, Any]) -> str:
+    """A record's method, with the options its command changed (``--option``).
+
+    Examples
+    --------
+    >>> method_label({"method": "ours", "command": "python -m benchmarks run fit --option final_iterations=600"})
+    'ours (final_iterations=600)'
+    """
+    changed = _parser().parse_args(shlex.split(data["command"])[4:]).option if data.get("command") else []
+    return data["method"] + (" (" + ", ".join(f"{n}={v!r}" for n, v in changed) + ")" if changed else "")
+
+
 def table_page(name: str, records: list[dict[str, Any]]) -> list[str]:
     """The lines of ``README.md``: a markdown table of ``records``, one row each."""
     spec = PROBLEMS[name]
     Column = harness.Column
-    columns = [Column("method", lambda r: r["method"])]
+    columns = [Column("method", method_label)]
     if any(r.get("d") is not None for r in records):
         columns.append(Column("d", lambda r: r.get("d"), "d"))
     columns += [Column("eps", lambda r: r["eps"], "g"), Column("L2RE", lambda r: r["l2re"]),
