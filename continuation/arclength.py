@@ -33,7 +33,8 @@ from .residual import ResidualMap
 from .result import Event, Status, StepRecord
 from .setup import InnerProduct, Setup
 from .state import TraceState
-from .stepping import Attempt, End, InvalidState, catch_up, check_state_like, error_text, judge
+from .stepping import (Attempt, End, InvalidState, catch_up, check_state_like, earlier_delta, error_text,
+                       judge)
 from .stepsize import corrector_factor, corrector_metrics, lipschitz_estimate, next_step
 
 __all__ = ["PseudoArclength", "BorderedResidual", "output_inner_product"]
@@ -188,7 +189,8 @@ class PseudoArclength:
                 if math.isfinite(report.residual_norm) and bool(torch.isfinite(report.theta).all()):
                     new_tangent = _tangent_at(setup, report.theta, tangent)
                     metrics["alpha"] = _angle(setup, report.theta, tangent, new_tangent)
-            accepted, criterion, reason = judge(setup, report, state.residual_norm, True, metrics)
+            accepted, criterion, reason = judge(setup, report, state.residual_norm, True, metrics,
+                                                earlier=earlier_delta(state, ds))
             if accepted and new_tangent is None:
                 new_tangent = _tangent_at(setup, report.theta, tangent)
         except InvalidState as exc:

@@ -23,7 +23,8 @@ from .correctors import Stop
 from .result import Status
 from .setup import Setup
 from .state import TraceState
-from .stepping import Attempt, End, InvalidState, catch_up, check_state_like, error_text, judge
+from .stepping import (Attempt, End, InvalidState, catch_up, check_state_like, earlier_delta, error_text,
+                       judge)
 from .stepsize import corrector_factor, corrector_metrics, function_lipschitz_estimate, lipschitz_estimate, next_step
 
 __all__ = ["NaturalParameter", "next_eps", "coordinate", "safeguarded_prediction"]
@@ -161,7 +162,8 @@ class NaturalParameter:
         except Exception as exc:  # a failing step is rejected, the path is kept
             eps_new = eps_new if eps_new is not None else step(state.ds)
             return Attempt(eps_new, eps_new - eps, None, report, False, "", error_text(exc))
-        accepted, criterion, reason = judge(setup, report, state.residual_norm, setup.adaptive, metrics)
+        accepted, criterion, reason = judge(setup, report, state.residual_norm, setup.adaptive, metrics,
+                                            earlier=earlier_delta(state, abs(eps_new - eps)))
         if fallback:
             reason += "; corrected from the last point (the Euler prediction's residual was far larger)"
         return Attempt(eps_new, eps_new - eps, report.theta, report, accepted, criterion, reason,

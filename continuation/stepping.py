@@ -105,9 +105,32 @@ class Method(Protocol):
         """After a rejection: a smaller step, or the end of the trace."""
 
 
+REPAIR_RATIO = 0.75
+"""A ``delta`` above ``delta_max`` that a shorter step lowered by less than a quarter is the last point's, not
+the step's (see :func:`judge`): a prediction error shrinks like the step or faster."""
+
+
+def earlier_delta(state: TraceState, step: float) -> Optional[float]:
+    """The ``delta`` of the attempt just rejected from the same point for it, if that step was longer than ``step``.
+
+    Examples
+    --------
+    >>> from continuation.result import StepRecord
+    >>> state = TraceState("natural", [1.0, 0.0], eps=[1.0])
+    >>> state.steps = [StepRecord(0, 1.0, 0.0, 5, 1e-9, True, "", 0.1),
+    ...                StepRecord(1, 0.8, -0.2, 8, 1e-2, False, "delta = 0.5 above delta_max = 0.2", 0.1, delta=0.5)]
+    >>> earlier_delta(state, 0.1), earlier_delta(state, 0.2)
+    (0.5, None)
+    """
+    last = state.steps[-1] if state.steps else None
+    if last is None or last.accepted or last.delta is None or "delta = " not in last.reason:
+        return None
+    return last.delta if abs(last.deps if last.ds is None else last.ds) > step else None
+
+
 def judge(
     setup: Setup, report: CorrectorResult, previous_norm: float, adaptive: bool,
-    metrics: Optional[dict[str, float]] = None,
+    metrics: Optional[dict[str, float]] = None, earlier: Optional[float] = None,
 ) -> tuple[bool, str, str]:
     """Accept or reject a corrected point: ``(accepted, criterion, reason)``.
 
@@ -116,7 +139,17 @@ def judge(
     ``alpha`` of the ``"corrector"`` step control, and ``kappa`` when the
     corrector was cut by its budget; under the ``"effort"`` control, with
     known outputs, ``delta`` alone: a corrector that took the function far
-    from the prediction jumped) exceed their maxima. Otherwise the point is
+    from the prediction jumped) exceed their maxima, with one exception, a
+    repair: a ``delta`` above ``delta_max`` is not held against a point that
+    lowers ``||H||`` below the last accepted point's when the attempt just
+    rejected from that point for its ``delta`` took a longer step and
+    measured ``earlier``, of which this ``delta`` is more than
+    :data:`REPAIR_RATIO`. A corrector that moves the function as far
+    whatever the step is correcting the last point, which had left its path
+    (a residual that rose step after step, each rise within
+    ``residual_growth``), not jumping from a step too long: shrinking the
+    step cannot help, and rejecting the repair ends the trace at ``ds_min``.
+    Otherwise the point is
     ``"converged"`` if ``||H|| <= tol``, ``"floor"`` if the corrector found
     it stationary at a least-squares floor, and ``"unconverged"`` else. A
     converged point is accepted; so is any point on a fixed schedule
@@ -141,21 +174,28 @@ def judge(
         return False, "", "non-finite residual"
     if report.stop is Stop.DEGENERATE_JACOBIAN:
         return False, "", DEGENERATE
+    repair = ""
     if adaptive and metrics:
         for name, value in metrics.items():
             largest = getattr(options, f"{name}_max")
+            if name == "delta" and value > largest and earlier is not None and value > REPAIR_RATIO * earlier \
+                    and report.residual_norm < previous_norm:
+                repair = (f"; a repair: delta = {value:.3g} above delta_max = {largest:g}, but a longer step gave "
+                          f"{earlier:.3g}: the last point was off its path, and this one lowers ||H|| from "
+                          f"{previous_norm:.3e}")
+                continue
             # a slow contraction matters while the corrector is still on its way (cut by its budget)
             if value > largest and (name != "kappa" or report.stop in (Stop.BUDGET, Stop.CAUGHT_UP)):
                 return False, "", f"{report.message}; {name} = {value:.3g} above {name}_max = {largest:g}"
     if report.residual_norm <= options.tol:
-        return True, "converged", report.message
+        return True, "converged", report.message + repair
     criterion = "floor" if report.stop is Stop.STATIONARY else "unconverged"
     if not adaptive or report.stop is Stop.NOT_CORRECTED or (options.step_control == "corrector"
                                                              and criterion == "floor"):
-        return True, criterion, report.message
+        return True, criterion, report.message + repair
     allowed = options.residual_growth * max(previous_norm, options.tol)
     if report.residual_norm <= allowed:
-        return True, criterion, report.message
+        return True, criterion, report.message + repair
     if on_path_floor(options, report, metrics):
         return True, criterion, f"{report.message}; a floor of the path: delta = {metrics['delta']:.3g}"
     return False, "", f"{report.message}; ||H|| = {report.residual_norm:.3e} above {allowed:.3e}"
