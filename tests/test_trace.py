@@ -463,6 +463,46 @@ def test_corrector_step_control_measures_on_the_outputs():
         continuation.trace(product, torch.ones(2, dtype=DT), [1.0, 0.5], outputs=3)
 
 
+@pytest.mark.parametrize("step_control", ["effort", "corrector"])
+def test_a_point_off_its_path_is_repaired_not_halved_to_ds_min(step_control, monkeypatch):
+    """The last accepted point is moved 40 % off its path (as a residual that ratchets up leaves it): the
+    corrector's move from any prediction is then about as long whatever the step, so shrinking the step
+    cannot bring ``delta`` under ``delta_max``. The second shorter attempt is accepted as a repair and the
+    trace goes on to its end; without the rule it ends at ``ds_min``."""
+    from continuation import stepping
+
+    def line(theta, eps):
+        return theta - eps
+
+    def off_path_state():
+        options = Options(tol=1e-10, step_control=step_control, ds=0.1)
+        stopped = continuation.trace(line, theta_near(1.0), [1.0, 0.2], options=options, outputs=lambda t: t,
+                                     callback=lambda record, theta: len(record_eps) > 1 or record_eps.append(1))
+        state = stopped.state
+        state.thetas[-1] = state.thetas[-1] * 1.4
+        state.residual_norm = float(line(state.thetas[-1], torch.tensor(state.eps[-1], dtype=DT)).norm())
+        state.velocity_known = False
+        return state, options
+
+    record_eps = []
+    state, options = off_path_state()
+    repaired = continuation.trace(line, state.thetas[-1], [1.0, 0.2], options=options, outputs=lambda t: t,
+                                  resume=state)
+    assert repaired.success, repaired.message
+    repairs = [r for r in repaired.steps if "a repair" in r.reason]
+    assert len(repairs) == 1 and repairs[0].accepted and repairs[0].delta > options.delta_max
+    before = repaired.steps[repaired.steps.index(repairs[0]) - 1]
+    assert not before.accepted and abs(before.deps) > abs(repairs[0].deps)
+    assert repairs[0].delta > stepping.REPAIR_RATIO * before.delta
+
+    monkeypatch.setattr(stepping, "REPAIR_RATIO", math.inf)
+    record_eps.clear()
+    state, options = off_path_state()
+    halved = continuation.trace(line, state.thetas[-1], [1.0, 0.2], options=options, outputs=lambda t: t,
+                                resume=state)
+    assert halved.status is Status.STEP_TOO_SMALL, halved.message
+
+
 def test_step_rules_switched_off_by_inf_put_no_bound():
     from continuation.correctors import CorrectorResult
     from continuation.stepsize import corrector_factor, next_step
