@@ -190,7 +190,7 @@ class PseudoArclength:
                     new_tangent = _tangent_at(setup, report.theta, tangent)
                     metrics["alpha"] = _angle(setup, report.theta, tangent, new_tangent)
             accepted, criterion, reason = judge(setup, report, state.residual_norm, True, metrics,
-                                                earlier=earlier_delta(state, ds))
+                                                earlier=earlier_delta(state, ds, options.delta_max))
             if accepted and new_tangent is None:
                 new_tangent = _tangent_at(setup, report.theta, tangent)
         except InvalidState as exc:

@@ -163,7 +163,7 @@ class NaturalParameter:
             eps_new = eps_new if eps_new is not None else step(state.ds)
             return Attempt(eps_new, eps_new - eps, None, report, False, "", error_text(exc))
         accepted, criterion, reason = judge(setup, report, state.residual_norm, setup.adaptive, metrics,
-                                            earlier=earlier_delta(state, abs(eps_new - eps)))
+                                            earlier=earlier_delta(state, abs(eps_new - eps), options.delta_max))
         if fallback:
             reason += "; corrected from the last point (the Euler prediction's residual was far larger)"
         return Attempt(eps_new, eps_new - eps, report.theta, report, accepted, criterion, reason,

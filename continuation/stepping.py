@@ -110,8 +110,9 @@ REPAIR_RATIO = 0.75
 the step's (see :func:`judge`): a prediction error shrinks like the step or faster."""
 
 
-def earlier_delta(state: TraceState, step: float) -> Optional[float]:
-    """The ``delta`` of the attempt just rejected from the same point for it, if that step was longer than ``step``.
+def earlier_delta(state: TraceState, step: float, delta_max: float) -> Optional[float]:
+    """The ``delta`` of the attempt just rejected from the same point for it (above ``delta_max``: :func:`judge`
+    tests ``delta`` first), if that attempt's step was longer than ``step``; else ``None``.
 
     Examples
     --------
@@ -119,11 +120,11 @@ def earlier_delta(state: TraceState, step: float) -> Optional[float]:
     >>> state = TraceState("natural", [1.0, 0.0], eps=[1.0])
     >>> state.steps = [StepRecord(0, 1.0, 0.0, 5, 1e-9, True, "", 0.1),
     ...                StepRecord(1, 0.8, -0.2, 8, 1e-2, False, "delta = 0.5 above delta_max = 0.2", 0.1, delta=0.5)]
-    >>> earlier_delta(state, 0.1), earlier_delta(state, 0.2)
-    (0.5, None)
+    >>> earlier_delta(state, 0.1, 0.2), earlier_delta(state, 0.2, 0.2), earlier_delta(state, 0.1, 0.6)
+    (0.5, None, None)
     """
     last = state.steps[-1] if state.steps else None
-    if last is None or last.accepted or last.delta is None or "delta = " not in last.reason:
+    if last is None or last.accepted or last.delta is None or not last.delta > delta_max:
         return None
     return last.delta if abs(last.deps if last.ds is None else last.ds) > step else None
 
@@ -514,7 +515,7 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
         )
     if state.last_report == Stop.BUDGET.value:
         note += (f"; its corrector was still going when its budget (final_iterations = "
-                 f"{setup.options.final_iterations}) ran out: a larger final_iterations corrects it further")
+                 f"{setup.options.final_iterations}) ran out: a larger final_iterations may correct it further")
     return Status.NOT_CONVERGED, (
         f"{message}; but its last point was not corrected to tol = {tol:g}: ||H|| = {norm:.3e}{note}"
     )

@@ -11,6 +11,7 @@ with per-step data (``trace.steps`` with ``delta``), this lists the attempts tha
 L2RE and status. Writes ``scan.json`` here.
 """
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def repairs(steps, delta_max):
             continue
         earlier, delta = before.get("delta"), step.get("delta")
         longer = abs(before.get("ds") or before["deps"]) > abs(step.get("ds") or step["deps"])
-        if earlier is None or delta is None or "delta = " not in (before.get("reason") or "") or not longer:
+        if earlier is None or delta is None or not earlier > delta_max or not longer:
             continue
         if delta > delta_max and delta > REPAIR_RATIO * earlier and step["residual_norm"] < base:
             found.append({"step": step["step"], "eps": step["eps"], "delta": delta, "earlier_delta": earlier,
@@ -52,6 +53,7 @@ def main():
             continue
         scanned += 1
         delta_max = (data.get("options") or {}).get("delta_max", 0.2)
+        delta_max = math.inf if delta_max is None else delta_max  # strict JSON writes inf as null
         found = repairs(steps, delta_max)
         if found:
             rows.append({"record": str(path.relative_to(RESULTS)), "repairs": found, "l2re": data.get("l2re"),
