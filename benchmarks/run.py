@@ -554,14 +554,18 @@ def _steps(r: dict[str, Any]) -> str:
 
 
 def method_label(data: dict[str, Any]) -> str:
-    """A record's method, with the options its command changed (``--option``).
+    """A record's method, with the options its command changed for ``ours`` (``--option``; other methods
+    of the same command do not take them).
 
     Examples
     --------
     >>> method_label({"method": "ours", "command": "python -m benchmarks run fit --option final_iterations=600"})
     'ours (final_iterations=600)'
+    >>> method_label({"method": "direct-lm", "command": "python -m benchmarks run fit --option final_iterations=600"})
+    'direct-lm'
     """
-    changed = _parser().parse_args(shlex.split(data["command"])[4:]).option if data.get("command") else []
+    changed = (_parser().parse_args(shlex.split(data["command"])[4:]).option
+               if data.get("command") and data["method"] == "ours" else [])
     return data["method"] + (" (" + ", ".join(f"{n}={v!r}" for n, v in changed) + ")" if changed else "")
 
 
