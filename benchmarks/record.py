@@ -8,7 +8,7 @@ import platform
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Optional
 
 import torch
 
@@ -160,3 +160,16 @@ def read_record(path: Path) -> dict[str, Any]:
 def load_records(folder: Path, pattern: str = "*.json") -> list[dict[str, Any]]:
     """The records of ``folder`` matching ``pattern``, by file name, upgraded (:func:`upgrade`)."""
     return [read_record(path) for path in sorted(Path(folder).glob(pattern))]
+
+
+def stepped_records(root: Path, skip: Optional[Path] = None) -> Iterator[tuple[Path, dict[str, Any], list[dict]]]:
+    """``(path, record, steps)`` for every JSON under ``root`` (by path, those directly in ``skip`` left out)
+    whose trace keeps its per-step records (``trace.steps``, a list of dicts), read as written (not upgraded)."""
+    for path in sorted(Path(root).rglob("*.json")):
+        if skip is not None and path.parent == skip:
+            continue
+        data = json.loads(path.read_text())
+        trace = data.get("trace") if isinstance(data, dict) else None
+        steps = trace.get("steps") if isinstance(trace, dict) else None
+        if steps and isinstance(steps[0], dict):
+            yield path, data, steps

@@ -10,7 +10,6 @@ these conditions is the record the current engine makes (as far as this rule goe
 with per-step data (``trace.steps`` with ``delta``), this lists the attempts that meet them, with the record's
 L2RE and status. Writes ``scan.json`` here.
 """
-import json
 import math
 import sys
 from pathlib import Path
@@ -43,13 +42,8 @@ def repairs(steps, delta_max):
 
 def main():
     rows, scanned = [], 0
-    for path in sorted(RESULTS.rglob("*.json")):
-        if path.parent == HERE:
-            continue
-        data = json.loads(path.read_text())
-        trace = data.get("trace") if isinstance(data, dict) else None
-        steps = trace.get("steps") if isinstance(trace, dict) else None
-        if not steps or not isinstance(steps[0], dict) or "delta" not in steps[0]:
+    for path, data, steps in record.stepped_records(RESULTS, skip=HERE):
+        if "delta" not in steps[0]:
             continue
         scanned += 1
         delta_max = (data.get("options") or {}).get("delta_max", 0.2)
@@ -57,7 +51,7 @@ def main():
         found = repairs(steps, delta_max)
         if found:
             rows.append({"record": str(path.relative_to(RESULTS)), "repairs": found, "l2re": data.get("l2re"),
-                         "status": data.get("status") or trace.get("status")})
+                         "status": data.get("status") or data["trace"].get("status")})
     record.write_json(HERE / "scan.json", {"command": "python benchmarks/results/repair/scan.py",
                                            "code": record.code_version(), "records_scanned": scanned,
                                            "records_changed": rows})

@@ -9,7 +9,6 @@ of consecutive accepted points over which ``||H||`` rose at every step by the la
 it started, how its points were labelled, and the record's L2RE and status. Writes ``scan.json`` (all records,
 largest factor first) in this folder. It reads records only: no trace is run.
 """
-import json
 import sys
 from pathlib import Path
 
@@ -39,18 +38,13 @@ def largest_rise(accepted):
 
 def main():
     rows = []
-    for path in sorted(RESULTS.rglob("*.json")):
-        if path.parent == HERE:
-            continue
-        data = json.loads(path.read_text())
-        trace = data.get("trace") if isinstance(data, dict) else None
-        steps = trace.get("steps") if isinstance(trace, dict) else None
-        if not steps or not isinstance(steps[0], dict) or "residual_norm" not in steps[0] or "eps" not in steps[0]:
+    for path, data, steps in record.stepped_records(RESULTS, skip=HERE):
+        if "residual_norm" not in steps[0] or "eps" not in steps[0]:
             continue
         factor, length, start, labels = largest_rise([step for step in steps if step["accepted"]])
         rows.append({"record": str(path.relative_to(RESULTS)), "rise_factor": factor, "rising_steps": length,
                      "from_parameter": start, "labels": labels, "l2re": data.get("l2re"),
-                     "status": data.get("status") or trace.get("status")})
+                     "status": data.get("status") or data["trace"].get("status")})
     rows.sort(key=lambda row: -row["rise_factor"])
     record.write_json(HERE / "scan.json", {"command": "python benchmarks/results/residual-rises/scan.py",
                                            "code": record.code_version(), "records": rows})
