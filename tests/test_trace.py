@@ -477,14 +477,13 @@ def test_a_point_off_its_path_is_repaired_not_halved_to_ds_min(step_control, mon
     def off_path_state():
         options = Options(tol=1e-10, step_control=step_control, ds=0.1)
         stopped = continuation.trace(line, theta_near(1.0), [1.0, 0.2], options=options, outputs=lambda t: t,
-                                     callback=lambda record, theta: len(record_eps) > 1 or record_eps.append(1))
+                                     callback=lambda record, theta: record.eps < 0.85)  # stop at eps = 0.8
         state = stopped.state
         state.thetas[-1] = state.thetas[-1] * 1.4
         state.residual_norm = float(line(state.thetas[-1], torch.tensor(state.eps[-1], dtype=DT)).norm())
         state.velocity_known = False
         return state, options
 
-    record_eps = []
     state, options = off_path_state()
     repaired = continuation.trace(line, state.thetas[-1], [1.0, 0.2], options=options, outputs=lambda t: t,
                                   resume=state)
@@ -496,7 +495,6 @@ def test_a_point_off_its_path_is_repaired_not_halved_to_ds_min(step_control, mon
     assert repairs[0].delta > stepping.REPAIR_RATIO * before.delta
 
     monkeypatch.setattr(stepping, "REPAIR_RATIO", math.inf)
-    record_eps.clear()
     state, options = off_path_state()
     halved = continuation.trace(line, state.thetas[-1], [1.0, 0.2], options=options, outputs=lambda t: t,
                                 resume=state)
