@@ -24,7 +24,7 @@ from .result import Status
 from .setup import Setup
 from .state import TraceState
 from .stepping import (Attempt, End, InvalidState, catch_up, check_state_like, earlier_delta, error_text,
-                       judge)
+                       finish_correction, judge)
 from .stepsize import corrector_factor, corrector_metrics, function_lipschitz_estimate, lipschitz_estimate, next_step
 
 __all__ = ["NaturalParameter", "next_eps", "coordinate", "safeguarded_prediction"]
@@ -140,9 +140,10 @@ class NaturalParameter:
                 predicted, fallback = safeguarded_prediction(
                     problem, theta, theta + (eps_new - eps) * state.velocity, setup.eps_tensor(eps_new),
                     options.residual_growth)
+            # the last step is judged after the path's budget, like every step (finish_correction goes on)
             report = setup.corrector.correct(
-                problem, predicted, setup.eps_tensor(eps_new), iterations=budget, tol=options.tol,
-                state=state.corrector_state,
+                problem, predicted, setup.eps_tensor(eps_new), iterations=min(budget, options.corrector_iterations),
+                tol=options.tol, state=state.corrector_state,
             )
             check_state_like(report.theta, theta, "the corrected state")
             if not final:
@@ -155,6 +156,8 @@ class NaturalParameter:
             elif setup.outputs is not None and state.velocity is not None:
                 # a jump: the corrector took the function far from the prediction (another branch, say)
                 metrics = {"delta": setup.distance(report.theta, predicted)}
+            if final:
+                report = finish_correction(setup, problem, setup.eps_tensor(eps_new), report)
         except InvalidState as exc:
             eps_new = eps_new if eps_new is not None else step(state.ds)
             return Attempt(eps_new, eps_new - eps, None, None, False, "", f"invalid state: {exc}",

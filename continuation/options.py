@@ -49,7 +49,10 @@ class Options:
         reached from a random initialisation.
     final_iterations
         Corrector budget at the last value of ``eps_path`` (a polish), also
-        for the correction after a resample there.
+        for the correction after a resample there. The last step of a
+        natural-parameter path is judged (``delta``, ``kappa``) after its
+        first ``corrector_iterations``, as every step, and then corrected on
+        (:func:`continuation.stepping.finish_correction`).
     catch_up_iterations
         On an adaptive path, a corrector cut by its budget with ``||H||``
         above the previous accepted point's and above ``residual_growth *

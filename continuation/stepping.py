@@ -246,9 +246,41 @@ def catch_up(setup: Setup, problem: Any, eps: Tensor, report: CorrectorResult,
     stop = Stop.CAUGHT_UP if more.stop is Stop.CONVERGED and more.residual_norm > options.tol else more.stop
     message = (f"{report.message}; ||H|| = {report.residual_norm:.3e} above the last point's {previous_norm:.3e}: "
                f"{used} more iterations, {stop.value}{outcome}")
-    return replace(more, iterations=report.iterations + used, converged=more.residual_norm <= options.tol,
-                   message=message, stop=stop, iterates=report.iterates,
-                   linear_iterations=report.linear_iterations + linear, start_norm=report.start_norm)
+    return _joined(report, more, used, linear, message, stop, options.tol)
+
+
+def finish_correction(setup: Setup, problem: Any, eps: Tensor, report: CorrectorResult) -> CorrectorResult:
+    """The correction of a trace's last step: ``report``, corrected with the path's budget, gone on from where
+    it stopped to ``final_iterations`` iterations in all if its budget cut it.
+
+    The step is judged by ``report`` (:func:`judge` takes its ``delta`` from it): the same number of iterations
+    as every step of the path, so the same yardstick. A correction of ``final_iterations`` goes further from the
+    prediction than one of ``corrector_iterations`` whatever the step, and judged by its ``delta`` the last step
+    was rejected again and again while the half steps before it were accepted (P3 at d = 100). The rest of the
+    correction is at the goal's ``eps``: it lowers the residual there, and its distance from the step's point is
+    in the message. With Levenberg-Marquardt (whose state, the damping, goes on with it) the two pieces are one
+    run of ``final_iterations``; a corrector that starts afresh at every call restarts for the second piece.
+    """
+    options = setup.options
+    rest = options.final_iterations - report.iterations
+    if report.stop is not Stop.BUDGET or rest <= 0:
+        return report
+    more = setup.corrector.correct(problem, report.theta, eps, iterations=rest, tol=options.tol, state=report.state)
+    check_state_like(more.theta, report.theta, "the corrected state")
+    moved = setup.distance(more.theta, report.theta)
+    message = (f"{report.message}; at the goal {more.iterations} more iterations (final_iterations = "
+               f"{options.final_iterations}), ||H|| {report.residual_norm:.3e} -> {more.residual_norm:.3e}, "
+               f"{more.message}, the function moved by {moved:.3g}")
+    return _joined(report, more, more.iterations, more.linear_iterations, message, more.stop, options.tol)
+
+
+def _joined(report: CorrectorResult, more: CorrectorResult, used: int, linear: int, message: str, stop: Stop,
+            tol: float) -> CorrectorResult:
+    """One report of a correction ``report`` and the ``used`` iterations that went on from it (``more``):
+    the first run's first iterates and start, the second's end."""
+    return replace(more, iterations=report.iterations + used, converged=more.residual_norm <= tol, message=message,
+                   stop=stop, iterates=report.iterates, linear_iterations=report.linear_iterations + linear,
+                   start_norm=report.start_norm)
 
 
 def projected_norm(before: float, after: float, iterations: int, left: int) -> float:

@@ -501,6 +501,46 @@ def test_a_point_off_its_path_is_repaired_not_halved_to_ds_min(step_control, mon
     assert halved.status is Status.STEP_TOO_SMALL, halved.message
 
 
+class _Creeping(continuation.correctors.IterativeCorrector):
+    """Gradient descent on ``||H||^2 / 2`` at rate 0.01 for ``H = theta - eps a``: every iteration removes 1 %
+    of the error, so that 8 iterations remove 8 % of it and 60 remove 45 %."""
+
+    def step(self, problem, theta, eps, residual, state):
+        moved = theta - 0.01 * residual
+        return continuation.correctors.Step(moved, problem(moved, eps), state)
+
+
+def test_the_last_step_is_judged_after_the_paths_budget_then_corrected_on():
+    """A corrector that creeps leaves every point of the path behind it; the last step's ``final_iterations``
+    then take the function far from the prediction whatever the step. Judged after them, the last step was
+    rejected again and again while the half steps before it passed (P3 at d = 100); judged after
+    ``corrector_iterations``, as every step, it is accepted at once, and the correction goes on to
+    ``final_iterations`` at the goal. (Judged after ``final_iterations``, this trace ended at ``ds_min`` near
+    eps = 0.500001, its last step rejected for a ``delta`` of 0.09 to 0.12.) The contraction test is off: the
+    corrector is slow by design."""
+    a = torch.tensor([1.0, -2.0, 0.5], dtype=DT)
+
+    def line(theta, eps):
+        return theta - eps * a
+
+    options = Options(step_control="corrector", tol=1e-12, delta_max=0.05, kappa_nominal=math.inf,
+                      kappa_max=math.inf)
+    result = continuation.trace(line, a.clone(), [1.0, 0.5], predictor="none", corrector=_Creeping(),
+                                options=options)
+    last = result.steps[-1]
+    assert result.eps[-1] == 0.5 and last.accepted and last.iterations == options.final_iterations
+    assert not [r for r in result.steps if r.eps == 0.5 and not r.accepted]
+    # delta is the distance of the first corrector_iterations from the prediction (the point before: no predictor)
+    before, goal = result.thetas[-2], torch.tensor(0.5, dtype=DT)
+    step = _Creeping().correct(continuation.FunctionResidual(line), before, goal, iterations=options.corrector_iterations, tol=0.0)
+    distance = lambda x: float((x - before).norm() / before.norm())  # noqa: E731
+    assert last.delta == pytest.approx(distance(step.theta), rel=1e-12) and last.delta < options.delta_max
+    # the whole correction went further than delta_max, and it is the one the trace ends with
+    assert distance(result.thetas[-1]) > options.delta_max
+    whole = _Creeping().correct(continuation.FunctionResidual(line), before, goal, iterations=options.final_iterations, tol=0.0)
+    assert torch.allclose(result.thetas[-1], whole.theta, rtol=0, atol=1e-14)
+    assert "moved by" in last.reason and result.status is Status.NOT_CONVERGED
+
 def test_step_rules_switched_off_by_inf_put_no_bound():
     from continuation.correctors import CorrectorResult
     from continuation.stepsize import corrector_factor, next_step
