@@ -106,3 +106,22 @@ def test_levenberg_marquardt_stops_within_its_retry_bound_on_a_flat_loss():
     result = LevenbergMarquardt().correct(flat, torch.tensor([5.0, 0.0], dtype=DT), EPS, iterations=1000, tol=1e-12)
     assert result.stop in (Stop.STALLED, Stop.STATIONARY, Stop.DEGENERATE_JACOBIAN)
     assert result.iterations < 1000
+
+
+@pytest.mark.parametrize("problem", PROBLEMS, ids=[p.name for p in PROBLEMS])
+@pytest.mark.parametrize("name", ["lm", "gauss-newton"])
+def test_a_correction_in_two_pieces_that_hand_on_the_state_is_one_run(name, problem):
+    """What ``stepping.finish_correction`` relies on: the last step of a trace is corrected for
+    ``corrector_iterations`` (and judged), then on from there with the state handed on; for
+    Levenberg-Marquardt (state: the damping) and Gauss-Newton (no state) that is the same run, iterate for
+    iterate, as one correction of the whole budget."""
+    H = FunctionResidual(lambda theta, eps: problem.residual(theta))
+    start, make = torch.tensor(problem.start, dtype=DT), CORRECTORS[name][0]
+    whole = make().correct(H, start, EPS, iterations=12, tol=0.0)
+    first = make().correct(H, start, EPS, iterations=4, tol=0.0)
+    if first.stop is not Stop.BUDGET:  # stopped within the first piece: nothing to go on with
+        assert torch.equal(first.theta, whole.theta)
+        return
+    rest = make().correct(H, first.theta, EPS, iterations=12 - first.iterations, tol=0.0, state=first.state)
+    assert torch.equal(rest.theta, whole.theta) and rest.stop is whole.stop
+    assert first.iterations + rest.iterations == whole.iterations
