@@ -173,3 +173,10 @@ def stepped_records(root: Path, skip: Optional[Path] = None) -> Iterator[tuple[P
         steps = trace.get("steps") if isinstance(trace, dict) else None
         if steps and isinstance(steps[0], dict):
             yield path, data, steps
+
+
+def scanned_row(path: Path, data: dict[str, Any], root: Path, **found: Any) -> dict[str, Any]:
+    """A row of an evidence scan over :func:`stepped_records`: the record's path under ``root``, what the scan
+    ``found`` in it, and the record's L2RE and status."""
+    return {"record": str(path.relative_to(root)), **found, "l2re": data.get("l2re"),
+            "status": data.get("status") or data["trace"].get("status")}

@@ -36,8 +36,7 @@ def main():
         scanned += 1
         found = final_rejections(steps)
         if found:
-            rows.append({"record": str(path.relative_to(RESULTS)), "attempts": found, "l2re": data.get("l2re"),
-                         "status": data.get("status") or data["trace"].get("status")})
+            rows.append(record.scanned_row(path, data, RESULTS, attempts=found))
     record.write_json(HERE / "scan.json", {"command": "python benchmarks/results/final-step/scan.py",
                                            "code": record.code_version(), "records_scanned": scanned,
                                            "records_with_a_rejected_last_step": rows})

@@ -50,8 +50,7 @@ def main():
         delta_max = math.inf if delta_max is None else delta_max  # strict JSON writes inf as null
         found = repairs(steps, delta_max)
         if found:
-            rows.append({"record": str(path.relative_to(RESULTS)), "repairs": found, "l2re": data.get("l2re"),
-                         "status": data.get("status") or data["trace"].get("status")})
+            rows.append(record.scanned_row(path, data, RESULTS, repairs=found))
     record.write_json(HERE / "scan.json", {"command": "python benchmarks/results/repair/scan.py",
                                            "code": record.code_version(), "records_scanned": scanned,
                                            "records_changed": rows})
