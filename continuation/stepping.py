@@ -257,9 +257,10 @@ def finish_correction(setup: Setup, problem: Any, eps: Tensor, report: Corrector
     as every step of the path, so the same yardstick. A correction of ``final_iterations`` goes further from the
     prediction than one of ``corrector_iterations`` whatever the step, and judged by its ``delta`` the last step
     was rejected again and again while the half steps before it were accepted (P3 at d = 100). The rest of the
-    correction is at the goal's ``eps``: it lowers the residual there, and its distance from the step's point is
-    in the message. With Levenberg-Marquardt (whose state, the damping, goes on with it) the two pieces are one
-    run of ``final_iterations``; a corrector that starts afresh at every call restarts for the second piece.
+    correction is at the goal's ``eps``: it lowers the residual there, and its distance from the step's point
+    (``Setup.distance``: on the function when there are outputs) is in the message. With
+    Levenberg-Marquardt (whose state, the damping, goes on with it) the two pieces are one run of
+    ``final_iterations``; a corrector that starts afresh at every call restarts for the second piece.
     """
     options = setup.options
     rest = options.final_iterations - report.iterations
@@ -270,7 +271,7 @@ def finish_correction(setup: Setup, problem: Any, eps: Tensor, report: Corrector
     moved = setup.distance(more.theta, report.theta)
     message = (f"{report.message}; at the goal {more.iterations} more iterations (final_iterations = "
                f"{options.final_iterations}), ||H|| {report.residual_norm:.3e} -> {more.residual_norm:.3e}, "
-               f"{more.message}, the function moved by {moved:.3g}")
+               f"{more.message}, moved by {moved:.3g} from the step's point")
     return _joined(report, more, more.iterations, more.linear_iterations, message, more.stop, options.tol)
 
 
