@@ -345,6 +345,32 @@ def forward_tangent(tangent: Tensor, theta: Tensor) -> Tensor:
     return tangent if tangent.dtype == theta.dtype else tangent.to(theta.dtype)
 
 
+TRANSFORM_HINT = (
+    "the engine differentiates the residual with torch.func transforms (jacrev, jacfwd, vjp, vmap), and "
+    "derivatives in x taken inside it with torch.autograd.grad (or requires_grad_) cannot be transformed: take "
+    "them with torch.func (jacrev, jacfwd, hessian of the network in x) or with pde.calculus"
+)
+"""What to do when a residual works alone but not under the engine's transforms."""
+
+_TRANSFORM_FAILURES = ("functorch transform", "does not require grad and does not have a grad_fn",
+                       "appears to not have been used in the graph")
+
+
+def transform_hint(exc: BaseException) -> str:
+    """:data:`TRANSFORM_HINT` if ``exc`` reads like torch refusing ``torch.autograd`` inside a
+    :mod:`torch.func` transform, else ``""``.
+
+    Examples
+    --------
+    >>> transform_hint(RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn"))[:40]
+    'the engine differentiates the residual w'
+    >>> transform_hint(ValueError("shape mismatch"))
+    ''
+    """
+    text = str(exc)
+    return TRANSFORM_HINT if isinstance(exc, RuntimeError) and any(f in text for f in _TRANSFORM_FAILURES) else ""
+
+
 def as_residual_map(residual: ResidualMap | Callable[[Tensor, Tensor], Tensor]) -> ResidualMap:
     """Return ``residual`` itself if it is a :class:`ResidualMap`, else wrap it.
 

@@ -14,7 +14,7 @@ from torch import Tensor
 from .correctors import CORRECTORS, Corrector, corrector_from_options
 from .options import Options
 from .predictors import PREDICTORS, EulerPredictor, NoPredictor, Predictor, SecantPredictor
-from .residual import ResidualMap, as_residual_map
+from .residual import TRANSFORM_HINT, ResidualMap, as_residual_map
 from .state import TraceState
 
 __all__ = ["Setup", "CountingResidual", "check_inputs", "METHODS", "Callback", "Diagnostic", "InnerProduct"]
@@ -151,7 +151,11 @@ def check_inputs(
     corrector = _named(corrector, "corrector", CORRECTORS, "correct", options)
     if method == "arclength" or not isinstance(predictor, (NoPredictor, SecantPredictor)):
         # the eps-derivative is used by the Euler predictor and the arclength tangent: its dtype must match
-        derivative = problem.eps_derivative(theta0, eps0)
+        try:
+            derivative = problem.eps_derivative(theta0, eps0)
+        except RuntimeError as exc:  # the residual evaluated alone above: its transform failed
+            raise TypeError(f"residual: {where} evaluates, but its eps-derivative (torch.func.jacfwd) fails: "
+                            f"{exc}; {TRANSFORM_HINT}") from exc
         _check_output(derivative, f"the eps-derivative of {where}", theta0, value.numel())
         if resume is None and not bool(derivative.any()):
             _warn_if_eps_is_lost(problem, theta0, eps0, eps_values[1], value, where)

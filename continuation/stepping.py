@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 from .conditioning import solution_conditioning
 from .correctors import CorrectorResult, Stop, gradient_ratio
 from .options import Options
+from .residual import transform_hint
 from .result import SUCCESSES, Status, StepRecord, TraceResult, residual_note
 from .setup import AUTO_DENSE_BYTES, Setup, jacobian_bytes
 from .state import TraceState
@@ -333,8 +334,9 @@ def damping_of(report: Optional[CorrectorResult]) -> Optional[float]:
 
 
 def error_text(exc: BaseException) -> str:
-    """An exception as the reason of a failed step."""
-    return f"error: {type(exc).__name__}: {exc}"
+    """An exception as the reason of a failed step (with :func:`~continuation.residual.transform_hint`)."""
+    hint = transform_hint(exc)
+    return f"error: {type(exc).__name__}: {exc}" + (f" ({hint})" if hint else "")
 
 
 def run(setup: Setup, method: Method, *, progress: bool = False) -> TraceResult:

@@ -280,6 +280,40 @@ def test_bad_input_is_rejected_before_any_work(kwargs, error, match):
     assert len(calls) <= 2  # at most the evaluations that check the residual's output and its eps-derivative
 
 
+
+POINTS = torch.linspace(0.0, 1.0, 12, dtype=DT)
+
+
+def autograd_inside(theta, eps):
+    """``eps u' + u - 1`` with ``u'`` taken the PINN way of many tutorials: ``torch.autograd.grad``."""
+    x = POINTS.clone().requires_grad_(True)
+    u = torch.tanh(theta[0] * x + theta[1])
+    return eps * torch.autograd.grad(u.sum(), x, create_graph=True)[0] + u - 1.0
+
+
+X_WITH_GRAD = torch.linspace(0.0, 1.0, 12, dtype=DT, requires_grad=True)
+
+
+def autograd_outside(theta, eps):
+    """The same, with the points made to require grad outside the residual."""
+    u = torch.tanh(theta[0] * X_WITH_GRAD + theta[1])
+    return eps * torch.autograd.grad(u.sum(), X_WITH_GRAD, create_graph=True)[0] + u - 1.0
+
+
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad=True")  # its value carries a graph
+@pytest.mark.parametrize("residual", [autograd_inside, autograd_outside])
+def test_a_residual_with_autograd_derivatives_in_x_is_told_to_use_torch_func(residual):
+    """Such a residual evaluates alone, but the engine's ``torch.func`` transforms refuse it: the trace says
+    so before any work, naming the residual and the way out, and a trace without the eps-derivative (no
+    predictor) reports the same at its first Jacobian."""
+    theta0 = torch.tensor([1.0, 0.5], dtype=DT)
+    assert residual(theta0, torch.tensor(1.0, dtype=DT)).shape == (12,)
+    with pytest.raises(TypeError, match=r"residual: residual\(theta0, eps_path\[0\]=1\) evaluates, but its "
+                                        r"eps-derivative .* torch.autograd.grad .* pde.calculus"):
+        continuation.trace(residual, theta0, [1.0, 0.5])
+    result = continuation.trace(residual, theta0, [1.0, 0.5], predictor="none")
+    assert result.status is Status.INITIAL_CORRECTION_FAILED and "with torch.func" in result.message
+
 def floored_path(theta, eps):
     """Three equations, two unknowns: least-squares solution ``theta_i = (1 + 2 eps) / 3``, floor ``|1 - eps| / sqrt(3)``."""
     return torch.stack([theta[0] - eps, theta[1] - eps, theta[0] + theta[1] - 1.0 - eps])
