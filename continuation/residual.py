@@ -371,6 +371,22 @@ def transform_hint(exc: BaseException) -> str:
     return TRANSFORM_HINT if isinstance(exc, RuntimeError) and any(f in text for f in _TRANSFORM_FAILURES) else ""
 
 
+def has_collocation_points(problem: ResidualMap) -> bool:
+    """Whether ``problem`` is a :class:`PointwiseResidual`, or a :class:`StackedResidual` with one among its
+    blocks: a residual sampled at points, whose solution may be wrong between them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> pointwise = PointwiseResidual(lambda theta, x, eps: theta[0] * x[0] - eps, torch.ones(3, 1))
+    >>> has_collocation_points(StackedResidual([pointwise])), has_collocation_points(FunctionResidual(abs))
+    (True, False)
+    """
+    if isinstance(problem, StackedResidual):
+        return any(has_collocation_points(block) for block in problem.blocks)
+    return isinstance(problem, PointwiseResidual)
+
+
 def as_residual_map(residual: ResidualMap | Callable[[Tensor, Tensor], Tensor]) -> ResidualMap:
     """Return ``residual`` itself if it is a :class:`ResidualMap`, else wrap it.
 

@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from .conditioning import solution_conditioning
 from .correctors import CorrectorResult, Stop, gradient_ratio
 from .options import Options
-from .residual import transform_hint
+from .residual import has_collocation_points, transform_hint
 from .result import SUCCESSES, Status, StepRecord, TraceResult, residual_note
 from .setup import AUTO_DENSE_BYTES, Setup, jacobian_bytes
 from .state import TraceState
@@ -532,6 +532,9 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
                 f"(validation_factor = {setup.options.validation_factor:g}): the points do not "
                 "resolve the solution (use more points, or points where the residual is large)"
             )
+        if setup.validation is None and has_collocation_points(setup.problem.problem):
+            message += (" (its residual between the collocation points was not checked: no validation residual, "
+                        "see trace(validation=...))")
         return _conditioned(setup, state, theta, eps, status, message)
     floor, note = state.last_report == Stop.STATIONARY.value, ""
     if not floor:

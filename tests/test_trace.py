@@ -314,6 +314,21 @@ def test_a_residual_with_autograd_derivatives_in_x_is_told_to_use_torch_func(res
     result = continuation.trace(residual, theta0, [1.0, 0.5], predictor="none")
     assert result.status is Status.INITIAL_CORRECTION_FAILED and "with torch.func" in result.message
 
+
+def test_a_success_on_collocation_points_says_whether_it_was_checked_between_them():
+    """``||H|| <= tol`` at the points says nothing between them: without a validation residual the success
+    says it was not checked there; with one (the same block on other points) it does not."""
+    line = continuation.PointwiseResidual(lambda theta, x, eps: theta[0] * x[0] + theta[1] - eps * x[0],
+                                          torch.linspace(0.1, 1.0, 5, dtype=DT)[:, None])
+    theta0 = torch.tensor([1.0, 0.0], dtype=DT)
+    unchecked = continuation.trace(line, theta0, [1.0, 0.5])
+    assert unchecked.success and "not checked: no validation residual" in unchecked.message
+    elsewhere = line.with_points(torch.linspace(0.15, 0.95, 4, dtype=DT)[:, None])
+    checked = continuation.trace(line, theta0, [1.0, 0.5], validation=elsewhere)
+    assert checked.success and "validation" not in checked.message
+    algebraic = continuation.trace(lambda theta, eps: theta - eps, theta_near(1.0), [1.0, 0.5])
+    assert algebraic.success and "validation" not in algebraic.message  # no points, nothing between them
+
 def floored_path(theta, eps):
     """Three equations, two unknowns: least-squares solution ``theta_i = (1 + 2 eps) / 3``, floor ``|1 - eps| / sqrt(3)``."""
     return torch.stack([theta[0] - eps, theta[1] - eps, theta[0] + theta[1] - 1.0 - eps])
