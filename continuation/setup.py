@@ -159,6 +159,8 @@ def check_inputs(
         _check_output(derivative, f"the eps-derivative of {where}", theta0, value.numel())
         if resume is None and not bool(derivative.any()):
             _warn_if_eps_is_lost(problem, theta0, eps0, eps_values[1], value, where)
+        elif resume is None:
+            _warn_if_eps_is_partly_lost(problem, theta0, eps0, derivative, where)
     if inner_product is not None:
         _check_inner_product(inner_product, theta0)
     event_tests = _check_event_tests(event_tests, method, value, theta0)
@@ -245,6 +247,36 @@ def _warn_if_eps_is_lost(problem: ResidualMap, theta0: Tensor, eps0: Tensor, nex
                  "float() or numpy), which leaves the Euler predictor and the arclength tangent blind")
     warnings.warn(f"the eps-derivative of {where} is zero at all {value.numel()} of its values, here and nearby: "
                   f"the residual {cause}", RuntimeWarning, stacklevel=4)
+
+
+def _warn_if_eps_is_partly_lost(problem: ResidualMap, theta0: Tensor, eps0: Tensor, derivative: Tensor,
+                                where: str) -> None:
+    """Warn when ``dH/deps`` at ``(theta0, eps_path[0])`` differs from a central difference by more than 1 %
+    of its norm, beyond the difference's rounding.
+
+    A term of the residual computed from eps by ``math``, ``float()``, ``.item()`` or numpy is a constant to
+    ``torch.func``: the derivative is not zero, only wrong, and nothing else would say so. The difference
+    takes two evaluations, at ``eps0 (1 +- h)`` with ``h`` the cube root of the dtype's machine epsilon (the
+    step that balances truncation and rounding; ``eps0 +- h`` at ``eps0 = 0``). A residual that fails or is
+    not finite there gets no warning.
+    """
+    machine = torch.finfo(theta0.dtype).eps
+    step = machine ** (1 / 3) * (abs(float(eps0)) or 1.0)
+    try:
+        above, below = problem(theta0, eps0 + step), problem(theta0, eps0 - step)
+    except Exception:  # only decides whether to warn
+        return
+    if not (bool(torch.isfinite(above).all()) and bool(torch.isfinite(below).all())):
+        return
+    difference = (above - below) / (2 * step)
+    rounding = 8 * machine * float(torch.linalg.vector_norm(above) + torch.linalg.vector_norm(below)) / (2 * step)
+    gap = float(torch.linalg.vector_norm(derivative - difference))
+    scale = max(float(torch.linalg.vector_norm(derivative)), float(torch.linalg.vector_norm(difference)))
+    if gap > 1e-2 * scale + rounding:
+        warnings.warn(f"the eps-derivative of {where} differs from a finite difference by {gap / scale:.2g} of its "
+                      "norm: part of the residual's dependence on eps is cut from the autograd graph (math.* on "
+                      "eps, float(), .item() or numpy), which misleads the Euler predictor and the arclength "
+                      "tangent; write it with torch operations", RuntimeWarning, stacklevel=4)
 
 
 def _check_inner_product(inner_product: InnerProduct, theta0: Tensor) -> None:

@@ -277,7 +277,9 @@ def test_bad_input_is_rejected_before_any_work(kwargs, error, match):
     arguments = {"residual": residual, "theta0": theta_near(1.0), "eps_path": [1.0, 0.5], **kwargs}
     with pytest.raises(error, match=match):
         continuation.trace(arguments.pop("residual"), arguments.pop("theta0"), arguments.pop("eps_path"), **arguments)
-    assert len(calls) <= 2  # at most the evaluations that check the residual's output and its eps-derivative
+    # at most the evaluations that check the residual's output and its eps-derivative (torch.func, and a
+    # central difference to compare it with)
+    assert len(calls) <= 4
 
 
 
@@ -328,6 +330,25 @@ def test_a_success_on_collocation_points_says_whether_it_was_checked_between_the
     assert checked.success and "validation" not in checked.message
     algebraic = continuation.trace(lambda theta, eps: theta - eps, theta_near(1.0), [1.0, 0.5])
     assert algebraic.success and "validation" not in algebraic.message  # no points, nothing between them
+
+
+def test_an_eps_dependence_cut_from_autograd_is_warned_about():
+    """``math.exp`` of eps is a constant to ``torch.func``: the eps-derivative is not zero, only wrong. A
+    central difference sees it; a residual written with torch operations gets no warning (the suite runs
+    with warnings as errors)."""
+    x = torch.linspace(0.0, 1.0, 20, dtype=DT)
+
+    def cut(theta, eps):
+        return theta[0] * x + theta[1] - (1 - torch.exp(-x / eps)) / (1 - math.exp(-1 / eps))
+
+    def whole(theta, eps):
+        return theta[0] * x + theta[1] - (1 - torch.exp(-x / eps)) / (1 - torch.exp(-1 / eps))
+
+    theta0 = torch.tensor([1.0, 0.0], dtype=DT)
+    with pytest.warns(RuntimeWarning, match=r"differs from a finite difference by 0\.\d+ of its norm: part of "
+                                            r"the residual's dependence on eps is cut"):
+        continuation.trace(cut, theta0, [1.0, 0.5])
+    assert continuation.trace(whole, theta0, [1.0, 0.5]).eps[-1] == 0.5
 
 def floored_path(theta, eps):
     """Three equations, two unknowns: least-squares solution ``theta_i = (1 + 2 eps) / 3``, floor ``|1 - eps| / sqrt(3)``."""
