@@ -9,6 +9,9 @@ a uniform grid, traced from eps = 1 with the defaults. Probes:
 
 - ``autograd``: ``u'`` and ``u''`` taken as many PINN tutorials do, with ``torch.autograd.grad`` on points that
   ``requires_grad_``: what ``trace`` raises.
+- ``fit``: fitting the network to the exact layer at the interior points, the target written with
+  ``math.exp(-1 / eps)`` in its denominator (what ``trace`` warns, and where the trace ends), and with
+  ``torch.exp``.
 - ``func``: the same residual with ``torch.func.grad``, one point at a time (``PointwiseResidual``), to eps =
   0.02 and 0.005 on 120 points, without and with a validation residual (the same block at the midpoints), and
   to 0.005 on 1,000 points.
@@ -18,6 +21,7 @@ The L2RE is measured on 5,001 points of [0, 1]. Writes ``layer_probes.json`` her
 import math
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -73,6 +77,22 @@ def autograd_probe():
     return {"probe": "autograd", "raised": None}
 
 
+def math_probe(written_with):
+    u, theta0 = network()
+    x = torch.linspace(0, 1, 120, dtype=DT)[1:-1]
+    exp = math.exp if written_with == "math" else torch.exp
+
+    def residual(theta, eps):
+        return vmap(u, in_dims=(None, 0))(theta, x) - (1 - torch.exp(-x / eps)) / (1 - exp(-1 / eps))
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = continuation.trace(residual, theta0, [1.0, 0.02])
+    return {"probe": f"fit, written with {written_with}.exp", "eps": 0.02, "points": 118, "status": result.status.value,
+            "l2re": l2re(u, result.theta, 0.02),
+            "warnings": [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]}
+
+
 def func_probe(eps_target, points, validate):
     u, theta0 = network()
 
@@ -91,7 +111,7 @@ def func_probe(eps_target, points, validate):
 
 
 def main():
-    rows = [autograd_probe(), func_probe(0.02, 120, False), func_probe(0.005, 120, False),
+    rows = [autograd_probe(), math_probe("math"), math_probe("torch"), func_probe(0.02, 120, False), func_probe(0.005, 120, False),
             func_probe(0.005, 120, True), func_probe(0.005, 1000, False)]
     record.write_json(HERE / "layer_probes.json", {
         "command": "python benchmarks/results/user-probes/run_layer_probes.py", "probes": rows,
