@@ -1,7 +1,7 @@
 """Is the last point of the fresh P4 run's lost stretch a floor of its own basin?
 
 Usage (from the repository root): ``python benchmarks/results/catch-up/p4/lost-stretch/probe.py`` (a few minutes).
-Takes the last point of the fresh P4 run's checkpoint (``../fresh-run/``, kept here), eps = 0.0491, ``||H||``
+Takes the last point of the fresh P4 run's checkpoint (``../fresh-run/``, kept here: eps = 0.0491, ``||H||``
 0.16), and runs the trace's corrector there (Levenberg-Marquardt, default options): 8 iterations (a step's budget)
 at its own eps and after steps of 2.9e-5, 5.8e-5 (the trace's) and 1.2e-4, from a fresh damping and from the one
 the trace carried; then 200 iterations at its own eps in pieces of 20, recording ``||H||``, the gradient ratio
