@@ -1,7 +1,7 @@
 """Does the Euler prediction keep P4's ratcheting trace off its path?
 
 Usage (from the repository root):
-``python benchmarks/results/catch-up/p4/lost-stretch/run.py PREDICTOR`` (``euler`` or ``none``; 15 minutes each).
+``python benchmarks/results/catch-up/p4/lost-stretch/run.py PREDICTOR`` (``euler`` or ``none``; at most 15 minutes each, 3 and 8 measured).
 Takes the last point of the fresh P4 run's checkpoint (``../fresh-run/``, kept here: eps = 0.0491, ``||H||``
 0.16 after a rise at every accepted step since eps = 0.0515) and traces on from it to eps = 0.045 with the library
 defaults, the step the trace was taking there (``ds``) and no first correction (``initial_iterations = 0``), so
