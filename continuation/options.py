@@ -103,7 +103,9 @@ class Options:
     growth_max
         The step grows by at most this factor per accepted step.
     max_steps
-        Bound on the number of attempted steps (accepted plus rejected).
+        Bound on the number of attempted steps (accepted plus rejected),
+        over the whole trace: a trace resumed from one that ended
+        ``max_steps`` needs a larger bound to go on.
     rcond
         Relative cut-off of the truncated SVD in the pseudo-inverses.
     function_weight

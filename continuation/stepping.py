@@ -355,8 +355,9 @@ def run(setup: Setup, method: Method, *, progress: bool = False) -> TraceResult:
             end = (Status(state.finished), "the resumed trace had already reached its end")
         while end is None:
             if state.attempts >= setup.options.max_steps:
-                end = (Status.MAX_STEPS, f"max_steps = {setup.options.max_steps} attempts made; stopped at "
-                                         f"eps = {state.eps[-1]:g}")
+                end = (Status.MAX_STEPS, f"max_steps = {setup.options.max_steps} attempts made (counted over the "
+                                         "whole trace, resumed parts included: a larger max_steps goes on); "
+                                         f"stopped at eps = {state.eps[-1]:g}")
                 break
             start = time.perf_counter()
             attempt = method.attempt(setup, state)

@@ -213,6 +213,14 @@ def test_max_steps_ends_with_a_status():
     result = continuation.trace(sqrt_path, theta_near(1.0), [1.0, 0.1], options=Options(max_steps=2, ds=0.01))
     assert result.status is Status.MAX_STEPS
     assert len(result.eps) == 3
+    # max_steps counts the whole trace: resumed with the same bound it stops at once and says what goes on
+    again = continuation.trace(sqrt_path, result.theta, [1.0, 0.1], options=Options(max_steps=2, ds=0.01),
+                               resume=result.state)
+    assert again.status is Status.MAX_STEPS and again.eps == result.eps and "a larger max_steps" in again.message
+    further = continuation.trace(sqrt_path, result.theta, [1.0, 0.1], options=Options(max_steps=1000, ds=0.01),
+                                 resume=result.state)
+    whole = continuation.trace(sqrt_path, theta_near(1.0), [1.0, 0.1], options=Options(max_steps=1000, ds=0.01))
+    assert further.success and torch.equal(further.thetas, whole.thetas)
 
 
 class ExplodingCorrector:
