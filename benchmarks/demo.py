@@ -73,7 +73,9 @@ def main(args: argparse.Namespace) -> dict:
         f"tracing eps {EPS_START} -> {EPS_TARGET} (Euler predictor, LM corrector, adaptive)"
     )
     start = time.perf_counter()
-    result = continuation.trace(problem.residual_map, theta0, [EPS_START, EPS_TARGET], progress=True)
+    # fresh points the corrector never sees: the end status says whether the collocation points resolve it
+    result = continuation.trace(problem.residual_map, theta0, [EPS_START, EPS_TARGET], progress=True,
+                                validation=problem.validation_map())
     wall = time.perf_counter() - start
     rows = path_table(problem, result)
     print(f"\n{'eps':>10} {'L2RE':>10} {'interface':>11} {'loss':>10}")
