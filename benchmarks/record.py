@@ -175,8 +175,19 @@ def stepped_records(root: Path, skip: Optional[Path] = None) -> Iterator[tuple[P
             yield path, data, steps
 
 
-def scanned_row(path: Path, data: dict[str, Any], root: Path, **found: Any) -> dict[str, Any]:
-    """A row of an evidence scan over :func:`stepped_records`: the record's path under ``root``, what the scan
-    ``found`` in it, and the record's L2RE and status."""
-    return {"record": str(path.relative_to(root)), **found, "l2re": data.get("l2re"),
-            "status": data.get("status") or data["trace"].get("status")}
+def scan(root: Path, skip: Path, find: Callable[[dict[str, Any], list[dict]], Optional[dict[str, Any]]]
+         ) -> tuple[int, list[dict[str, Any]]]:
+    """An evidence scan of the committed records under ``root`` that keep their steps (:func:`stepped_records`,
+    ``skip`` the scan's own folder): ``find(record, steps)`` is what the scan found in one record, ``None`` if it
+    does not read such a record, empty if it found nothing. Returns how many records it read and a row for each
+    finding: the record's path under ``root``, the finding, and the record's L2RE and status."""
+    scanned, rows = 0, []
+    for path, data, steps in stepped_records(root, skip):
+        found = find(data, steps)
+        if found is None:
+            continue
+        scanned += 1
+        if found:
+            rows.append({"record": str(path.relative_to(root)), **found, "l2re": data.get("l2re"),
+                         "status": data.get("status") or data["trace"].get("status")})
+    return scanned, rows

@@ -31,12 +31,11 @@ def final_rejections(steps):
 
 
 def main():
-    rows, scanned = [], 0
-    for path, data, steps in record.stepped_records(RESULTS, skip=HERE):
-        scanned += 1
+    def find(data, steps):
         found = final_rejections(steps)
-        if found:
-            rows.append(record.scanned_row(path, data, RESULTS, attempts=found))
+        return {"attempts": found} if found else {}
+
+    scanned, rows = record.scan(RESULTS, HERE, find)
     record.write_json(HERE / "scan.json", {"command": "python benchmarks/results/final-step/scan.py",
                                            "code": record.code_version(), "records_scanned": scanned,
                                            "records_with_a_rejected_last_step": rows})

@@ -41,16 +41,14 @@ def repairs(steps, delta_max):
 
 
 def main():
-    rows, scanned = [], 0
-    for path, data, steps in record.stepped_records(RESULTS, skip=HERE):
+    def find(data, steps):
         if "delta" not in steps[0]:
-            continue
-        scanned += 1
+            return None
         delta_max = (data.get("options") or {}).get("delta_max", 0.2)
-        delta_max = math.inf if delta_max is None else delta_max  # strict JSON writes inf as null
-        found = repairs(steps, delta_max)
-        if found:
-            rows.append(record.scanned_row(path, data, RESULTS, repairs=found))
+        found = repairs(steps, math.inf if delta_max is None else delta_max)  # strict JSON writes inf as null
+        return {"repairs": found} if found else {}
+
+    scanned, rows = record.scan(RESULTS, HERE, find)
     record.write_json(HERE / "scan.json", {"command": "python benchmarks/results/repair/scan.py",
                                            "code": record.code_version(), "records_scanned": scanned,
                                            "records_changed": rows})

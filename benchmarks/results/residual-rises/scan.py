@@ -37,14 +37,13 @@ def largest_rise(accepted):
 
 
 def main():
-    rows = []
-    for path, data, steps in record.stepped_records(RESULTS, skip=HERE):
+    def find(data, steps):
         if "residual_norm" not in steps[0] or "eps" not in steps[0]:
-            continue
+            return None
         factor, length, start, labels = largest_rise([step for step in steps if step["accepted"]])
-        rows.append({"record": str(path.relative_to(RESULTS)), "rise_factor": factor, "rising_steps": length,
-                     "from_parameter": start, "labels": labels, "l2re": data.get("l2re"),
-                     "status": data.get("status") or data["trace"].get("status")})
+        return {"rise_factor": factor, "rising_steps": length, "from_parameter": start, "labels": labels}
+
+    _, rows = record.scan(RESULTS, HERE, find)
     rows.sort(key=lambda row: -row["rise_factor"])
     record.write_json(HERE / "scan.json", {"command": "python benchmarks/results/residual-rises/scan.py",
                                            "code": record.code_version(), "records": rows})
