@@ -131,7 +131,7 @@ def check_inputs(
     problem = as_residual_map(residual)
     eps0 = torch.tensor(eps_values[0], dtype=theta0.dtype, device=theta0.device)
     where = f"residual(theta0, eps_path[0]={eps_values[0]:g})"
-    value = problem(theta0, eps0)
+    value = _first_value(problem, theta0, eps0, where)
     _check_output(value, where, theta0, length=None)
     if not bool(torch.isfinite(value).all()):
         raise ValueError(f"{where} is not finite (NaN or Inf entries)")
@@ -169,7 +169,7 @@ def check_inputs(
             raise TypeError(f"validation must be a residual map, a callable or None, got {type(validation).__name__}")
         validation = as_residual_map(validation)
         where = f"validation(theta0, eps_path[0]={eps_values[0]:g})"
-        value = validation(theta0, eps0)
+        value = _first_value(validation, theta0, eps0, where)
         _check_output(value, where, theta0, length=None)
     if options.parametrization == "log" and method == "natural" and not (
         all(v > 0 for v in eps_values) or all(v < 0 for v in eps_values)
@@ -205,12 +205,35 @@ def check_eps_path(eps_path) -> list[float]:
     return values
 
 
+_MISMATCHES = ("dtype", "scalar type", "same device", "device type", "on the same device")
+"""Fragments of torch's messages for tensors of two dtypes or devices meeting in one operation."""
+
+
+def _first_value(problem: ResidualMap, theta0: Tensor, eps0: Tensor, where: str) -> Tensor:
+    """``problem(theta0, eps0)``; a torch error that reads like a tensor of another dtype or device than
+    ``theta0`` (points or constants the residual closes over, a module's buffers) is raised again as a
+    ``TypeError`` that says what ``theta0`` is and what to convert. Any other error is the residual's own."""
+    try:
+        return problem(theta0, eps0)
+    except RuntimeError as exc:
+        text = str(exc)
+        if not any(fragment in text for fragment in _MISMATCHES):
+            raise
+        raise TypeError(
+            f"{where} fails: {text}; theta0 is {theta0.dtype} on {theta0.device}, and eps is passed as a 0-d "
+            f"tensor of that dtype and device: every tensor the residual closes over (points, constants, a "
+            f"torch.nn module's parameters or buffers) must have them too (convert with .to(theta0), or build "
+            f"theta0 in their dtype; float64 is advised)"
+        ) from exc
+
+
 def _check_output(value, where: str, theta0: Tensor, length: Optional[int]) -> None:
     if not isinstance(value, Tensor):
         raise TypeError(f"{where} must return a torch.Tensor, got {type(value).__name__}")
     if value.ndim != 1 or value.numel() == 0 or (length is not None and value.numel() != length):
         expected = "a non-empty 1-D tensor" if length is None else f"a 1-D tensor of length {length}"
-        raise ValueError(f"{where} must return {expected}, got shape {tuple(value.shape)}")
+        flatten = "; flatten it with .reshape(-1)" if value.ndim > 1 and length is None and value.numel() else ""
+        raise ValueError(f"{where} must return {expected}, got shape {tuple(value.shape)}{flatten}")
     if value.dtype != theta0.dtype:
         raise TypeError(f"{where} returned dtype {value.dtype}, but theta0 has dtype {theta0.dtype}")
     if value.device != theta0.device:

@@ -261,7 +261,13 @@ def test_failed_initial_correction_has_a_status_and_no_path():
          r"inner_product must be a function inner_product\(theta, a, b\)"),
         ({"resume": "state"}, TypeError, "resume must be a TraceState"),
         ({"residual": 3.0}, TypeError, "residual must be a ResidualMap or a callable"),
-        ({"residual": lambda t, e: (t - e).reshape(1, 1)}, ValueError, r"residual\(theta0, eps_path\[0\]=1\) must return a non-empty 1-D tensor"),
+        ({"residual": lambda t, e: (t - e).reshape(1, 1)}, ValueError,
+         r"residual\(theta0, eps_path\[0\]=1\) must return a non-empty 1-D tensor, got shape \(1, 1\); flatten it"),
+        # points of another dtype than theta0 (torch's default float32): torch's error, and what to convert
+        ({"residual": lambda t, e: torch.ones(1, 1) @ (t - e).reshape(1, 1)}, TypeError,
+         r"residual\(theta0, eps_path\[0\]=1\) fails: .*dtype.*; theta0 is torch.float64 on cpu.*\.to\(theta0\)"),
+        # any other error in the residual is its own
+        ({"residual": lambda t, e: torch.ones(2, dtype=DT) @ (t - e)}, RuntimeError, "inconsistent|size|shape"),
         ({"residual": lambda t, e: [1.0]}, TypeError, "must return a torch.Tensor"),
         ({"residual": lambda t, e: (t - e).float()}, TypeError, "returned dtype torch.float32"),
         ({"residual": lambda t, e: t / 0 * 0}, ValueError, "is not finite"),
