@@ -133,6 +133,7 @@ def check_inputs(
     where = f"residual(theta0, eps_path[0]={eps_values[0]:g})"
     value = _first_value(problem, theta0, eps0, where)
     _check_output(value, where, theta0, length=None)
+    rows = value.numel()
     if not bool(torch.isfinite(value).all()):
         raise ValueError(f"{where} is not finite (NaN or Inf entries)")
     if options.linear_solver == "auto":
@@ -176,6 +177,7 @@ def check_inputs(
     ):
         raise ValueError(f"eps_path must keep one sign and avoid 0 with options.parametrization='log', got "
                          f"{eps_values!r}")
+    _check_rows_do_not_follow_eps(problem, theta0, eps_values, rows)
     jacobians = resume.jacobian_evaluations if resume is not None else 0
     return Setup(
         CountingResidual(problem, jacobians), theta0, eps_values, method, predictor, corrector, adaptive, options,
@@ -225,6 +227,24 @@ def _first_value(problem: ResidualMap, theta0: Tensor, eps0: Tensor, where: str)
             f"torch.nn module's parameters or buffers) must have them too (convert with .to(theta0), or build "
             f"theta0 in their dtype; float64 is advised)"
         ) from exc
+
+
+def _check_rows_do_not_follow_eps(problem: ResidualMap, theta0: Tensor, eps_values: list[float], rows: int) -> None:
+    """Raise ``ValueError`` if the residual has another number of values at ``eps_path[-1]`` than at
+    ``eps_path[0]`` (points placed by a rule in eps inside the residual, say): a step's Jacobians and its
+    comparisons of ``||H||`` are over the same rows. A residual that fails there is left to the trace."""
+    try:
+        value = problem(theta0, torch.tensor(eps_values[-1], dtype=theta0.dtype, device=theta0.device))
+    except Exception:  # only decides whether to raise
+        return
+    if isinstance(value, Tensor) and value.numel() != rows:
+        raise ValueError(
+            f"residual returns {rows} values at eps_path[0]={eps_values[0]:g} but {value.numel()} at "
+            f"eps_path[-1]={eps_values[-1]:g}: the number of residual values must not depend on eps (the engine "
+            f"compares Jacobians and ||H|| over the same rows); to place points again as eps shrinks, give the "
+            f"residual map a resample(theta, eps) -> bool method that moves them at accepted points "
+            f"(pde.MovingPoints does this for the problems of pde)"
+        )
 
 
 def _check_output(value, where: str, theta0: Tensor, length: Optional[int]) -> None:
@@ -289,6 +309,8 @@ def _warn_if_eps_is_partly_lost(problem: ResidualMap, theta0: Tensor, eps0: Tens
         above, below = problem(theta0, eps0 + step), problem(theta0, eps0 - step)
     except Exception:  # only decides whether to warn
         return
+    if above.shape != derivative.shape or below.shape != derivative.shape:
+        return  # its rows follow eps: check_inputs says so
     if not (bool(torch.isfinite(above).all()) and bool(torch.isfinite(below).all())):
         return
     difference = (above - below) / (2 * step)
