@@ -263,14 +263,6 @@ def test_failed_initial_correction_has_a_status_and_no_path():
         ({"residual": 3.0}, TypeError, "residual must be a ResidualMap or a callable"),
         ({"residual": lambda t, e: (t - e).reshape(1, 1)}, ValueError,
          r"residual\(theta0, eps_path\[0\]=1\) must return a non-empty 1-D tensor, got shape \(1, 1\); flatten it"),
-        # points of another dtype than theta0 (torch's default float32): torch's error, and what to convert
-        ({"residual": lambda t, e: torch.ones(1, 1) @ (t - e).reshape(1, 1)}, TypeError,
-         r"residual\(theta0, eps_path\[0\]=1\) fails: .*dtype.*; theta0 is torch.float64 on cpu.*\.to\(theta0\)"),
-        # points placed by a rule in eps inside the residual: another number of rows at the target
-        ({"residual": lambda t, e: (t - e).repeat(1 if float(e) > 0.7 else 2)}, ValueError,
-         r"residual returns 1 values at eps_path\[0\]=1 but 2 at eps_path\[-1\]=0.5: .*resample"),
-        # any other error in the residual is its own
-        ({"residual": lambda t, e: torch.ones(2, dtype=DT) @ (t - e)}, RuntimeError, "inconsistent|size|shape"),
         ({"residual": lambda t, e: [1.0]}, TypeError, "must return a torch.Tensor"),
         ({"residual": lambda t, e: (t - e).float()}, TypeError, "returned dtype torch.float32"),
         ({"residual": lambda t, e: t / 0 * 0}, ValueError, "is not finite"),
