@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+from difflib import get_close_matches
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 from torch import Tensor
@@ -18,6 +20,30 @@ from .state import TraceState
 from .stepping import run
 
 __all__ = ["trace", "METHODS"]
+
+_ARGUMENTS = ("method", "predictor", "corrector", "adaptive", "options", "callback", "progress", "diagnostics",
+              "inner_product", "corrector_state", "resume", "outputs", "event_tests", "validation")
+"""The keyword arguments of :func:`trace`."""
+
+
+def unknown_keyword(item: tuple[str, Any], options: Optional[Options]) -> str:
+    """What :func:`trace` says of a keyword it does not take: the way to pass it if it is an option, else the
+    closest names.
+
+    Examples
+    --------
+    >>> unknown_keyword(("tol", 1e-6), None)
+    "trace() got an unexpected keyword argument 'tol': it is an option, pass options=continuation.Options(tol=1e-06)"
+    >>> unknown_keyword(("adaptiv", False), None)
+    "trace() got an unexpected keyword argument 'adaptiv'; did you mean adaptive?"
+    """
+    name, value = item
+    text = f"trace() got an unexpected keyword argument {name!r}"
+    if name in {f.name for f in fields(Options)}:
+        where = "options.replace" if options is not None else "options=continuation.Options"
+        return f"{text}: it is an option, pass {where}({name}={value!r})"
+    close = get_close_matches(name, _ARGUMENTS + tuple(f.name for f in fields(Options)), n=3, cutoff=0.6)
+    return text + (f"; did you mean {' or '.join(close)}?" if close else "")
 
 
 def trace(
@@ -39,6 +65,7 @@ def trace(
     outputs: Optional[Callable[[Tensor], Tensor]] = None,
     event_tests: Optional[Sequence[Any]] = None,
     validation: Optional[Union[ResidualMap, Callable[[Tensor, Tensor], Tensor]]] = None,
+    **unknown: Any,
 ) -> TraceResult:
     """Follow the solution path of ``H(theta, eps) = 0`` along ``eps_path``.
 
@@ -145,7 +172,8 @@ def trace(
     ------
     TypeError, ValueError
         On bad input, before any work is done; the message names the
-        argument.
+        argument. A keyword that is an option (``tol=1e-6``) is refused
+        with the way to pass it (``options=Options(tol=1e-06)``).
 
     Examples
     --------
@@ -165,6 +193,8 @@ def trace(
     >>> torch.equal(rest.thetas, result.thetas)
     True
     """
+    if unknown:
+        raise TypeError(unknown_keyword(next(iter(unknown.items())), options))
     setup = check_inputs(
         residual, theta0, eps_path, method, predictor, corrector, adaptive, options, callback,
         diagnostics, inner_product, corrector_state, resume, outputs, event_tests, validation,
