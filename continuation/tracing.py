@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from difflib import get_close_matches
+from inspect import Parameter, signature
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 from torch import Tensor
@@ -21,11 +22,6 @@ from .stepping import run
 
 __all__ = ["trace", "METHODS"]
 
-_ARGUMENTS = ("method", "predictor", "corrector", "adaptive", "options", "callback", "progress", "diagnostics",
-              "inner_product", "corrector_state", "resume", "outputs", "event_tests", "validation")
-"""The keyword arguments of :func:`trace`."""
-
-
 def unknown_keyword(item: tuple[str, Any], options: Optional[Options]) -> str:
     """What :func:`trace` says of a keyword it does not take: the way to pass it if it is an option, else the
     closest names.
@@ -42,7 +38,8 @@ def unknown_keyword(item: tuple[str, Any], options: Optional[Options]) -> str:
     if name in {f.name for f in fields(Options)}:
         where = "options.replace" if options is not None else "options=continuation.Options"
         return f"{text}: it is an option, pass {where}({name}={value!r})"
-    close = get_close_matches(name, _ARGUMENTS + tuple(f.name for f in fields(Options)), n=3, cutoff=0.6)
+    arguments = [p.name for p in signature(trace).parameters.values() if p.kind is Parameter.KEYWORD_ONLY]
+    close = get_close_matches(name, arguments + [f.name for f in fields(Options)], n=3, cutoff=0.6)
     return text + (f"; did you mean {' or '.join(close)}?" if close else "")
 
 
