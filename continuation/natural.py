@@ -24,7 +24,7 @@ from .result import Status
 from .setup import Setup
 from .state import TraceState
 from .stepping import (Attempt, End, InvalidState, catch_up, check_state_like, earlier_delta, error_text,
-                       finish_correction, judge)
+                       finish_correction, judge, jumped)
 from .stepsize import corrector_factor, corrector_metrics, function_lipschitz_estimate, lipschitz_estimate, next_step
 
 __all__ = ["NaturalParameter", "next_eps", "coordinate", "safeguarded_prediction"]
@@ -156,7 +156,8 @@ class NaturalParameter:
             elif setup.outputs is not None and state.velocity is not None:
                 # a jump: the corrector took the function far from the prediction (another branch, say)
                 metrics = {"delta": setup.distance(report.theta, predicted)}
-            if final:
+            earlier = earlier_delta(state, abs(eps_new - eps), options.delta_max)
+            if final and not jumped(options, setup.adaptive, metrics, earlier):
                 report = finish_correction(setup, problem, setup.eps_tensor(eps_new), report)
         except InvalidState as exc:
             eps_new = eps_new if eps_new is not None else step(state.ds)
@@ -166,7 +167,7 @@ class NaturalParameter:
             eps_new = eps_new if eps_new is not None else step(state.ds)
             return Attempt(eps_new, eps_new - eps, None, report, False, "", error_text(exc))
         accepted, criterion, reason = judge(setup, report, state.residual_norm, setup.adaptive, metrics,
-                                            earlier=earlier_delta(state, abs(eps_new - eps), options.delta_max))
+                                            earlier=earlier)
         if fallback:
             reason += "; corrected from the last point (the Euler prediction's residual was far larger)"
         return Attempt(eps_new, eps_new - eps, report.theta, report, accepted, criterion, reason,

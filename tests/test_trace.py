@@ -620,6 +620,27 @@ def test_the_last_step_is_judged_after_the_paths_budget_then_corrected_on():
     assert torch.allclose(result.thetas[-1], whole.theta, rtol=0, atol=1e-14)
     assert "moved by" in last.reason and result.status is Status.NOT_CONVERGED
 
+def test_a_last_step_rejected_for_its_jump_is_not_corrected_on():
+    """A last step whose ``delta`` (after ``corrector_iterations``) already rejects it is not corrected on to
+    ``final_iterations``: only the accepted one is. With ``final_iterations`` raised, as a ``not_converged``
+    message advises, each rejected attempt would otherwise cost the whole final correction."""
+    a = torch.tensor([1.0, -2.0, 0.5], dtype=DT)
+
+    def line(theta, eps):
+        return theta - eps * a
+
+    # the first attempt goes to the goal at once: its 8 iterations move the point by 8 % of 0.4 a (delta 0.03)
+    options = Options(step_control="corrector", tol=1e-12, ds=0.4, ds_max=0.5, delta_nominal=0.005,
+                      delta_max=0.01, kappa_nominal=math.inf, kappa_max=math.inf, final_iterations=500)
+    result = continuation.trace(line, a.clone(), [1.0, 0.6], predictor="none", corrector=_Creeping(),
+                                options=options)
+    at_goal = [r for r in result.steps if r.eps == 0.6]
+    rejected = [r for r in at_goal if not r.accepted]
+    assert result.eps[-1] == 0.6 and at_goal[-1].accepted and at_goal[-1].iterations == options.final_iterations
+    assert rejected and all("delta = " in r.reason and "above delta_max" in r.reason for r in rejected)
+    assert all(r.iterations == options.corrector_iterations and "at the goal" not in r.reason for r in rejected)
+
+
 def test_step_rules_switched_off_by_inf_put_no_bound():
     from continuation.correctors import CorrectorResult
     from continuation.stepsize import corrector_factor, next_step
