@@ -239,7 +239,7 @@ def _check_rows_do_not_follow_eps(problem: ResidualMap, theta0: Tensor, eps_valu
         return
     if isinstance(value, Tensor) and value.numel() != rows:
         raise ValueError(
-            f"residual returns {rows} values at eps_path[0]={eps_values[0]:g} but {value.numel()} at "
+            f"residual returns {rows} value{'s' * (rows != 1)} at eps_path[0]={eps_values[0]:g} but {value.numel()} at "
             f"eps_path[-1]={eps_values[-1]:g}: the number of residual values must not depend on eps (the engine "
             f"compares Jacobians and ||H|| over the same rows); to place points again as eps shrinks, give the "
             f"residual map a resample(theta, eps) -> bool method that moves them at accepted points "

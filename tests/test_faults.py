@@ -293,7 +293,7 @@ CASES = [
          Raises(RuntimeError, "inconsistent|size|shape")),
     Case("bad input", "the residual's length follows eps",
          _trace(lambda t, e: (t - e).repeat(1 if float(e) > 0.7 else 2), near(1.0), [1.0, 0.5]),
-         Raises(ValueError, r"residual returns 1 values at eps_path\[0\]=1 but 2 at eps_path\[-1\]=0.5: .*resample")),
+         Raises(ValueError, r"residual returns 1 value at eps_path\[0\]=1 but 2 at eps_path\[-1\]=0.5: .*resample")),
     Case("bad input", "an option passed to trace as a keyword", _trace(square, near(1.0), [1.0, 0.5], tol=1e-6),
          Raises(TypeError, r"unexpected keyword argument 'tol': it is an option, pass "
                            r"options=continuation.Options\(tol=1e-06\)")),
