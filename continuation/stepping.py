@@ -566,17 +566,34 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
             floor = ratio is not None and ratio <= setup.options.gtol
         except Exception as exc:
             note = f" (the Jacobian could not be evaluated there: {error_text(exc)})"
+    unresolved = _unresolved_note(setup, theta, eps, norm)
     if floor:
         return Status.FLOOR, (
             f"{message}; but its last point is stationary at ||H|| = {norm:.3e} > tol = {tol:g} "
-            "(a least-squares floor: the model cannot make the residual smaller here)"
+            f"(a least-squares floor: the model cannot make the residual smaller here){unresolved}"
         )
     if state.last_report == Stop.BUDGET.value:
         note += (f"; its corrector was still going when its budget (final_iterations = "
                  f"{setup.options.final_iterations}) ran out: a larger final_iterations may correct it further")
     return Status.NOT_CONVERGED, (
-        f"{message}; but its last point was not corrected to tol = {tol:g}: ||H|| = {norm:.3e}{note}"
+        f"{message}; but its last point was not corrected to tol = {tol:g}: ||H|| = {norm:.3e}{note}{unresolved}"
     )
+
+
+def _unresolved_note(setup: Setup, theta: Tensor, eps: Tensor, norm: float) -> str:
+    """For a last point above ``tol``: what the validation residual says, if it exceeds both ``tol`` and
+    ``validation_factor`` times ``||H||`` (the collocation points do not resolve the function: more iterations
+    that lower ``||H||`` on them fit the points, not the solution); else ``""``."""
+    try:
+        validated = _validation_norm(setup, theta, eps)
+    except Exception:  # evaluated at every accepted point; a failure here leaves the note out
+        return ""
+    if validated is None or not validated > max(setup.options.tol, setup.options.validation_factor * norm):
+        return ""
+    return (f"; and the residual on the fresh validation points is {validated:.3e}, "
+            f"{validated / max(norm, torch.finfo(theta.dtype).tiny):.3g} times ||H|| (validation_factor = "
+            f"{setup.options.validation_factor:g}): the points do not resolve the solution, and ||H|| on them "
+            "says little about the function (use more points, or points where the residual is large)")
 
 
 def _validation_norm(setup: Setup, theta: Tensor, eps: Tensor) -> Optional[float]:

@@ -153,7 +153,8 @@ def trace(
         ``tol`` while the validation residual exceeds both ``tol`` and
         ``options.validation_factor`` times ``||H||`` ends ``UNDER_RESOLVED``:
         a small residual at the collocation points does not prove a resolved
-        solution.
+        solution. A trace that ends above ``tol`` (``FLOOR``,
+        ``NOT_CONVERGED``) says the same in its message.
 
     Returns
     -------

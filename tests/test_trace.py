@@ -1,6 +1,7 @@
 """The trace: its path, its correctors, its statuses, and its input checks."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -339,6 +340,25 @@ def test_a_success_on_collocation_points_says_whether_it_was_checked_between_the
     assert checked.success and "validation" not in checked.message
     algebraic = continuation.trace(lambda theta, eps: theta - eps, theta_near(1.0), [1.0, 0.5])
     assert algebraic.success and "validation" not in algebraic.message  # no points, nothing between them
+
+
+def test_a_trace_above_tol_says_when_its_points_do_not_resolve_it():
+    """A last point above ``tol`` (here a least-squares floor: a line fitted to ``eps x^2`` at three points,
+    ``||H||`` = 0.118 eps) whose validation residual is far larger (at x = 3: 6.08 eps) says so: lowering
+    ``||H||`` on the points would fit them, not the function. Without validation, or with a validation
+    residual of the same size, nothing is added."""
+    quadratic = continuation.PointwiseResidual(lambda theta, x, eps: theta[0] + theta[1] * x[0] - eps * x[0] ** 2,
+                                               torch.tensor([[0.0], [0.5], [1.0]], dtype=DT))
+    theta0 = torch.tensor([-1 / 12, 1.0], dtype=DT)
+    far = continuation.trace(quadratic, theta0, [1.0, 0.5], validation=quadratic.with_points(
+        torch.tensor([[3.0]], dtype=DT)))
+    assert far.status is Status.FLOOR, far.message
+    assert re.search(r"validation points is 3\.04\de\+00, 5\d\.?\d* times \|\|H\|\|.*do not resolve", far.message)
+    near = continuation.trace(quadratic, theta0, [1.0, 0.5], validation=quadratic.with_points(
+        torch.tensor([[0.25], [0.75]], dtype=DT)))
+    alone = continuation.trace(quadratic, theta0, [1.0, 0.5])
+    assert near.status is alone.status is Status.FLOOR
+    assert "validation" not in near.message and "validation" not in alone.message
 
 
 def test_an_eps_dependence_cut_from_autograd_is_warned_about():
