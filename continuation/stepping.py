@@ -572,9 +572,10 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
             f"{message}; but its last point is stationary at ||H|| = {norm:.3e} > tol = {tol:g} "
             f"(a least-squares floor: the model cannot make the residual smaller here){unresolved}"
         )
-    if state.last_report == Stop.BUDGET.value:
+    if state.last_report == Stop.BUDGET.value:  # more iterations help only where the points resolve the function
         note += (f"; its corrector was still going when its budget (final_iterations = "
-                 f"{setup.options.final_iterations}) ran out: a larger final_iterations may correct it further")
+                 f"{setup.options.final_iterations}) ran out"
+                 + ("" if unresolved else ": a larger final_iterations may correct it further"))
     return Status.NOT_CONVERGED, (
         f"{message}; but its last point was not corrected to tol = {tol:g}: ||H|| = {norm:.3e}{note}{unresolved}"
     )

@@ -342,6 +342,11 @@ def test_a_success_on_collocation_points_says_whether_it_was_checked_between_the
     assert algebraic.success and "validation" not in algebraic.message  # no points, nothing between them
 
 
+def far_points(residual, x=3.0):
+    """``residual`` at one point ``x``, far outside its points."""
+    return residual.with_points(torch.tensor([[x]], dtype=DT))
+
+
 def test_a_trace_above_tol_says_when_its_points_do_not_resolve_it():
     """A last point above ``tol`` (here a least-squares floor: a line fitted to ``eps x^2`` at three points,
     ``||H||`` = 0.118 eps) whose validation residual is far larger (at x = 3: 6.08 eps) says so: lowering
@@ -350,8 +355,7 @@ def test_a_trace_above_tol_says_when_its_points_do_not_resolve_it():
     quadratic = continuation.PointwiseResidual(lambda theta, x, eps: theta[0] + theta[1] * x[0] - eps * x[0] ** 2,
                                                torch.tensor([[0.0], [0.5], [1.0]], dtype=DT))
     theta0 = torch.tensor([-1 / 12, 1.0], dtype=DT)
-    far = continuation.trace(quadratic, theta0, [1.0, 0.5], validation=quadratic.with_points(
-        torch.tensor([[3.0]], dtype=DT)))
+    far = continuation.trace(quadratic, theta0, [1.0, 0.5], validation=far_points(quadratic))
     assert far.status is Status.FLOOR, far.message
     assert re.search(r"validation points is 3\.04\de\+00, 5\d\.?\d* times \|\|H\|\|.*do not resolve", far.message)
     near = continuation.trace(quadratic, theta0, [1.0, 0.5], validation=quadratic.with_points(
@@ -359,6 +363,11 @@ def test_a_trace_above_tol_says_when_its_points_do_not_resolve_it():
     alone = continuation.trace(quadratic, theta0, [1.0, 0.5])
     assert near.status is alone.status is Status.FLOOR
     assert "validation" not in near.message and "validation" not in alone.message
+    # cut by its budget: more iterations would fit the points, so the message does not advise them
+    slow = continuation.trace(quadratic, theta0, [1.0, 0.5], predictor="none", corrector="adam",
+                              validation=far_points(quadratic, 6.0))
+    assert slow.status is Status.NOT_CONVERGED and "budget (final_iterations = 60) ran out; and" in slow.message
+    assert "do not resolve" in slow.message and "a larger final_iterations" not in slow.message
 
 
 def test_an_eps_dependence_cut_from_autograd_is_warned_about():
