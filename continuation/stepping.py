@@ -539,18 +539,12 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
         norm = float(torch.linalg.vector_norm(setup.problem(theta, eps)))
     except Exception as exc:
         return Status.NOT_CONVERGED, f"{message}; but ||H|| could not be evaluated at the last point: {error_text(exc)}"
+    unresolved = _unresolved(setup, theta, eps, norm)
     if norm <= tol:
-        try:
-            validated = _validation_norm(setup, theta, eps)
-        except Exception:  # it was evaluated at every accepted point; a failure here leaves the check undecided
-            validated = None
-        if validated is not None and validated > max(tol, setup.options.validation_factor * norm):
+        if unresolved:
             return Status.UNDER_RESOLVED, (
-                f"{message}, with ||H|| = {norm:.3e} <= tol on the collocation points; but the residual on the "
-                f"fresh validation points is {validated:.3e}, above tol = {tol:g} and "
-                f"{validated / max(norm, torch.finfo(theta.dtype).tiny):.3g} times ||H|| "
-                f"(validation_factor = {setup.options.validation_factor:g}): the points do not "
-                "resolve the solution (use more points, or points where the residual is large)"
+                f"{message}, with ||H|| = {norm:.3e} <= tol on the collocation points; but {unresolved} (use more "
+                "points, or points where the residual is large)"
             )
         if setup.validation is None and has_collocation_points(setup.problem.problem):
             message += (" (its residual between the collocation points was not checked: no validation residual, "
@@ -566,7 +560,9 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
             floor = ratio is not None and ratio <= setup.options.gtol
         except Exception as exc:
             note = f" (the Jacobian could not be evaluated there: {error_text(exc)})"
-    unresolved = _unresolved_note(setup, theta, eps, norm)
+    if unresolved:  # more iterations would fit the points, not the function
+        unresolved = (f"; and {unresolved}, and ||H|| on them says little about the function (use more points, "
+                      "or points where the residual is large)")
     if floor:
         return Status.FLOOR, (
             f"{message}; but its last point is stationary at ||H|| = {norm:.3e} > tol = {tol:g} "
@@ -581,20 +577,20 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
     )
 
 
-def _unresolved_note(setup: Setup, theta: Tensor, eps: Tensor, norm: float) -> str:
-    """For a last point above ``tol``: what the validation residual says, if it exceeds both ``tol`` and
-    ``validation_factor`` times ``||H||`` (the collocation points do not resolve the function: more iterations
-    that lower ``||H||`` on them fit the points, not the solution); else ``""``."""
+def _unresolved(setup: Setup, theta: Tensor, eps: Tensor, norm: float) -> str:
+    """What the validation residual says of the last point if it exceeds both ``tol`` and
+    ``validation_factor`` times ``||H||`` (the collocation points do not resolve the function); else ``""``
+    (no validation residual, or one that fails here: it was evaluated at every accepted point)."""
     try:
         validated = _validation_norm(setup, theta, eps)
-    except Exception:  # evaluated at every accepted point; a failure here leaves the note out
+    except Exception:  # a failure here leaves the check undecided
         return ""
-    if validated is None or not validated > max(setup.options.tol, setup.options.validation_factor * norm):
+    options = setup.options
+    if validated is None or not validated > max(options.tol, options.validation_factor * norm):
         return ""
-    return (f"; and the residual on the fresh validation points is {validated:.3e}, "
+    return (f"the residual on the fresh validation points is {validated:.3e}, above tol = {options.tol:g} and "
             f"{validated / max(norm, torch.finfo(theta.dtype).tiny):.3g} times ||H|| (validation_factor = "
-            f"{setup.options.validation_factor:g}): the points do not resolve the solution, and ||H|| on them "
-            "says little about the function (use more points, or points where the residual is large)")
+            f"{options.validation_factor:g}): the points do not resolve the solution")
 
 
 def _validation_norm(setup: Setup, theta: Tensor, eps: Tensor) -> Optional[float]:

@@ -357,7 +357,7 @@ def test_a_trace_above_tol_says_when_its_points_do_not_resolve_it():
     theta0 = torch.tensor([-1 / 12, 1.0], dtype=DT)
     far = continuation.trace(quadratic, theta0, [1.0, 0.5], validation=far_points(quadratic))
     assert far.status is Status.FLOOR, far.message
-    assert re.search(r"validation points is 3\.04\de\+00, 5\d\.?\d* times \|\|H\|\|.*do not resolve", far.message)
+    assert re.search(r"validation points is 3\.04\de\+00, above tol = 1e-05 and 5\d\.?\d* times \|\|H\|\|.*do not resolve", far.message)
     near = continuation.trace(quadratic, theta0, [1.0, 0.5], validation=quadratic.with_points(
         torch.tensor([[0.25], [0.75]], dtype=DT)))
     alone = continuation.trace(quadratic, theta0, [1.0, 0.5])
