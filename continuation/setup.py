@@ -207,7 +207,7 @@ def check_eps_path(eps_path) -> list[float]:
     return values
 
 
-_MISMATCHES = ("dtype", "scalar type", "same device", "device type", "on the same device")
+_MISMATCHES = ("dtype", "scalar type", "same device", "device type")
 """Fragments of torch's messages for tensors of two dtypes or devices meeting in one operation."""
 
 
@@ -239,11 +239,11 @@ def _check_rows_do_not_follow_eps(problem: ResidualMap, theta0: Tensor, eps_valu
         return
     if isinstance(value, Tensor) and value.numel() != rows:
         raise ValueError(
-            f"residual returns {rows} value{'s' * (rows != 1)} at eps_path[0]={eps_values[0]:g} but {value.numel()} at "
-            f"eps_path[-1]={eps_values[-1]:g}: the number of residual values must not depend on eps (the engine "
-            f"compares Jacobians and ||H|| over the same rows); to place points again as eps shrinks, give the "
-            f"residual map a resample(theta, eps) -> bool method that moves them at accepted points "
-            f"(pde.MovingPoints does this for the problems of pde)"
+            f"residual returns {rows} value{'s' * (rows != 1)} at eps_path[0]={eps_values[0]:g} but "
+            f"{value.numel()} at eps_path[-1]={eps_values[-1]:g}: the number of residual values must not depend "
+            f"on eps (the engine compares Jacobians and ||H|| over the same rows); to place points again as eps "
+            f"shrinks, give the residual map a resample(theta, eps) -> bool method that moves them at accepted "
+            f"points (pde.MovingPoints does this for the problems of pde)"
         )
 
 
