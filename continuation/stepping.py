@@ -543,8 +543,7 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
     if norm <= tol:
         if unresolved:
             return Status.UNDER_RESOLVED, (
-                f"{message}, with ||H|| = {norm:.3e} <= tol on the collocation points; but {unresolved} (use more "
-                "points, or points where the residual is large)"
+                f"{message}, with ||H|| = {norm:.3e} <= tol on the collocation points; but {unresolved} {_MORE_POINTS}"
             )
         if setup.validation is None and has_collocation_points(setup.problem.problem):
             message += (" (its residual between the collocation points was not checked: no validation residual, "
@@ -561,8 +560,7 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
         except Exception as exc:
             note = f" (the Jacobian could not be evaluated there: {error_text(exc)})"
     if unresolved:  # more iterations would fit the points, not the function
-        unresolved = (f"; and {unresolved}, and ||H|| on them says little about the function (use more points, "
-                      "or points where the residual is large)")
+        unresolved = f"; and {unresolved}, and ||H|| on them says little about the function {_MORE_POINTS}"
     if floor:
         return Status.FLOOR, (
             f"{message}; but its last point is stationary at ||H|| = {norm:.3e} > tol = {tol:g} "
@@ -575,6 +573,10 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
     return Status.NOT_CONVERGED, (
         f"{message}; but its last point was not corrected to tol = {tol:g}: ||H|| = {norm:.3e}{note}{unresolved}"
     )
+
+
+_MORE_POINTS = "(use more points, or points where the residual is large)"
+"""What to do when the validation residual says the collocation points do not resolve the solution."""
 
 
 def _unresolved(setup: Setup, theta: Tensor, eps: Tensor, norm: float) -> str:

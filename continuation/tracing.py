@@ -22,6 +22,7 @@ from .stepping import run
 
 __all__ = ["trace", "METHODS"]
 
+
 def unknown_keyword(item: tuple[str, Any], options: Optional[Options]) -> str:
     """What :func:`trace` says of a keyword it does not take: the way to pass it if it is an option, else the
     closest names.
@@ -35,11 +36,12 @@ def unknown_keyword(item: tuple[str, Any], options: Optional[Options]) -> str:
     """
     name, value = item
     text = f"trace() got an unexpected keyword argument {name!r}"
-    if name in {f.name for f in fields(Options)}:
+    option_names = [f.name for f in fields(Options)]
+    if name in option_names:
         where = "options.replace" if options is not None else "options=continuation.Options"
         return f"{text}: it is an option, pass {where}({name}={value!r})"
     arguments = [p.name for p in signature(trace).parameters.values() if p.kind is Parameter.KEYWORD_ONLY]
-    close = get_close_matches(name, arguments + [f.name for f in fields(Options)], n=3, cutoff=0.6)
+    close = get_close_matches(name, arguments + option_names, n=3, cutoff=0.6)
     return text + (f"; did you mean {' or '.join(close)}?" if close else "")
 
 
