@@ -91,7 +91,12 @@ class Options:
         First step in ``eps`` (absolute). ``None``: a tenth of the distance
         from ``eps_path[0]`` to ``eps_path[1]``.
     ds_min, ds_max
-        Bounds on ``|deps|``. Below ``ds_min`` the trace stops.
+        Bounds on ``|deps|``. Below ``ds_min`` the trace stops. ``ds_max =
+        None`` (default) is 0.1, or a tenth of the extent of ``eps_path``
+        (its largest value less its smallest) when that extent exceeds 1: a
+        parameter traced from 1 to 100 may step by 9.9, not 0.1 (which made
+        such a trace take 990 steps at least;
+        :func:`continuation.setup.default_ds_max`).
     lipschitz_c
         The constant ``c`` of the Theorem 2 step rule ``|deps| L <= c``,
         ``L`` being the Lipschitz estimate of the predictor's vector field,
@@ -239,7 +244,7 @@ class Options:
     step_growth_ratio: float = 1.0
     ds: Optional[float] = None
     ds_min: float = 1e-6
-    ds_max: float = 0.1
+    ds_max: Optional[float] = None
     lipschitz_c: float = 0.5
     growth_max: float = 2.0
     max_steps: int = 1000
@@ -275,14 +280,14 @@ class Options:
             elif isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) and type(value) is not float:
                 object.__setattr__(self, item.name, float(value))
         positive = [
-            "tol", "gtol", "ftol", "ds_min", "ds_max", "rcond", "lm_mu",
+            "tol", "gtol", "ftol", "ds_min", "rcond", "lm_mu",
             "lm_mu_min", "lm_mu_max", "learning_rate", "fold_tol", "cg_tol",
         ]
         for name in positive:
             _check_positive(name, getattr(self, name))
         for name in SWITCHABLE:
             _check_positive(name, getattr(self, name), infinite=True)
-        for name in ["ds", "max_arclength", "conditioning_tol"]:
+        for name in ["ds", "ds_max", "max_arclength", "conditioning_tol"]:
             if getattr(self, name) is not None:
                 _check_positive(name, getattr(self, name))
         for name in ["corrector_iterations", "initial_iterations", "final_iterations", "catch_up_iterations"]:
@@ -294,7 +299,7 @@ class Options:
         _check_at_least("function_weight", self.function_weight, 0)
         for name in ["residual_growth", "step_growth_ratio", "growth_max", "validation_factor"]:
             _check_at_least(name, getattr(self, name), 1)
-        if self.ds_min > self.ds_max:
+        if self.ds_max is not None and self.ds_min > self.ds_max:
             raise ValueError(
                 f"options.ds_min must not exceed options.ds_max, got ds_min={self.ds_min!r}, "
                 f"ds_max={self.ds_max!r}"

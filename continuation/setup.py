@@ -178,12 +178,30 @@ def check_inputs(
         raise ValueError(f"eps_path must keep one sign and avoid 0 with options.parametrization='log', got "
                          f"{eps_values!r}")
     _check_rows_do_not_follow_eps(problem, theta0, eps_values, rows)
+    if options.ds_max is None:
+        options = options.replace(ds_max=default_ds_max(eps_values, options, method))
     jacobians = resume.jacobian_evaluations if resume is not None else 0
     return Setup(
         CountingResidual(problem, jacobians), theta0, eps_values, method, predictor, corrector, adaptive, options,
         callback, diagnostics, inner_product, corrector_state, None if resume is None else resume.clone(), outputs,
         event_tests, validation,
     )
+
+
+def default_ds_max(eps_values: list[float], options: Options, method: str) -> float:
+    """The bound on ``|deps|`` that ``Options(ds_max=None)`` stands for: 0.1, or a tenth of the path's extent
+    when that exceeds 1, in the units of the parametrization (``log|eps|`` for ``"log"``); never below ``ds_min``.
+
+    Examples
+    --------
+    >>> default_ds_max([1.0, 0.01], Options(), "natural"), default_ds_max([1.0, 100.0], Options(), "natural")
+    (0.1, 9.9)
+    >>> round(default_ds_max([1.0, 0.01], Options(parametrization="log"), "natural"), 4)  # log(100) / 10
+    0.4605
+    """
+    log = options.parametrization == "log" and method == "natural"
+    coordinates = [math.log(abs(v)) for v in eps_values] if log else eps_values
+    return max(0.1, 0.1 * max(coordinates) - 0.1 * min(coordinates), options.ds_min)  # finite for any finite path
 
 
 def check_eps_path(eps_path) -> list[float]:

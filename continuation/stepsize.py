@@ -147,8 +147,10 @@ def next_step(
     """The next ``|deps|`` after an accepted step of size ``taken``.
 
     ``min(effort_factor * taken, growth_max * taken, c / L)``, clipped to
-    ``[ds_min, ds_max]``; ``previous_norm`` is ``||H||`` at the previous
-    accepted point (see :func:`effort_factor`).
+    ``[ds_min, ds_max]`` (no upper bound when ``ds_max`` is ``None``, as
+    before :func:`~continuation.trace` resolves it for its path);
+    ``previous_norm`` is ``||H||`` at the previous accepted point (see
+    :func:`effort_factor`).
 
     Examples
     --------
@@ -164,7 +166,7 @@ def next_step(
     step = taken * min(effort_factor(report, budget, previous_norm, options), options.growth_max)
     if lipschitz is not None and lipschitz > 0:
         step = min(step, options.lipschitz_c / lipschitz)
-    return min(max(step, options.ds_min), options.ds_max)
+    return min(max(step, options.ds_min), math.inf if options.ds_max is None else options.ds_max)
 
 
 def corrector_metrics(
