@@ -92,11 +92,12 @@ class Options:
         from ``eps_path[0]`` to ``eps_path[1]``.
     ds_min, ds_max
         Bounds on ``|deps|``. Below ``ds_min`` the trace stops. ``ds_max =
-        None`` (default) is 0.1, or a tenth of the extent of ``eps_path``
-        (its largest value less its smallest) when that extent exceeds 1: a
-        parameter traced from 1 to 100 may step by 9.9, not 0.1 (which made
-        such a trace take 990 steps at least;
-        :func:`continuation.setup.default_ds_max`).
+        None`` (default) is 0.1, or a hundredth of the extent of
+        ``eps_path`` (its largest value less its smallest) when that extent
+        exceeds 10: a parameter traced from 1 to 100 may step by 0.99, not
+        0.1, which made such a trace take 990 steps at least, and one to
+        1,000 end at ``max_steps``
+        (:func:`continuation.setup.default_ds_max`).
     lipschitz_c
         The constant ``c`` of the Theorem 2 step rule ``|deps| L <= c``,
         ``L`` being the Lipschitz estimate of the predictor's vector field,

@@ -189,19 +189,24 @@ def check_inputs(
 
 
 def default_ds_max(eps_values: list[float], options: Options, method: str) -> float:
-    """The bound on ``|deps|`` that ``Options(ds_max=None)`` stands for: 0.1, or a tenth of the path's extent
-    when that exceeds 1, in the units of the parametrization (``log|eps|`` for ``"log"``); never below ``ds_min``.
+    """The bound on ``|deps|`` that ``Options(ds_max=None)`` stands for: 0.1, or a hundredth of the path's extent
+    when that exceeds 10, in the units of the parametrization (``log|eps|`` for ``"log"``); never below ``ds_min``.
+
+    The cap alone then never forces more than 100 steps. A tenth of the extent (10 steps) was measured and not
+    kept: on the generalization suite's ``troesch`` and ``bratu`` (extents 4 and 3) the longer steps it allows
+    left less corrector work on the path and L2RE 3.3 and 1.7 times worse
+    (``benchmarks/results/generalization/ds-max-evidence/``).
 
     Examples
     --------
     >>> default_ds_max([1.0, 0.01], Options(), "natural"), default_ds_max([1.0, 100.0], Options(), "natural")
-    (0.1, 9.9)
-    >>> round(default_ds_max([1.0, 0.01], Options(parametrization="log"), "natural"), 4)  # log(100) / 10
-    0.4605
+    (0.1, 0.99)
+    >>> round(default_ds_max([1.0, 1e-6], Options(parametrization="log"), "natural"), 4)  # log(1e6) / 100
+    0.1382
     """
     log = options.parametrization == "log" and method == "natural"
     coordinates = [math.log(abs(v)) for v in eps_values] if log else eps_values
-    return max(0.1, 0.1 * max(coordinates) - 0.1 * min(coordinates), options.ds_min)  # finite for any finite path
+    return max(0.1, 0.01 * max(coordinates) - 0.01 * min(coordinates), options.ds_min)  # finite for any finite path
 
 
 def check_eps_path(eps_path) -> list[float]:
