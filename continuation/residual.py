@@ -283,7 +283,9 @@ class StackedResidual(ResidualMap):
     Parameters
     ----------
     blocks
-        Residual maps sharing ``theta`` and ``eps``.
+        Residual maps sharing ``theta`` and ``eps``; a plain callable
+        ``block(theta, eps) -> Tensor`` (a constraint row, say) is wrapped as
+        a :class:`FunctionResidual`.
     outputs
         ``theta -> Tensor``: the function the state represents (a network's
         values at some points), or ``None``. A trace picks it up: it
@@ -299,13 +301,23 @@ class StackedResidual(ResidualMap):
     >>> H = StackedResidual([a, b])
     >>> H(torch.ones(1, dtype=torch.float64), torch.tensor(0.0, dtype=torch.float64)).shape
     torch.Size([4])
+    >>> StackedResidual([a, lambda theta, eps: theta[:1] ** 2 - 1]).blocks[1]
+    FunctionResidual(<lambda>)
     """
 
-    def __init__(self, blocks: Sequence[ResidualMap], outputs: Optional[Callable[[Tensor], Tensor]] = None):
+    def __init__(
+        self,
+        blocks: Sequence[ResidualMap | Callable[[Tensor, Tensor], Tensor]],
+        outputs: Optional[Callable[[Tensor], Tensor]] = None,
+    ):
         blocks = list(blocks)
-        if not blocks or not all(isinstance(b, ResidualMap) for b in blocks):
-            raise TypeError("blocks must be a non-empty sequence of ResidualMap")
-        self.blocks = blocks
+        if not blocks:
+            raise TypeError("blocks must be a non-empty sequence of residual maps or callables, got none")
+        for index, block in enumerate(blocks):
+            if not callable(block):
+                raise TypeError(f"blocks[{index}] must be a ResidualMap or a callable block(theta, eps), "
+                                f"got {type(block).__name__}")
+        self.blocks = [as_residual_map(b) for b in blocks]
         _keep_outputs(self, outputs)
 
     def __call__(self, theta: Tensor, eps: Tensor) -> Tensor:

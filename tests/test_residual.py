@@ -1,5 +1,6 @@
 """Residual maps: the vmapped pointwise derivatives against plain torch.func transforms."""
 
+import pytest
 import torch
 from torch.func import jacfwd, jacrev
 
@@ -38,6 +39,20 @@ def test_stacked_blocks_agree_with_a_function_residual():
     torch.testing.assert_close(H.jacobian(theta, eps), F.jacobian(theta, eps))
     torch.testing.assert_close(H.eps_derivative(theta, eps), F.eps_derivative(theta, eps))
     torch.testing.assert_close(H.linearize(theta, eps)[1], F.jacobian(theta, eps))
+
+
+def test_a_plain_callable_block_is_stacked_as_a_function_residual():
+    """A constraint row written as a function (a normalisation, say) stacks with pointwise blocks; anything else
+    is refused before any work with the index of the block."""
+    a = PointwiseResidual(point_fn, torch.randn(5, 2, dtype=DT))
+    row = lambda theta, eps: (theta.square().sum() - eps).reshape(1)  # noqa: E731
+    H = StackedResidual([a, row])
+    F = FunctionResidual(lambda theta, eps: torch.cat([a(theta, eps), row(theta, eps)]))
+    theta, eps = torch.randn(3, dtype=DT), torch.tensor(0.4, dtype=DT)
+    torch.testing.assert_close(H.jacobian(theta, eps), F.jacobian(theta, eps))
+    torch.testing.assert_close(H.eps_derivative(theta, eps), F.eps_derivative(theta, eps))
+    with pytest.raises(TypeError, match=r"blocks\[1\] must be a ResidualMap or a callable block\(theta, eps\), got str"):
+        StackedResidual([a, "boundary"])
 
 
 def shifted(theta, x, eps):
