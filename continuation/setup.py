@@ -134,6 +134,9 @@ def check_inputs(
     value = _first_value(problem, theta0, eps0, where)
     _check_output(value, where, theta0, length=None)
     rows = value.numel()
+    if rows == 1 and theta0.numel() > 10 and bool(value[0] >= 0):  # a network's loss, not a toy equation
+        warnings.warn(f"{where} returns one value, {float(value[0]):.3g}, for {theta0.numel()} weights; {LOSS_HINT}",
+                      RuntimeWarning, stacklevel=3)
     if not bool(torch.isfinite(value).all()):
         raise ValueError(f"{where} is not finite (NaN or Inf entries)")
     if options.linear_solver == "auto":
@@ -270,13 +273,24 @@ def _check_rows_do_not_follow_eps(problem: ResidualMap, theta0: Tensor, eps_valu
         )
 
 
+LOSS_HINT = ("if it is a loss (a mean of squares), return the residuals whose squares it sums: the correctors "
+             "are least-squares methods and need each of them")
+
+
 def _check_output(value, where: str, theta0: Tensor, length: Optional[int]) -> None:
+    if isinstance(value, (tuple, list)) and value and all(isinstance(v, Tensor) for v in value):
+        raise TypeError(f"{where} must return a torch.Tensor, got a {type(value).__name__} of {len(value)} tensors; "
+                        f"join them with torch.cat, or pass the blocks as continuation.StackedResidual([...])")
     if not isinstance(value, Tensor):
         raise TypeError(f"{where} must return a torch.Tensor, got {type(value).__name__}")
     if value.ndim != 1 or value.numel() == 0 or (length is not None and value.numel() != length):
         expected = "a non-empty 1-D tensor" if length is None else f"a 1-D tensor of length {length}"
-        flatten = "; flatten it with .reshape(-1)" if value.ndim > 1 and length is None and value.numel() else ""
-        raise ValueError(f"{where} must return {expected}, got shape {tuple(value.shape)}{flatten}")
+        advice = ""
+        if value.ndim > 1 and length is None and value.numel():
+            advice = "; flatten it with .reshape(-1)"
+        elif value.ndim == 0 and length is None:
+            advice = f": a single number; {LOSS_HINT}"
+        raise ValueError(f"{where} must return {expected}, got shape {tuple(value.shape)}{advice}")
     if value.dtype != theta0.dtype:
         raise TypeError(f"{where} returned dtype {value.dtype}, but theta0 has dtype {theta0.dtype}")
     if value.device != theta0.device:

@@ -2,6 +2,7 @@
 
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -265,6 +266,10 @@ def test_failed_initial_correction_has_a_status_and_no_path():
         ({"residual": lambda t, e: (t - e).reshape(1, 1)}, ValueError,
          r"residual\(theta0, eps_path\[0\]=1\) must return a non-empty 1-D tensor, got shape \(1, 1\); flatten it"),
         ({"residual": lambda t, e: [1.0]}, TypeError, "must return a torch.Tensor"),
+        ({"residual": lambda t, e: ((t - e)[:1], (t + e)[:1])}, TypeError,
+         r"got a tuple of 2 tensors; join them with torch.cat, or pass the blocks as continuation.StackedResidual"),
+        ({"residual": lambda t, e: (t - e).square().mean()}, ValueError,
+         r"got shape \(\): a single number; if it is a loss \(a mean of squares\), return the residuals"),
         ({"residual": lambda t, e: (t - e).float()}, TypeError, "returned dtype torch.float32"),
         ({"residual": lambda t, e: t / 0 * 0}, ValueError, "is not finite"),
         ({"method": "pseudo"}, ValueError, "method must be one of"),
@@ -290,6 +295,22 @@ def test_bad_input_is_rejected_before_any_work(kwargs, error, match):
     # at most the evaluations that check the residual's output and its eps-derivative (torch.func, and a
     # central difference to compare it with)
     assert len(calls) <= 4
+
+
+def test_a_loss_returned_as_the_residual_is_warned_about():
+    """One nonnegative value for more than ten weights is most likely a network's loss: the warning says to return
+    the residuals. One equation in a few unknowns is not warned about."""
+    points = torch.linspace(0.0, 1.0, 5, dtype=DT)
+
+    def loss(theta, eps):  # a polynomial of degree 10 fitted to eps x
+        return (torch.vander(points, 11) @ theta - eps * points).square().mean().reshape(1)
+
+    with pytest.warns(RuntimeWarning, match=r"returns one value, \d\.\d+, for 11 weights; if it is a loss"):
+        continuation.trace(loss, torch.full((11,), 0.1, dtype=DT), [1.0, 0.5], options=Options(max_steps=2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        continuation.trace(lambda t, e: (t.square().sum() + e).reshape(1), torch.ones(3, dtype=DT), [1.0, 0.5],
+                           options=Options(max_steps=2))
 
 
 
