@@ -20,7 +20,7 @@ Every problem is traced from the same initial weights by each method:
     Troesch's ``mu``; for the time homotopy ``s`` down to 1e-3, then 0), with
     ``predictor="none"``, the same Levenberg-Marquardt corrector and
     ``adaptive=False``; budget :data:`NAIVE_OPTIONS` (200 iterations at the
-    start, 20 a step, 60 at the target, as the defaults' start and polish).
+    start, 20 a step, 200 at the target, as the defaults' start and polish).
 ``corrector``
     The defaults with the second-generation step control,
     ``Options(step_control="corrector")``, its distances measured on the
@@ -91,8 +91,10 @@ LOG_OPTIONS = Options(parametrization="log", ds_max=math.log(2.0))
 NAIVE_RATIO = 0.8
 """The naive schedule multiplies the parameter by this factor a step (divides, when it grows)."""
 
-NAIVE_OPTIONS = Options(initial_iterations=200, corrector_iterations=20, final_iterations=60)
-"""The naive schedule's fixed budget: Levenberg-Marquardt iterations at the start, per step and at the target."""
+NAIVE_OPTIONS = Options(initial_iterations=Options().initial_iterations, corrector_iterations=20,
+                        final_iterations=Options().final_iterations)
+"""The naive schedule's fixed budget: Levenberg-Marquardt iterations at the start and at the target as the
+defaults' (200 and 200; 60 at the target until the default changed), 20 a step."""
 
 METHODS = ("defaults", "naive", "corrector", "log")
 """The two ways every problem is traced, in table order."""

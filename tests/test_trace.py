@@ -387,7 +387,7 @@ def test_a_trace_above_tol_says_when_its_points_do_not_resolve_it():
     # cut by its budget: more iterations would fit the points, so the message does not advise them
     slow = continuation.trace(quadratic, theta0, [1.0, 0.5], predictor="none", corrector="adam",
                               validation=far_points(quadratic, 6.0))
-    assert slow.status is Status.NOT_CONVERGED and "budget (final_iterations = 60) ran out; and" in slow.message
+    assert slow.status is Status.NOT_CONVERGED and "budget (final_iterations = 200) ran out; and" in slow.message
     assert "do not resolve" in slow.message and "a larger final_iterations" not in slow.message
 
 
