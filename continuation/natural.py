@@ -24,7 +24,7 @@ from .result import Status
 from .setup import Setup
 from .state import TraceState
 from .stepping import (Attempt, End, InvalidState, catch_up, check_state_like, earlier_delta, error_text,
-                       finish_correction, judge, jumped)
+                       finish_correction, judge)
 from .stepsize import corrector_factor, corrector_metrics, function_lipschitz_estimate, lipschitz_estimate, next_step
 
 __all__ = ["NaturalParameter", "next_eps", "coordinate", "safeguarded_prediction"]
@@ -157,7 +157,10 @@ class NaturalParameter:
                 # a jump: the corrector took the function far from the prediction (another branch, say)
                 metrics = {"delta": setup.distance(report.theta, predicted)}
             earlier = earlier_delta(state, abs(eps_new - eps), options.delta_max)
-            if final and not jumped(options, setup.adaptive, metrics, earlier):
+            # on an adaptive path the last step is polished only if the path's rule accepts it as it stands:
+            # a step too long is halved, as any step, not forced to the goal by final_iterations
+            if final and (not setup.adaptive or judge(setup, report, state.residual_norm, True, metrics,
+                                                      earlier=earlier)[0]):
                 report = finish_correction(setup, problem, setup.eps_tensor(eps_new), report)
         except InvalidState as exc:
             eps_new = eps_new if eps_new is not None else step(state.ds)

@@ -33,7 +33,7 @@ from .result import SUCCESSES, Status, StepRecord, TraceResult, residual_note
 from .setup import AUTO_DENSE_BYTES, Setup, jacobian_bytes
 from .state import TraceState
 
-__all__ = ["Attempt", "Method", "run", "judge", "jumped", "catch_up", "check_state_like", "InvalidState", "error_text"]
+__all__ = ["Attempt", "Method", "run", "judge", "catch_up", "check_state_like", "InvalidState", "error_text"]
 
 logger = logging.getLogger("continuation")
 
@@ -128,25 +128,6 @@ def earlier_delta(state: TraceState, step: float, delta_max: float) -> Optional[
     if last is None or last.accepted or last.delta is None or not last.delta > delta_max:
         return None
     return last.delta if abs(last.deps if last.ds is None else last.ds) > step else None
-
-
-def jumped(options: Options, adaptive: bool, metrics: Optional[dict[str, float]], earlier: Optional[float]) -> bool:
-    """Whether :func:`judge` rejects a step for its ``delta`` whatever the corrector does after its first
-    iterations: on an adaptive path, ``delta`` above ``delta_max`` and no repair possible (no longer step
-    rejected before it from the same point, or this ``delta`` at most :data:`REPAIR_RATIO` times that one's).
-    The last step of a natural path is then not corrected on to ``final_iterations``: the work would be lost.
-
-    Examples
-    --------
-    >>> options = Options(delta_max=0.2)
-    >>> jumped(options, True, {"delta": 0.3}, None), jumped(options, True, {"delta": 0.3}, 0.35)
-    (True, False)
-    >>> jumped(options, False, {"delta": 0.3}, None), jumped(options, True, {"delta": 0.1}, None)
-    (False, False)
-    """
-    delta = (metrics or {}).get("delta")
-    return adaptive and delta is not None and delta > options.delta_max and not (
-        earlier is not None and delta > REPAIR_RATIO * earlier)
 
 
 def judge(
