@@ -24,7 +24,7 @@ from .result import Status
 from .setup import Setup
 from .state import TraceState
 from .stepping import (Attempt, End, InvalidState, catch_up, check_state_like, earlier_delta, error_text,
-                       finish_correction, judge)
+                       finish_correction, judge, metric_verdict)
 from .stepsize import corrector_factor, corrector_metrics, function_lipschitz_estimate, lipschitz_estimate, next_step
 
 __all__ = ["NaturalParameter", "next_eps", "coordinate", "safeguarded_prediction"]
@@ -157,10 +157,13 @@ class NaturalParameter:
                 # a jump: the corrector took the function far from the prediction (another branch, say)
                 metrics = {"delta": setup.distance(report.theta, predicted)}
             earlier = earlier_delta(state, abs(eps_new - eps), options.delta_max)
-            # on an adaptive path the last step is polished only if the path's rule accepts it as it stands:
-            # a step too long is halved, as any step, not forced to the goal by final_iterations
-            if final and (not setup.adaptive or judge(setup, report, state.residual_norm, True, metrics,
-                                                      earlier=earlier)[0]):
+            # the last step is judged after the path's budget, as every step: a metric that rejects it then
+            # (a jump) rejects it whatever the polish does; a residual above the path's bound is forgiven only
+            # if the polish makes the point a solution (||H|| <= tol), not merely drags it under the bound
+            early = judge(setup, report, state.residual_norm, setup.adaptive, metrics, earlier=earlier) \
+                if final else None
+            if final and not metric_verdict(options, report, state.residual_norm, setup.adaptive, metrics,
+                                            earlier)[0]:
                 report = finish_correction(setup, problem, setup.eps_tensor(eps_new), report)
         except InvalidState as exc:
             eps_new = eps_new if eps_new is not None else step(state.ds)
@@ -171,6 +174,9 @@ class NaturalParameter:
             return Attempt(eps_new, eps_new - eps, None, report, False, "", error_text(exc))
         accepted, criterion, reason = judge(setup, report, state.residual_norm, setup.adaptive, metrics,
                                             earlier=earlier)
+        if accepted and early is not None and not early[0] and report.residual_norm > options.tol:
+            accepted, criterion, reason = False, "", (f"{early[2]} after {options.corrector_iterations} iterations, "
+                                                      f"and the final correction did not reach tol: {report.message}")
         if fallback:
             reason += "; corrected from the last point (the Euler prediction's residual was far larger)"
         return Attempt(eps_new, eps_new - eps, report.theta, report, accepted, criterion, reason,

@@ -33,7 +33,7 @@ from .result import SUCCESSES, Status, StepRecord, TraceResult, residual_note
 from .setup import AUTO_DENSE_BYTES, Setup, jacobian_bytes
 from .state import TraceState
 
-__all__ = ["Attempt", "Method", "run", "judge", "catch_up", "check_state_like", "InvalidState", "error_text"]
+__all__ = ["Attempt", "Method", "run", "judge", "metric_verdict", "catch_up", "check_state_like", "InvalidState", "error_text"]
 
 logger = logging.getLogger("continuation")
 
@@ -130,6 +130,40 @@ def earlier_delta(state: TraceState, step: float, delta_max: float) -> Optional[
     return last.delta if abs(last.deps if last.ds is None else last.ds) > step else None
 
 
+def metric_verdict(
+    options: Options, report: CorrectorResult, previous_norm: float, adaptive: bool,
+    metrics: Optional[dict[str, float]] = None, earlier: Optional[float] = None,
+) -> tuple[str, str]:
+    """The part of :func:`judge` that reads the step's ``metrics``: ``(rejection, repair)``, the reason a metric
+    rejects the point (``""`` if none does) and the note of a repair (``""`` if none).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from continuation.correctors import CorrectorResult, Stop
+    >>> cut = CorrectorResult(torch.zeros(1), 8, 1e-3, False, "budget used", stop=Stop.BUDGET)
+    >>> metric_verdict(Options(), cut, 1e-4, True, {"delta": 0.3})[0]
+    'budget used; delta = 0.3 above delta_max = 0.2'
+    >>> metric_verdict(Options(), cut, 1e-4, True, {"delta": 0.1}), metric_verdict(Options(), cut, 1e-4, False, {"delta": 0.3})
+    (('', ''), ('', ''))
+    """
+    repair = ""
+    if not (adaptive and metrics):
+        return "", repair
+    for name, value in metrics.items():
+        largest = getattr(options, f"{name}_max")
+        if name == "delta" and value > largest and earlier is not None and value > REPAIR_RATIO * earlier \
+                and report.residual_norm < previous_norm:
+            repair = (f"; a repair: delta = {value:.3g} above delta_max = {largest:g}, but a longer step gave "
+                      f"{earlier:.3g}: the last point was off its path, and this one lowers ||H|| from "
+                      f"{previous_norm:.3e}")
+            continue
+        # a slow contraction matters while the corrector is still on its way (cut by its budget)
+        if value > largest and (name != "kappa" or report.stop in (Stop.BUDGET, Stop.CAUGHT_UP)):
+            return f"{report.message}; {name} = {value:.3g} above {name}_max = {largest:g}", repair
+    return "", repair
+
+
 def judge(
     setup: Setup, report: CorrectorResult, previous_norm: float, adaptive: bool,
     metrics: Optional[dict[str, float]] = None, earlier: Optional[float] = None,
@@ -176,19 +210,9 @@ def judge(
         return False, "", "non-finite residual"
     if report.stop is Stop.DEGENERATE_JACOBIAN:
         return False, "", DEGENERATE
-    repair = ""
-    if adaptive and metrics:
-        for name, value in metrics.items():
-            largest = getattr(options, f"{name}_max")
-            if name == "delta" and value > largest and earlier is not None and value > REPAIR_RATIO * earlier \
-                    and report.residual_norm < previous_norm:
-                repair = (f"; a repair: delta = {value:.3g} above delta_max = {largest:g}, but a longer step gave "
-                          f"{earlier:.3g}: the last point was off its path, and this one lowers ||H|| from "
-                          f"{previous_norm:.3e}")
-                continue
-            # a slow contraction matters while the corrector is still on its way (cut by its budget)
-            if value > largest and (name != "kappa" or report.stop in (Stop.BUDGET, Stop.CAUGHT_UP)):
-                return False, "", f"{report.message}; {name} = {value:.3g} above {name}_max = {largest:g}"
+    rejection, repair = metric_verdict(options, report, previous_norm, adaptive, metrics, earlier)
+    if rejection:
+        return False, "", rejection
     if report.residual_norm <= options.tol:
         return True, "converged", report.message + repair
     criterion = "floor" if report.stop is Stop.STATIONARY else "unconverged"

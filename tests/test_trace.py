@@ -691,23 +691,27 @@ def test_a_last_step_rejected_for_its_jump_is_not_corrected_on():
     assert all(r.iterations == options.corrector_iterations and "at the goal" not in r.reason for r in rejected)
 
 
-def test_a_last_step_too_long_for_the_paths_rule_is_halved_not_forced():
+def test_a_last_step_too_long_for_the_paths_rule_is_accepted_only_if_the_polish_solves_it():
     """A last step whose residual after ``corrector_iterations`` is above what the path allows (``residual_growth``
-    times the last point's) is rejected there and halved, as any step: a long final correction could drag it
-    below the bound (here 500 iterations of a corrector that removes 1 % a time take 0.85 to 6e-3, under the
-    allowed 1e-2), but a point the path would not accept is not made the solution by brute force."""
+    times the last point's, or ``tol``) is a step too long unless the final correction makes it a solution. Here
+    500 iterations of a corrector that removes 1 % a time take the first attempt from 0.85 to 6e-3: under the
+    path's bound of 1e-2 when ``tol`` is 1e-3, but not a solution, so it is rejected and halved (a point the path
+    would not accept is not made the answer by brute force); with ``tol`` = 1e-2 it is one, and accepted."""
     a = torch.tensor([1.0, -2.0, 0.5], dtype=DT)
 
     def line(theta, eps):
         return theta - eps * a
 
     options = Options(tol=1e-3, ds=0.4, ds_max=0.5, final_iterations=500)
-    result = continuation.trace(line, a.clone(), [1.0, 0.6], predictor="none", corrector=_Creeping(),
-                                options=options)
-    first = result.steps[1]
-    assert first.eps == 0.6 and not first.accepted and first.iterations == options.corrector_iterations
-    assert "above 1.000e-02" in first.reason and "at the goal" not in first.reason
-    assert result.eps[-1] == 0.6 and result.steps[-1].accepted and len(result.eps) > 2
+    dragged = continuation.trace(line, a.clone(), [1.0, 0.6], predictor="none", corrector=_Creeping(),
+                                 options=options)
+    first = dragged.steps[1]
+    assert first.eps == 0.6 and not first.accepted and first.residual_norm < 1e-2
+    assert "above 1.000e-02 after 8 iterations, and the final correction did not reach tol" in first.reason
+    assert dragged.eps[-1] == 0.6 and dragged.steps[-1].accepted and len(dragged.eps) > 2
+    solved = continuation.trace(line, a.clone(), [1.0, 0.6], predictor="none", corrector=_Creeping(),
+                                options=options.replace(tol=1e-2))
+    assert solved.success and solved.eps == [1.0, 0.6] and solved.steps[1].iterations > options.corrector_iterations
 
 
 def test_the_default_step_bound_is_a_hundredth_of_a_long_path():
