@@ -33,7 +33,8 @@ from .result import SUCCESSES, Status, StepRecord, TraceResult, residual_note
 from .setup import AUTO_DENSE_BYTES, Setup, jacobian_bytes
 from .state import TraceState
 
-__all__ = ["Attempt", "Method", "run", "judge", "metric_verdict", "catch_up", "check_state_like", "InvalidState", "error_text"]
+__all__ = ["Attempt", "Method", "run", "judge", "metric_verdict", "catch_up", "check_state_like", "InvalidState",
+           "error_text"]
 
 logger = logging.getLogger("continuation")
 
@@ -144,8 +145,10 @@ def metric_verdict(
     >>> cut = CorrectorResult(torch.zeros(1), 8, 1e-3, False, "budget used", stop=Stop.BUDGET)
     >>> metric_verdict(Options(), cut, 1e-4, True, {"delta": 0.3})[0]
     'budget used; delta = 0.3 above delta_max = 0.2'
-    >>> metric_verdict(Options(), cut, 1e-4, True, {"delta": 0.1}), metric_verdict(Options(), cut, 1e-4, False, {"delta": 0.3})
-    (('', ''), ('', ''))
+    >>> metric_verdict(Options(), cut, 1e-4, True, {"delta": 0.1})  # within delta_max
+    ('', '')
+    >>> metric_verdict(Options(), cut, 1e-4, False, {"delta": 0.3})  # a fixed schedule rejects no step
+    ('', '')
     """
     repair = ""
     if not (adaptive and metrics):
