@@ -160,11 +160,11 @@ class NaturalParameter:
             # the last step is judged after the path's budget, as every step: a metric that rejects it then
             # (a jump) rejects it whatever the polish does; a residual above the path's bound is forgiven only
             # if the polish makes the point a solution (||H|| <= tol), not merely drags it under the bound
-            early = judge(setup, report, state.residual_norm, setup.adaptive, metrics, earlier=earlier) \
-                if final else None
-            if final and not metric_verdict(options, report, state.residual_norm, setup.adaptive, metrics,
-                                            earlier)[0]:
-                report = finish_correction(setup, problem, setup.eps_tensor(eps_new), report)
+            early = None
+            if final:
+                early = judge(setup, report, state.residual_norm, setup.adaptive, metrics, earlier=earlier)
+                if not metric_verdict(options, report, state.residual_norm, setup.adaptive, metrics, earlier)[0]:
+                    report = finish_correction(setup, problem, setup.eps_tensor(eps_new), report)
         except InvalidState as exc:
             eps_new = eps_new if eps_new is not None else step(state.ds)
             return Attempt(eps_new, eps_new - eps, None, None, False, "", f"invalid state: {exc}",

@@ -52,7 +52,9 @@ class Options:
         for the correction after a resample there. The last step of a
         natural-parameter path is judged (``delta``, ``kappa``) after its
         first ``corrector_iterations``, as every step, and then corrected on
-        (:func:`continuation.stepping.finish_correction`). 200 (60 until
+        (:func:`continuation.stepping.finish_correction`); a residual above
+        the path's bound after those iterations is forgiven only if this
+        correction reaches ``tol``. 200 (60 until
         this was measured): on the generalization suite the longer final
         correction changes nothing where 60 reached ``tol`` and lowers the
         L2RE where they did not (``troesch`` 2.2e-4 to 1.5e-5, ``bratu``
