@@ -91,8 +91,7 @@ LOG_OPTIONS = Options(parametrization="log", ds_max=math.log(2.0))
 NAIVE_RATIO = 0.8
 """The naive schedule multiplies the parameter by this factor a step (divides, when it grows)."""
 
-NAIVE_OPTIONS = Options(initial_iterations=Options().initial_iterations, corrector_iterations=20,
-                        final_iterations=Options().final_iterations)
+NAIVE_OPTIONS = Options(corrector_iterations=20)
 """The naive schedule's fixed budget: Levenberg-Marquardt iterations at the start and at the target as the
 defaults' (200 and 200; 60 at the target until the default changed), 20 a step."""
 
