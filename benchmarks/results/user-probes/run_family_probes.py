@@ -50,6 +50,12 @@ def relative_error(approx, exact):
     return float(torch.linalg.norm(approx - exact) / torch.linalg.norm(exact))
 
 
+def on_unit_interval(interior, points, fresh):
+    """``interior`` at ``points`` interior grid points of (0, 1), and the same block at ``fresh`` others (validation)."""
+    residual = continuation.PointwiseResidual(interior, sampling.grid([0.0], [1.0], points, interior=True))
+    return residual, residual.with_points(sampling.grid([0.0], [1.0], fresh, interior=True))
+
+
 def run(name, residual, theta0, path, validation=None):
     began = time.perf_counter()
     result = continuation.trace(residual, theta0, path, validation=validation)
@@ -110,10 +116,8 @@ def system():
         x = p[0]
         return equations(lambda y: net(theta, y), x, eps) - equations(lambda y: exact(y, eps), x, eps)
 
-    points = sampling.grid([0.0], [1.0], 200, interior=True)
-    residual = continuation.PointwiseResidual(interior, points)
-    fresh = sampling.grid([0.0], [1.0], 1001, interior=True)
-    result, row = run("system", residual, model.init(), [1.0, 0.02], validation=residual.with_points(fresh))
+    residual, validation = on_unit_interval(interior, 200, 1001)
+    result, row = run("system", residual, model.init(), [1.0, 0.02], validation=validation)
     test = torch.linspace(0, 1, 5001, dtype=DT)
     eps = result.eps[-1]
     approx = vmap(net, in_dims=(None, 0))(result.theta, test)
@@ -121,7 +125,7 @@ def system():
     row["l2re"] = relative_error(approx, reference)
     row["l2re_u"] = relative_error(approx[:, 0], reference[:, 0])
     row["l2re_v"] = relative_error(approx[:, 1], reference[:, 1])
-    row["points"] = int(points.shape[0])
+    row["points"] = int(residual.points.shape[0])
     return row
 
 
@@ -135,15 +139,13 @@ def peclet():
         du = grad(u, argnums=1)
         return grad(du, argnums=1)(theta, p[0]) / pe - du(theta, p[0])
 
-    points = sampling.grid([0.0], [1.0], 400, interior=True)
-    residual = continuation.PointwiseResidual(interior, points)
-    fresh = sampling.grid([0.0], [1.0], 2001, interior=True)
-    result, row = run("peclet", residual, model.init(), [1.0, 100.0], validation=residual.with_points(fresh))
+    residual, validation = on_unit_interval(interior, 400, 2001)
+    result, row = run("peclet", residual, model.init(), [1.0, 100.0], validation=validation)
     test = torch.linspace(0, 1, 5001, dtype=DT)
     pe = result.eps[-1]
     exact = torch.expm1(pe * (test - 1)) / -math.expm1(-pe) + 1  # (exp(pe x) - 1) / (exp(pe) - 1)
     row["l2re"] = relative_error(vmap(u, in_dims=(None, 0))(result.theta, test), exact)
-    row["points"] = int(points.shape[0])
+    row["points"] = int(residual.points.shape[0])
     return row
 
 
