@@ -45,6 +45,9 @@ will write, and the same command resumes from that file (the engine's
 record's wall time and counters are those of the whole trace. ``--max-wall-s T`` gives ``ours`` a wall-time budget
 over all its pieces: when it is spent the run ends at its last accepted point
 and the record says where (status ``wall_budget``, ``reached_parameter``).
+A long final correction is not cut by those saves (it is one corrector call);
+``--option final_piece=K`` runs it in pieces of ``K`` iterations, saved in
+between (:data:`FINAL_PIECE`, :func:`run_ours`).
 """
 
 from __future__ import annotations
@@ -265,6 +268,33 @@ def _trace_theta(result: continuation.TraceResult, fallback: torch.Tensor) -> to
 CHECKPOINT_SECONDS = 600.0
 """``ours`` saves its trace this often (wall seconds), so that a stopped run resumes there."""
 
+FINAL_PIECE = "final_piece"
+"""The ``--option`` of ``run`` (not of :class:`continuation.Options`) that runs the final correction in pieces."""
+
+
+def final_iterations_spent(result: continuation.TraceResult, target: float) -> int:
+    """Corrector iterations a trace spent at its ``target``: its last step's and every further correction's.
+
+    Examples
+    --------
+    >>> import torch
+    >>> cubic = lambda theta, eps: torch.stack([(theta[0] - eps) ** 3, theta[1] - eps ** 2])  # slow at a triple root
+    >>> options = continuation.Options(tol=1e-12, final_iterations=10)
+    >>> first = continuation.trace(cubic, torch.tensor([1.3, 0.9], dtype=torch.float64), [1.0, 0.5], options=options)
+    >>> first.status.value, final_iterations_spent(first, 0.5)
+    ('not_converged', 10)
+    >>> rest = continuation.trace(cubic, first.theta, [1.0, 0.5], options=options, resume=first.state)
+    >>> rest.status.value, final_iterations_spent(rest, 0.5)  # a further correction: 2 more reach tol
+    ('success', 12)
+    """
+    return sum(r.iterations for r in result.steps if r.accepted and r.eps == target)
+
+
+def _finished(result: Optional[continuation.TraceResult]) -> bool:
+    """Whether a trace reached its end above ``tol`` (a further correction can go on from it)."""
+    return (result is not None and bool(result.state.finished)
+            and result.status in (continuation.Status.NOT_CONVERGED, continuation.Status.UNDER_RESOLVED))
+
 
 def run_ours(
     problem: NetworkProblem, theta0: torch.Tensor, spec: ProblemSpec, eps: float, budget: Budget,
@@ -291,13 +321,24 @@ def run_ours(
     With ``max_wall_s`` the run also ends when its wall time (over all pieces)
     reaches that budget: the outcome has the status ``"wall_budget"`` and the
     weights of the last accepted point, wherever on the path it is.
+
+    With ``changes[FINAL_PIECE] = k`` the final correction runs in pieces: the
+    trace with ``final_iterations = k``, then, while its last point is above
+    ``tol`` with the corrector still going, resumed with ``k`` more (the
+    engine's further correction of a finished trace), saved after each piece,
+    until ``final_iterations`` in all. With Levenberg-Marquardt that is the
+    point of one trace with the whole ``final_iterations`` unless the path's
+    last step was accepted only because its final correction reached ``tol``.
     """
     start, target = spec.start, spec.target(eps)
     options = budget.ours.replace(**(spec.ours_changes or {}))
     if budget.tiny:  # large steps and few attempts: seconds, not minutes
         span = abs(start - target)
         options = options.replace(ds=span / 2, ds_max=span)
-    options = options.replace(**(changes or {}))
+    requested = dict(changes or {})
+    piece = requested.get(FINAL_PIECE)
+    options = options.replace(**{name: value for name, value in requested.items() if name != FINAL_PIECE})
+    final_iterations = options.final_iterations
     resumed = checkpoint is not None and checkpoint.exists()
     result = continuation.TraceResult.load(checkpoint) if resumed else None
     earlier_wall = result.wall_time if result is not None else 0.0
@@ -309,17 +350,23 @@ def run_ours(
         seconds = CHECKPOINT_SECONDS if max_wall_s is None else min(CHECKPOINT_SECONDS, max_wall_s - spent)
         deadline = time.perf_counter() + seconds
         stop = (lambda record, theta: time.perf_counter() > deadline) if in_pieces else None
+        if piece is not None:  # the first piece, or the next one of a finished trace's further correction
+            left = final_iterations - (final_iterations_spent(result, target) if _finished(result) else 0)
+            options = options.replace(final_iterations=min(piece, left))
         result = continuation.trace(
             problem.residual_map, theta0 if result is None else result.theta, [start, target], options=options,
             callback=stop, resume=None if result is None else result.state, validation=validation,
         )
-        if result.status is not continuation.Status.STOPPED_BY_CALLBACK:
+        polishing = (piece is not None and _finished(result) and result.state.last_report == continuation.Stop.BUDGET.value
+                     and final_iterations_spent(result, target) < final_iterations)
+        if result.status is not continuation.Status.STOPPED_BY_CALLBACK and not polishing:
             break
         if max_wall_s is not None and result.wall_time >= max_wall_s:
             budget_spent = True
             break
         if checkpoint is not None:
             result.save(checkpoint)
+    options = options.replace(final_iterations=final_iterations)
     if checkpoint is not None and checkpoint.exists():
         checkpoint.unlink()
     extra = _trace_extra(options, [start, target])
@@ -333,6 +380,9 @@ def run_ours(
         message = f"wall-time budget of {max_wall_s:g} s spent at eps = {result.eps[-1]:g}"
     else:
         status, message = result.status.value, result.message
+    if piece is not None:
+        message += (f"; the final correction in pieces of {piece} iterations (--option {FINAL_PIECE}), "
+                    f"{final_iterations_spent(result, target)} at eps = {target:g} in all")
     return Outcome(
         _trace_theta(result, theta0), status,
         message if pieces == 1 else f"{message}; {pieces} pieces, {result.accepted} accepted steps in all",
@@ -687,8 +737,12 @@ def check_options(pairs: Sequence[tuple[str, Any]], methods: Sequence[str]) -> N
         return
     if "ours" not in methods:
         raise SystemExit(f"--option applies to ours only, and --methods is {' '.join(methods)}")
+    engine = {name: value for name, value in pairs if name != FINAL_PIECE}
+    piece = dict(pairs).get(FINAL_PIECE)
+    if piece is not None and not (isinstance(piece, int) and not isinstance(piece, bool) and piece > 0):
+        raise SystemExit(f"--option {FINAL_PIECE} must be a positive whole number of iterations, got {piece!r}")
     try:
-        Options().replace(**dict(pairs))
+        Options().replace(**engine)
     except (TypeError, ValueError) as error:
         raise SystemExit(f"--option {' '.join(f'{n}={v!r}' for n, v in pairs)}: {error}") from None
 

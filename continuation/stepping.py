@@ -378,8 +378,8 @@ def run(setup: Setup, method: Method, *, progress: bool = False) -> TraceResult:
     try:
         if not state.started:
             end = _start(setup, method, state, bar)
-        elif state.finished:  # a finished trace resumed: nothing left to do
-            end = (Status(state.finished), "the resumed trace had already reached its end")
+        elif state.finished:  # a finished trace resumed: its last point corrected on if above tol
+            end = _correct_further(setup, state, bar)
         while end is None:
             if state.attempts >= setup.options.max_steps:
                 end = (Status.MAX_STEPS, f"max_steps = {setup.options.max_steps} attempts made (counted over the "
@@ -454,6 +454,48 @@ def _start(setup: Setup, method: Method, state: TraceState, bar: "_Progress") ->
     state.residual_norm, state.corrector_state, state.last_report = report.residual_norm, report.state, report.stop.value
     end = method.start(setup, state)
     return end or _after_point(setup, state, record, report.theta, bar, goal=None)
+
+
+def _correct_further(setup: Setup, state: TraceState, bar: "_Progress") -> End:
+    """A finished trace, resumed: its last point, if above ``tol``, corrected on at its ``eps`` with
+    ``options.final_iterations`` more iterations, from the corrector state it ended with, and accepted as a new
+    point there if that lowered ``||H||`` (as a resample does, :func:`_resample`).
+
+    Levenberg-Marquardt carries its damping in that state, so a trace that ended with ``final_iterations = n``,
+    resumed with ``m``, ends where one trace with ``n + m`` ends when its last step was accepted by the path's
+    rules (the step's acceptance can depend on the final correction only when the path's budget left it above
+    the residual bound). A long final correction can so be run in pieces, saved in between.
+    """
+    finished, options, eps = Status(state.finished), setup.options, state.eps[-1]
+    if state.residual_norm <= options.tol or options.final_iterations == 0:
+        return finished, "the resumed trace had already reached its end"
+    start = time.perf_counter()
+    try:
+        report = setup.corrector.correct(setup.problem, state.thetas[-1], setup.eps_tensor(eps),
+                                         iterations=options.final_iterations, tol=options.tol,
+                                         state=state.corrector_state)
+        check_state_like(report.theta, state.thetas[-1], "the corrected state")
+    except Exception as exc:
+        return finished, f"reached eps = {eps:g}; the further correction of its last point failed: {error_text(exc)}"
+    if not (math.isfinite(report.residual_norm) and report.residual_norm < state.residual_norm):
+        return finished, (f"reached eps = {eps:g}; {report.iterations} more iterations at its last point did not "
+                          f"lower ||H|| = {state.residual_norm:.3e} ({report.message})")
+    moved = setup.distance(report.theta, state.thetas[-1])
+    reason = (f"resumed at the trace's end and corrected on (final_iterations = {options.final_iterations}): "
+              f"||H|| {state.residual_norm:.3e} -> {report.residual_norm:.3e}, {report.message}, "
+              f"moved by {moved:.3g}")
+    criterion = "converged" if report.residual_norm <= options.tol else (
+        "floor" if report.stop is Stop.STATIONARY else "unconverged")
+    record = StepRecord(len(state.steps), eps, 0.0, report.iterations, report.residual_norm, True, reason,
+                        time.perf_counter() - start, criterion=criterion, damping=damping_of(report),
+                        linear_iterations=report.linear_iterations)
+    state.steps.append(record)
+    state.eps.append(eps)
+    state.thetas.append(report.theta.detach())
+    state.residual_norm, state.corrector_state, state.last_report = report.residual_norm, report.state, report.stop.value
+    goal = (finished, f"reached eps = {eps:g}, its last point corrected on by {report.iterations} iterations "
+                      "after the trace was resumed")
+    return _after_point(setup, state, record, report.theta, bar, goal) or goal
 
 
 def _accept(setup: Setup, method: Method, state: TraceState, attempt: Attempt, record: StepRecord,
@@ -577,7 +619,8 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
     if state.last_report == Stop.BUDGET.value:  # more iterations help only where the points resolve the function
         note += (f"; its corrector was still going when its budget (final_iterations = "
                  f"{setup.options.final_iterations}) ran out"
-                 + ("" if unresolved else ": a larger final_iterations may correct it further"))
+                 + ("" if unresolved else ": resuming it, trace(..., resume=result.state), corrects it further, by "
+                       "final_iterations more"))
     return Status.NOT_CONVERGED, (
         f"{message}; but its last point was not corrected to tol = {tol:g}: ||H|| = {norm:.3e}{note}{unresolved}"
     )

@@ -272,6 +272,26 @@ def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatc
     assert problem.loss(theta, 0.1) == pytest.approx(data["loss"], rel=1e-12)
 
 
+def test_a_final_correction_in_pieces_is_saved_between_them_and_ends_as_one(results, monkeypatch):
+    argv = ["run", "fit", "--eps", "0.5", "--methods", "ours", "--budget", "small", "--widths", "4", "4",
+            "--points", "40", "--option", "tol=1e-12", "--option", "max_steps=200", "--option", "final_iterations=9"]
+    main(argv + ["--out", str(results / "whole")])
+    saves = []
+    monkeypatch.setattr(continuation.TraceResult, "save", lambda result, where: saves.append(result.accepted))
+    main(argv + ["--option", "final_piece=4", "--out", str(results)])
+    whole = json.loads((results / "whole" / "fit_eps0.5_w4-4_n40_tol1e-12_max_steps200_final_iterations9_ours_seed0.json")
+                       .read_text())
+    pieces = json.loads((results / "fit_eps0.5_w4-4_n40_tol1e-12_max_steps200_final_iterations9_final_piece4_ours_"
+                                    "seed0.json").read_text())
+    assert whole["status"] == pieces["status"] == "not_converged"  # still going: cut by final_iterations
+    assert pieces["theta"] == whole["theta"] and pieces["options"]["final_iterations"] == 9
+    at_target = [s["iterations"] for s in pieces["trace"]["steps"] if s["accepted"] and s["eps"] == 0.5]
+    assert at_target == [4, 4, 1] and "9 at eps = 0.5 in all" in pieces["message"]
+    assert saves[-2:] == [len(whole["trace"]["eps"]), len(whole["trace"]["eps"]) + 1]  # after each piece
+    with pytest.raises(SystemExit, match="final_piece must be a positive whole number of iterations, got 0"):
+        main(argv + ["--option", "final_piece=0", "--out", str(results / "bad")])
+
+
 def test_a_spent_wall_time_budget_ends_ours_where_it_stands(results):
     """A budget spent by the initial correction: the record has the corrected start point, and says so."""
     main(["run", "ac1d", "--eps", "0.1", "--methods", "ours", "--budget", "small", "--out", str(results),

@@ -556,6 +556,26 @@ def test_a_trace_resumed_with_its_corrector_state_continues_as_one_trace():
     assert not torch.equal(restarted.theta, whole.theta)  # the damping matters: without it the path differs
 
 
+def test_a_finished_trace_resumed_corrects_its_last_point_as_one_longer_final_correction():
+    """Ended above tol with ``final_iterations = n`` and resumed with ``m``: the last point of one trace with
+    ``n + m`` (Levenberg-Marquardt's damping goes on in the state), added as a point at the same eps."""
+    def cubic(theta, eps):  # a triple root: Levenberg-Marquardt converges linearly, the budget decides
+        return torch.stack([(theta[0] - eps) ** 3, theta[1] - eps ** 2])
+
+    theta0, path = torch.tensor([1.3, 0.9], dtype=DT), [1.0, 0.5]
+    whole = continuation.trace(cubic, theta0, path, options=Options(tol=1e-12, final_iterations=25))
+    part = continuation.trace(cubic, theta0, path, options=Options(tol=1e-12, final_iterations=10))
+    assert part.status is Status.NOT_CONVERGED and "resume=result.state" in part.message
+    rest = continuation.trace(cubic, part.theta, path, options=Options(tol=1e-12, final_iterations=15),
+                              resume=part.state)
+    assert whole.status is rest.status is Status.SUCCESS and "after the trace was resumed" in rest.message
+    assert torch.equal(rest.theta, whole.theta) and torch.equal(rest.thetas[:-1], part.thetas)
+    assert rest.eps[-1] == rest.eps[-2] == 0.5 and rest.steps[-1].criterion == "converged"
+    assert part.steps[-1].iterations + rest.steps[-1].iterations == whole.steps[-1].iterations
+    again = continuation.trace(cubic, rest.theta, path, options=Options(tol=1e-12), resume=rest.state)
+    assert "already reached its end" in again.message and torch.equal(again.thetas, rest.thetas)
+
+
 def test_log_parametrization_takes_relative_steps():
     """With steps in log|eps| and a fixed step, the visited eps form a geometric sequence."""
     options = Options(parametrization="log", ds=math.log(2), ds_min=math.log(2), ds_max=math.log(2), tol=1e-10)
