@@ -350,15 +350,16 @@ def run_ours(
         seconds = CHECKPOINT_SECONDS if max_wall_s is None else min(CHECKPOINT_SECONDS, max_wall_s - spent)
         deadline = time.perf_counter() + seconds
         stop = (lambda record, theta: time.perf_counter() > deadline) if in_pieces else None
+        before = final_iterations_spent(result, target) if _finished(result) else 0
         if piece is not None:  # the first piece, or the next one of a finished trace's further correction
-            left = final_iterations - (final_iterations_spent(result, target) if _finished(result) else 0)
-            options = options.replace(final_iterations=min(piece, left))
+            options = options.replace(final_iterations=min(piece, final_iterations - before))
         result = continuation.trace(
             problem.residual_map, theta0 if result is None else result.theta, [start, target], options=options,
             callback=stop, resume=None if result is None else result.state, validation=validation,
         )
-        polishing = (piece is not None and _finished(result) and result.state.last_report == continuation.Stop.BUDGET.value
-                     and final_iterations_spent(result, target) < final_iterations)
+        going = _finished(result) and result.state.last_report == continuation.Stop.BUDGET.value
+        # a piece that did not lower ||H|| (no iterations added at the target) ends it
+        polishing = piece is not None and going and before < final_iterations_spent(result, target) < final_iterations
         if result.status is not continuation.Status.STOPPED_BY_CALLBACK and not polishing:
             break
         if max_wall_s is not None and result.wall_time >= max_wall_s:

@@ -476,10 +476,17 @@ def _correct_further(setup: Setup, state: TraceState, bar: "_Progress") -> End:
                                          state=state.corrector_state)
         check_state_like(report.theta, state.thetas[-1], "the corrected state")
     except Exception as exc:
-        return finished, f"reached eps = {eps:g}; the further correction of its last point failed: {error_text(exc)}"
-    if not (math.isfinite(report.residual_norm) and report.residual_norm < state.residual_norm):
-        return finished, (f"reached eps = {eps:g}; {report.iterations} more iterations at its last point did not "
-                          f"lower ||H|| = {state.residual_norm:.3e} ({report.message})")
+        failed, spent = f"failed: {error_text(exc)}", 0
+    else:
+        improved = math.isfinite(report.residual_norm) and report.residual_norm < state.residual_norm
+        failed = "" if improved else (f"did not lower ||H|| = {state.residual_norm:.3e} "
+                                      f"({report.iterations} iterations: {report.message})")
+        spent = report.iterations
+    if failed:  # the attempt is recorded, the path and its status stay as they were
+        state.steps.append(StepRecord(len(state.steps), eps, 0.0, spent, state.residual_norm, False,
+                                      f"resumed at the trace's end: the further correction {failed}",
+                                      time.perf_counter() - start))
+        return finished, f"reached eps = {eps:g}; resumed, the further correction of its last point {failed}"
     moved = setup.distance(report.theta, state.thetas[-1])
     reason = (f"resumed at the trace's end and corrected on (final_iterations = {options.final_iterations}): "
               f"||H|| {state.residual_norm:.3e} -> {report.residual_norm:.3e}, {report.message}, "

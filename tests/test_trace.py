@@ -574,6 +574,12 @@ def test_a_finished_trace_resumed_corrects_its_last_point_as_one_longer_final_co
     assert part.steps[-1].iterations + rest.steps[-1].iterations == whole.steps[-1].iterations
     again = continuation.trace(cubic, rest.theta, path, options=Options(tol=1e-12), resume=rest.state)
     assert "already reached its end" in again.message and torch.equal(again.thetas, rest.thetas)
+    # a further correction that fails keeps the path and the status, and records the attempt
+    failing = continuation.trace(cubic, part.theta, path, corrector="adam", options=Options(tol=1e-12),
+                                 resume=part.state)
+    assert failing.status is Status.NOT_CONVERGED and torch.equal(failing.thetas, part.thetas)
+    assert "the further correction of its last point failed" in failing.message
+    assert not failing.steps[-1].accepted and len(failing.steps) == len(part.steps) + 1
 
 
 def test_log_parametrization_takes_relative_steps():
