@@ -174,6 +174,10 @@ class PseudoArclength:
         return None
 
     def attempt(self, setup: Setup, state: TraceState) -> Attempt:
+        if state.tangent is None:  # resumed after its start found no tangent: look for one again
+            end = self.start(setup, state)
+            if end is not None:
+                return Attempt(state.eps[-1], 0.0, None, None, False, "", end[1], end=end)
         options = setup.options
         z, tangent, ds = _point(setup, state), state.tangent, state.ds
         low, high = min(setup.eps_path), max(setup.eps_path)

@@ -40,6 +40,11 @@ def near(value: float, dtype=DT) -> torch.Tensor:
     return torch.tensor([value], dtype=dtype)
 
 
+def _triple_root(theta, lam):
+    """A root where both derivatives vanish: no tangent there."""
+    return (theta - lam) ** 3
+
+
 def s_curve(theta, lam):
     """Folds at lam = +-sqrt(0.5)."""
     return (theta - 0.3) ** 3 - 1.5 * (theta - 0.3) + lam
@@ -426,6 +431,11 @@ CASES = [
     Case("resume", "after MAX_STEPS, with more steps", _max_steps_then_more, Ends(Status.MAX_STEPS)),
     Case("resume", "saved, loaded and resumed",
          lambda: _saved_and_resumed(Path(__import__("tempfile").mkdtemp())), Ends(Status.STOPPED_BY_CALLBACK)),
+    Case("resume", "arclength with no tangent at its start, resumed: the same end, not a crash",
+         lambda: (lambda r: continuation.trace(_triple_root, r.theta, [-2.0, 2.0], method="arclength",
+                                               resume=r.state))(
+             continuation.trace(_triple_root, near(-2.0), [-2.0, 2.0], method="arclength")),
+         Ends(Status.STEP_TOO_SMALL, lambda r: "no tangent at the start" in r.message and r.eps == [-2.0])),
     Case("resume", "a finished trace resumed does nothing",
          lambda: (lambda r: continuation.trace(square, r.theta, [1.0, 0.5], resume=r.state))(
              continuation.trace(square, near(1.0), [1.0, 0.5])),
