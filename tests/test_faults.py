@@ -436,7 +436,7 @@ CASES = [
                                                resume=r.state))(
              continuation.trace(_triple_root, near(-2.0), [-2.0, 2.0], method="arclength")),
          Ends(Status.STEP_TOO_SMALL, lambda r: "no tangent at the start" in r.message and r.eps == [-2.0])),
-    Case("resume", "a finished trace resumed does nothing",
+    Case("resume", "a trace that ended solved, resumed, does nothing",
          lambda: (lambda r: continuation.trace(square, r.theta, [1.0, 0.5], resume=r.state))(
              continuation.trace(square, near(1.0), [1.0, 0.5])),
          Ends(Status.SUCCESS, lambda r: "already reached its end" in r.message)),
