@@ -62,7 +62,10 @@ class Options:
         seconds each (``python -m benchmarks ablation --variants
         effort-final-200``). Where the points do not resolve the solution,
         more iterations fit the points and not the function (P3 in ten
-        dimensions); the validation residual says so.
+        dimensions); the validation residual says so. A trace that ended
+        above ``tol`` with its corrector still going is corrected on by
+        resuming it (``trace(..., resume=result.state)``): this many more
+        iterations at its last ``eps``.
     catch_up_iterations
         On an adaptive path, a corrector cut by its budget with ``||H||``
         above the previous accepted point's and above ``residual_growth *
