@@ -622,6 +622,7 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
         return Status.FLOOR, (
             f"{message}; but its last point is stationary at ||H|| = {norm:.3e} > tol = {tol:g} "
             f"(a least-squares floor: the model cannot make the residual smaller here){unresolved}"
+            f"{_start_note(setup, state)}"
         )
     if state.last_report == Stop.BUDGET.value:  # more iterations help only where the points resolve the function
         note += (f"; its corrector was still going when its budget (final_iterations = "
@@ -630,7 +631,18 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
                        "final_iterations more"))
     return Status.NOT_CONVERGED, (
         f"{message}; but its last point was not corrected to tol = {tol:g}: ||H|| = {norm:.3e}{note}{unresolved}"
+        f"{_start_note(setup, state)}"
     )
+
+
+def _start_note(setup: Setup, state: TraceState) -> str:
+    """A clause for a trace that ends above ``tol`` when its start was not corrected to ``tol`` either (nor
+    stationary at a floor): the path then began off the solutions (else ``""``)."""
+    first = state.steps[0] if state.steps else None
+    if first is None or first.step != 0 or not first.accepted or first.criterion != "unconverged":
+        return ""
+    return (f"; nor was its start (||H|| = {first.residual_norm:.3e} after {first.iterations} iterations, "
+            f"{first.reason}): the path began off the solutions; a larger initial_iterations may start it on them")
 
 
 _MORE_POINTS = "(use more points, or points where the residual is large)"

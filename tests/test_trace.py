@@ -582,6 +582,20 @@ def test_a_finished_trace_resumed_corrects_its_last_point_as_one_longer_final_co
     assert not failing.steps[-1].accepted and len(failing.steps) == len(part.steps) + 1
 
 
+def test_a_trace_above_tol_says_when_its_start_was_not_solved_either():
+    def cubic(theta, eps):
+        return torch.stack([(theta[0] - eps) ** 3, theta[1] - eps ** 2])
+
+    options = Options(tol=1e-12, final_iterations=10)
+    cut = continuation.trace(cubic, torch.tensor([3.3, 0.9], dtype=DT), [1.0, 0.5],
+                             options=options.replace(initial_iterations=5))
+    assert cut.status is Status.NOT_CONVERGED and cut.steps[0].criterion == "unconverged"
+    assert f"nor was its start (||H|| = {cut.steps[0].residual_norm:.3e} after 5 iterations" in cut.message
+    solved = continuation.trace(cubic, torch.tensor([1.3, 0.9], dtype=DT), [1.0, 0.5], options=options)
+    assert solved.status is Status.NOT_CONVERGED and solved.steps[0].criterion == "converged"
+    assert "nor was its start" not in solved.message
+
+
 def test_log_parametrization_takes_relative_steps():
     """With steps in log|eps| and a fixed step, the visited eps form a geometric sequence."""
     options = Options(parametrization="log", ds=math.log(2), ds_min=math.log(2), ds_max=math.log(2), tol=1e-10)
