@@ -440,8 +440,7 @@ def _start(setup: Setup, method: Method, state: TraceState, bar: "_Progress") ->
         state.steps.append(StepRecord(0, eps0, 0.0, 0, math.nan, False, error_text(exc), time.perf_counter() - start))
         return Status.INITIAL_CORRECTION_FAILED, f"the initial correction at eps = {eps0:g} failed: {error_text(exc)}"
     finite = math.isfinite(report.residual_norm) and bool(torch.isfinite(report.theta).all())
-    criterion = "" if not finite else "converged" if report.residual_norm <= setup.options.tol else (
-        "floor" if report.stop is Stop.STATIONARY else "unconverged")
+    criterion = _criterion(report, setup.options.tol) if finite else ""
     reason = report.message if finite else "non-finite residual"
     record = StepRecord(0, eps0, 0.0, report.iterations, report.residual_norm, finite, reason,
                         time.perf_counter() - start, criterion=criterion, damping=damping_of(report),
@@ -454,6 +453,13 @@ def _start(setup: Setup, method: Method, state: TraceState, bar: "_Progress") ->
     state.residual_norm, state.corrector_state, state.last_report = report.residual_norm, report.state, report.stop.value
     end = method.start(setup, state)
     return end or _after_point(setup, state, record, report.theta, bar, goal=None)
+
+
+def _criterion(report: CorrectorResult, tol: float) -> str:
+    """The label of a point accepted by a correction at a fixed ``eps`` (the start, a resample, a further
+    correction): ``"converged"`` at ``tol``, ``"floor"`` if stationary, else ``"unconverged"``."""
+    return "converged" if report.residual_norm <= tol else (
+        "floor" if report.stop is Stop.STATIONARY else "unconverged")
 
 
 def _correct_further(setup: Setup, state: TraceState, bar: "_Progress") -> End:
@@ -491,8 +497,7 @@ def _correct_further(setup: Setup, state: TraceState, bar: "_Progress") -> End:
     reason = (f"resumed at the trace's end and corrected on (final_iterations = {options.final_iterations}): "
               f"||H|| {state.residual_norm:.3e} -> {report.residual_norm:.3e}, {report.message}, "
               f"moved by {moved:.3g}")
-    criterion = "converged" if report.residual_norm <= options.tol else (
-        "floor" if report.stop is Stop.STATIONARY else "unconverged")
+    criterion = _criterion(report, options.tol)
     record = StepRecord(len(state.steps), eps, 0.0, report.iterations, report.residual_norm, True, reason,
                         time.perf_counter() - start, criterion=criterion, damping=damping_of(report),
                         linear_iterations=report.linear_iterations)
@@ -573,8 +578,7 @@ def _resample(setup: Setup, state: TraceState, record: StepRecord,
     if not (math.isfinite(report.residual_norm) and bool(torch.isfinite(report.theta).all())):
         return (Status.RESAMPLING_FAILED, f"the correction on the resampled points at eps = {eps_value:g} is not "
                                           "finite"), record, theta
-    criterion = "converged" if report.residual_norm <= setup.options.tol else (
-        "floor" if report.stop is Stop.STATIONARY else "unconverged")
+    criterion = _criterion(report, setup.options.tol)
     record = StepRecord(len(state.steps), eps_value, 0.0, report.iterations, report.residual_norm, True,
                         f"points resampled; corrected again: {report.message}", time.perf_counter() - start,
                         arclength=state.arclength if setup.method == "arclength" else None, criterion=criterion,
