@@ -69,6 +69,7 @@ import torch
 
 import continuation
 from continuation import LBFGS, Adam, LevenbergMarquardt, Options
+from continuation.setup import auto_linear_solver
 from models import MLP
 from pde import AllenCahn1D, AllenCahn2D, Helmholtz, HighFrequencyFit, NetworkProblem, resonance_gap
 
@@ -395,14 +396,44 @@ def run_ours(
     )
 
 
+LM_OPTIONS = ("linear_solver", "sketch_rank", "cg_tol", "cg_maxiter", "lm_mu", "lm_mu_min", "lm_mu_max", "gtol", "ftol")
+"""The options of ``ours`` that build its Levenberg-Marquardt corrector: ``--option`` hands them to
+``direct-lm`` too, so that both run the same linear algebra on the same network."""
+
+
+def options_for(method: str, pairs: Sequence[tuple[str, Any]]) -> tuple[tuple[str, Any], ...]:
+    """The ``--option`` pairs that ``method`` takes: all for ``ours``, those of :data:`LM_OPTIONS` for
+    ``direct-lm``, none for the others.
+
+    Examples
+    --------
+    >>> options_for("direct-lm", [("linear_solver", "cg"), ("final_iterations", 600)])
+    (('linear_solver', 'cg'),)
+    >>> options_for("classical-adam", [("linear_solver", "cg")])
+    ()
+    """
+    if method == "ours":
+        return tuple(pairs)
+    return tuple((name, value) for name, value in pairs if name in LM_OPTIONS) if method == "direct-lm" else ()
+
+
 def run_direct_lm(
-    problem: NetworkProblem, theta0: torch.Tensor, spec: ProblemSpec, eps: float, budget: Budget
+    problem: NetworkProblem, theta0: torch.Tensor, spec: ProblemSpec, eps: float, budget: Budget,
+    changes: Optional[dict[str, Any]] = None,
 ) -> Outcome:
-    """Levenberg-Marquardt at the target from the initialisation."""
+    """Levenberg-Marquardt at the target from the initialisation, built from the options of ``ours`` with
+    ``changes`` (those of :data:`LM_OPTIONS`) applied: by default the same corrector as ``ours``."""
     parameter = torch.tensor(spec.target(eps), dtype=theta0.dtype, device=theta0.device)
-    report = LevenbergMarquardt().correct(problem.residual_map, theta0, parameter, iterations=budget.lm, tol=0.0)
+    options = budget.ours.replace(**(changes or {}))
+    if options.linear_solver == "auto":  # as the trace decides it
+        rows = problem.residual_map(theta0, parameter).numel()
+        options = options.replace(linear_solver=auto_linear_solver(rows, theta0.numel(), theta0.dtype))
+    corrector = LevenbergMarquardt.from_options(options)
+    report = corrector.correct(problem.residual_map, theta0, parameter, iterations=budget.lm, tol=0.0)
+    solver = "" if options.linear_solver == "dense" else f", linear solver {options.linear_solver}"
     return Outcome(
-        report.theta, report.message, report.message, f"levenberg-marquardt at the target ({budget.lm} iterations)",
+        report.theta, report.message, report.message,
+        f"levenberg-marquardt at the target ({budget.lm} iterations{solver})",
         {"iterations": report.iterations},
     )
 
@@ -563,7 +594,7 @@ def run_one(config: harness.Config, command: str, checkpoint: Optional[Path] = N
     theta0 = problem.model.init(seed=c.seed)
     clock = time.perf_counter()
     resumable = ({"checkpoint": checkpoint, "max_wall_s": max_wall_s, "changes": dict(c.options)}
-                 if c.method == "ours" else {})
+                 if c.method == "ours" else {"changes": dict(c.options)} if c.method == "direct-lm" else {})
     outcome = RUNNERS[c.method](problem, theta0, spec, c.eps, budget, **resumable)
     wall = time.perf_counter() - clock + outcome.earlier_wall_s
     target = spec.target(c.eps)
@@ -736,8 +767,10 @@ def check_options(pairs: Sequence[tuple[str, Any]], methods: Sequence[str]) -> N
     """Refuse ``--option`` pairs that :class:`continuation.Options` does not take, or that no method would use."""
     if not pairs:
         return
-    if "ours" not in methods:
-        raise SystemExit(f"--option applies to ours only, and --methods is {' '.join(methods)}")
+    unused = [name for name, _ in pairs if not any(name in dict(options_for(m, pairs)) for m in methods)]
+    if unused:
+        raise SystemExit(f"--option {', '.join(unused)}: no method of --methods {' '.join(methods)} takes it "
+                         f"(ours takes every option, direct-lm those of its corrector: {', '.join(LM_OPTIONS)})")
     engine = {name: value for name, value in pairs if name != FINAL_PIECE}
     piece = dict(pairs).get(FINAL_PIECE)
     if piece is not None and not (isinstance(piece, int) and not isinstance(piece, bool) and piece > 0):
@@ -780,7 +813,7 @@ def job_of(data: dict[str, Any], path: Path, force: bool = False, device: Option
     args = _parser().parse_args(shlex.split(data["command"])[4:])
     config = harness.Config(data["problem"], data["method"], data["eps"], data["seed"], tuple(args.widths),
                             args.points, data["budget"], data.get("d"),
-                            tuple(args.option) if data["method"] == "ours" else ())
+                            options_for(data["method"], args.option))
     recorded = str(args.device)
     device = recorded if device is None else device
     command = data["command"] if device == recorded else command_line([config], args.max_wall_s, device)
@@ -836,7 +869,7 @@ def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     budget = BUDGETS[args.budget]
     out = harness.out_folder(args, name, "small" if budget.tiny else "")
     configs = [harness.Config(name, method, eps, args.seed, tuple(args.widths), args.points, budget.name, d,
-                              tuple(args.option) if method == "ours" else ())
+                              options_for(method, args.option))
                for eps in eps_values for method in methods]
     command = command_line(configs, args.max_wall_s, device)
     jobs = [Job(c, command, out / record_name(c), args.force, args.max_wall_s, device) for c in configs]

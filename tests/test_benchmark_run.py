@@ -8,10 +8,11 @@ import pytest
 import torch
 
 import continuation
+from continuation import LevenbergMarquardt
 
 from benchmarks import record
 from benchmarks.__main__ import main
-from benchmarks.run import methods_for, schedule
+from benchmarks.run import BUDGETS, PROBLEMS, methods_for, schedule
 from models import MLP
 
 KEYS = {
@@ -143,10 +144,29 @@ def test_an_option_of_ours_reaches_its_trace_its_record_and_its_rerun(results, t
     assert rerun.config.options == (("final_iterations", 3), ("tol", 1e-3))
     for bad, message in ((["--option", "no_such_option=1"], "no_such_option"),
                          (["--option", "tol=-1.0"], "options.tol must be"),
-                         (["--methods", "direct-lm", "--option", "tol=1e-3"], "applies to ours only")):
+                         (["--methods", "direct-lm", "--option", "tol=1e-3"], "tol: no method of --methods direct-lm")):
         with pytest.raises(SystemExit, match=message):
             main(["run", "fit", "--eps", "0.5", "--budget", "small", "--out", str(tmp_path / "bad"), *bad])
         assert not (tmp_path / "bad").exists()
+
+
+def test_direct_lm_takes_the_linear_algebra_given_to_ours(results, tmp_path):
+    """``--option linear_solver=cg`` reaches direct LM too (the same corrector on the same network), tagged in its
+    file name and rerun with it; an option of the trace only leaves direct LM's record untouched."""
+    from benchmarks.run import job_of
+
+    main(["run", "fit", "--eps", "0.5", "--methods", "ours", "direct-lm", "--budget", "small", "--widths", "4", "4",
+          "--points", "9", "--option", "linear_solver='cg'", "--option", "final_iterations=3", "--out", str(results)])
+    direct = json.loads((results / "fit_eps0.5_w4-4_n9_linear_solvercg_direct-lm_seed0.json").read_text())
+    assert "linear solver cg" in direct["method_detail"]
+    assert job_of(direct, tmp_path / "a.json").config.options == (("linear_solver", "cg"),)
+    # the same weights as the matrix-free corrector run by hand, and not those of the dense one
+    problem = PROBLEMS["fit"].build(0.5, None, 0, (4, 4), True, 9)
+    theta0, eps = problem.model.init(seed=0), torch.tensor(0.5, dtype=torch.float64)
+    by_hand = {solver: LevenbergMarquardt(linear_solver=solver).correct(
+        problem.residual_map, theta0, eps, iterations=BUDGETS["small"].lm, tol=0.0).theta for solver in ("cg", "dense")}
+    assert torch.equal(torch.tensor(direct["theta"], dtype=torch.float64), by_hand["cg"])
+    assert not torch.equal(by_hand["cg"], by_hand["dense"])
 
 
 def test_parallel_jobs_give_the_same_records(results, tmp_path):
