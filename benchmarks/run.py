@@ -636,8 +636,8 @@ def _steps(r: dict[str, Any]) -> str:
 
 
 def method_label(data: dict[str, Any]) -> str:
-    """A record's method, with the options its command changed for ``ours`` (``--option``; other methods
-    of the same command do not take them).
+    """A record's method, with the options its command changed that the method takes (``--option``,
+    :func:`options_for`).
 
     Examples
     --------
@@ -645,9 +645,11 @@ def method_label(data: dict[str, Any]) -> str:
     'ours (final_iterations=600)'
     >>> method_label({"method": "direct-lm", "command": "python -m benchmarks run fit --option final_iterations=600"})
     'direct-lm'
+    >>> method_label({"method": "direct-lm", "command": "python -m benchmarks run fit --option linear_solver='cg'"})
+    "direct-lm (linear_solver='cg')"
     """
-    changed = (_parser().parse_args(shlex.split(data["command"])[4:]).option
-               if data.get("command") and data["method"] == "ours" else [])
+    changed = (options_for(data["method"], _parser().parse_args(shlex.split(data["command"])[4:]).option)
+               if data.get("command") else [])
     return data["method"] + (" (" + ", ".join(f"{n}={v!r}" for n, v in changed) + ")" if changed else "")
 
 
