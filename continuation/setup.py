@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional
 
 import torch
 from torch import Tensor
+from torch.utils.flop_counter import FlopCounterMode
 
 from .correctors import CORRECTORS, Corrector, corrector_from_options
 from .options import Options
@@ -140,7 +141,10 @@ def check_inputs(
     if not bool(torch.isfinite(value).all()):
         raise ValueError(f"{where} is not finite (NaN or Inf entries)")
     if options.linear_solver == "auto":
-        options = options.replace(linear_solver=auto_linear_solver(value.numel(), theta0.numel(), theta0.dtype))
+        fits = jacobian_bytes(rows, theta0.numel(), theta0.dtype) <= AUTO_DENSE_BYTES
+        flops = product_flops(problem, theta0, eps0) if fits else None  # no count needed above the memory bound
+        options = options.replace(linear_solver=auto_linear_solver(rows, theta0.numel(), theta0.dtype, flops,
+                                                                   options.sketch_rank))
     if outputs is None and callable(getattr(problem, "outputs", None)):
         outputs = problem.outputs
     if outputs is not None:
@@ -418,23 +422,82 @@ def _check_resume(resume, theta0: Tensor, eps_path: list[float], method: str, co
 AUTO_DENSE_BYTES = 2 * 1024**3
 """``linear_solver="auto"`` forms the Jacobian while it takes at most this many bytes (2 GiB)."""
 
+AUTO_CG_RATIO = 5.0
+"""``linear_solver="auto"`` goes matrix-free where a dense Levenberg-Marquardt iteration is estimated at more
+than this many times the operations of a matrix-free one (:func:`auto_linear_solver`): dense matrix products
+run several times faster per operation than the small batched products of ``jvp`` and ``vjp`` on this CPU."""
 
-def auto_linear_solver(rows: int, weights: int, dtype: torch.dtype) -> str:
+AUTO_CG_ITERATIONS = 15
+"""Conjugate-gradient iterations a matrix-free Levenberg-Marquardt step is assumed to take in that estimate
+(12 to 15 measured on P4, 2 to 8 on P1: ``benchmarks/results/step-cost/solver-evidence/``)."""
+
+
+def auto_linear_solver(rows: int, weights: int, dtype: torch.dtype, product_flops: Optional[int] = None,
+                       sketch_rank: int = 50) -> str:
     """What ``Options(linear_solver="auto")`` picks for an ``rows x weights`` Jacobian of ``dtype``.
 
-    ``"dense"`` while the Jacobian fits in :data:`AUTO_DENSE_BYTES`, else
-    ``"cg"``. Where both fit, the dense path was the faster by far on every
-    problem measured (P1 at eps = 0.1, 200 points, 1,951 weights: the
-    matrix-free trace took 35 times as long); the matrix-free path is for the
-    sizes where forming ``J`` is not possible.
+    ``"cg"`` when the Jacobian would take more than :data:`AUTO_DENSE_BYTES`.
+    Below that, by cost, when ``product_flops`` (the operations of one
+    product by ``J``, one by ``J^T`` and one evaluation, :func:`product_flops`)
+    is known: a dense iteration forms ``J`` (about ``product_flops``) and
+    factors the smaller Gram matrix (``2 M P m + m^3 / 3``, ``m = min(M, P)``);
+    a matrix-free one makes ``sketch_rank`` products for its Nystrom
+    preconditioner and :data:`AUTO_CG_ITERATIONS` in conjugate gradients, each
+    about ``product_flops``. ``"cg"`` when the dense estimate exceeds
+    :data:`AUTO_CG_RATIO` times the matrix-free one, else ``"dense"``. For a
+    network a product costs about ``c M P`` operations (``c`` about 11 for a
+    residual of the network's values, a fit; 34 for P1's, with second
+    derivatives), so the rule goes matrix-free from ``m`` of about ``160 c``:
+    1,800 for a fit, 5,500 for such a PINN. Measured, one thread
+    (``benchmarks/results/step-cost/solver-evidence/``): on P4 with 1,951 to
+    20,501 weights and 2,000 to 8,000 points a matrix-free iteration took 1.2
+    to 17 times less time than a dense one; on P1 with 1,951 weights and 1,000
+    points six times more. Without ``product_flops`` (or with a count of 0:
+    no matrix products to count), ``"dense"`` below the memory bound.
 
     Examples
     --------
     >>> import torch
     >>> auto_linear_solver(1_000, 2_000, torch.float64), auto_linear_solver(100_000, 1_000_000, torch.float64)
     ('dense', 'cg')
+    >>> fit = 11 * 8_000 * 5_251  # a product for a network's values: about 11 M P operations
+    >>> auto_linear_solver(8_000, 5_251, torch.float64, fit), auto_linear_solver(1_000, 1_951, torch.float64, 11 * 1_000 * 1_951)
+    ('cg', 'dense')
     """
-    return "dense" if jacobian_bytes(rows, weights, dtype) <= AUTO_DENSE_BYTES else "cg"
+    if jacobian_bytes(rows, weights, dtype) > AUTO_DENSE_BYTES:
+        return "cg"
+    if not product_flops:
+        return "dense"
+    smaller = min(rows, weights)
+    dense = product_flops + 2 * rows * weights * smaller + smaller**3 / 3
+    matrix_free = (sketch_rank + AUTO_CG_ITERATIONS) * product_flops
+    return "cg" if dense > AUTO_CG_RATIO * matrix_free else "dense"
+
+
+def product_flops(problem: ResidualMap, theta: Tensor, eps: Tensor) -> Optional[int]:
+    """The floating-point operations of one evaluation, one product by ``J`` and one by ``J^T`` of
+    ``problem`` at ``(theta, eps)``, counted (matrix products only) by
+    :class:`torch.utils.flop_counter.FlopCounterMode`; ``None`` when they cannot be counted. The counter
+    knows matrix-matrix products (``mm``, ``bmm``, ``addmm``, convolutions: a network on a batch of points,
+    or vmapped over them), not matrix-vector ones: a residual made of those counts 0.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from continuation import FunctionResidual
+    >>> A = torch.ones(3, 2, dtype=torch.float64)
+    >>> product_flops(FunctionResidual(lambda t, e: (A @ t.reshape(2, 1)).flatten() - e),
+    ...               torch.zeros(2, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)) > 0
+    True
+    """
+    try:
+        with FlopCounterMode(display=False) as counter:
+            value, forward, backward = problem.products(theta, eps)
+            forward(torch.ones_like(theta))
+            backward(torch.ones_like(value))
+        return int(counter.get_total_flops())
+    except Exception:  # noqa: BLE001 - an op the counter does not know: fall back on the memory rule
+        return None
 
 
 def jacobian_bytes(rows: int, weights: int, dtype: torch.dtype) -> int:

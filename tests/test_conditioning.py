@@ -166,6 +166,40 @@ def test_auto_linear_solver_forms_the_jacobian_while_it_fits():
     assert result.status is Status.SUCCESS and abs(float(result.theta) - 0.5) < 1e-6
 
 
+def test_auto_linear_solver_goes_matrix_free_for_a_large_fit_and_not_for_a_pinn_of_its_size():
+    """The cost rule, from operation counts of the real problems (measured: the fit's matrix-free iteration
+    7 times faster, the PINN's 6 times slower; benchmarks/results/step-cost/solver-evidence/)."""
+    from continuation.setup import auto_linear_solver, product_flops
+    from models import MLP
+    from pde import AllenCahn1D, HighFrequencyFit
+
+    eps = torch.tensor(0.5, dtype=DTYPE)
+    fit = HighFrequencyFit(MLP([1, 50, 50, 50, 1]), n_points=8000)
+    pinn = AllenCahn1D(MLP([1, 30, 30, 30, 1]), eps_min=0.5, n_points=1000)
+    picks = []
+    for problem in (fit, pinn):
+        theta = problem.model.init(seed=0)
+        rows = problem.residual_map(theta, eps).numel()
+        flops = product_flops(problem.residual_map, theta, eps)
+        assert flops > 10 * rows * theta.numel()  # an evaluation and two products of the network at every row
+        picks.append(auto_linear_solver(rows, theta.numel(), DTYPE, flops))
+    assert picks == ["cg", "dense"]
+
+
+def test_a_trace_with_auto_runs_the_linear_solver_the_cost_rule_picks(monkeypatch):
+    from models import MLP
+    from pde import HighFrequencyFit
+
+    problem = HighFrequencyFit(MLP([1, 8, 8, 1]), n_points=64)
+    theta0 = problem.model.init(seed=0)
+    options = Options(linear_solver="auto", initial_iterations=3, corrector_iterations=2, final_iterations=2,
+                      max_steps=2)
+    for ratio, matrix_free in ((1e-9, True), (1e9, False)):
+        monkeypatch.setattr(continuation.setup, "AUTO_CG_RATIO", ratio)
+        result = continuation.trace(problem.residual_map, theta0, [1.0, 0.9], options=options)
+        assert (sum(step.linear_iterations for step in result.steps) > 0) is matrix_free
+
+
 class _JumpingCorrector:
     """Levenberg-Marquardt, but its ``n``-th call lands on the other branch ``-theta`` (a root as well)."""
 
