@@ -205,10 +205,10 @@ class Options:
         ``(rcond * s_max)^2``, whose filter ``s^2 / (s^2 + damping)`` is the
         smooth counterpart of the cut-off. ``"auto"``: ``"cg"`` when the
         Jacobian would take more than 2 GiB, or when a dense iteration is
-        estimated at more than 5 times the operations of a matrix-free one
+        estimated at more than 3 times the operations of a matrix-free one
         (counted on one product at the start: a fit of a network's values
-        with ``min(M, P)`` above about 1,800, a PINN with second derivatives
-        above about 5,500), else ``"dense"``
+        with ``min(M, P)`` above about 1,100, a PINN with second derivatives
+        above about 3,300), else ``"dense"``
         (:func:`continuation.setup.auto_linear_solver`), decided once when
         the trace starts.
     sketch_rank, cg_tol, cg_maxiter

@@ -422,10 +422,13 @@ def _check_resume(resume, theta0: Tensor, eps_path: list[float], method: str, co
 AUTO_DENSE_BYTES = 2 * 1024**3
 """``linear_solver="auto"`` forms the Jacobian while it takes at most this many bytes (2 GiB)."""
 
-AUTO_CG_RATIO = 5.0
+AUTO_CG_RATIO = 3.0
 """``linear_solver="auto"`` goes matrix-free where a dense Levenberg-Marquardt iteration is estimated at more
 than this many times the operations of a matrix-free one (:func:`auto_linear_solver`): dense matrix products
-run several times faster per operation than the small batched products of ``jvp`` and ``vjp`` on this CPU."""
+run several times faster per operation than the small batched products of ``jvp`` and ``vjp`` on this CPU.
+Measured (``benchmarks/results/step-cost/solver-evidence/``): where the estimate was 1.9 or less the dense
+iteration was the faster (by up to 3 times), where it was 4 or more the matrix-free one (by 1.2 to 16 times);
+one row of 0.9 was faster matrix-free (1.4 times: a PINN with 20,501 weights and 1,002 rows)."""
 
 AUTO_CG_ITERATIONS = 15
 """Conjugate-gradient iterations a matrix-free Levenberg-Marquardt step is assumed to take in that estimate
@@ -443,16 +446,16 @@ def auto_linear_solver(rows: int, weights: int, dtype: torch.dtype, product_flop
     factors the smaller Gram matrix (``2 M P m + m^3 / 3``, ``m = min(M, P)``);
     a matrix-free one makes ``sketch_rank`` products for its Nystrom
     preconditioner and :data:`AUTO_CG_ITERATIONS` in conjugate gradients, each
-    about ``product_flops``. ``"cg"`` when the dense estimate exceeds
-    :data:`AUTO_CG_RATIO` times the matrix-free one, else ``"dense"``. For a
-    network a product costs about ``c M P`` operations (``c`` about 11 for a
-    residual of the network's values, a fit; 34 for P1's, with second
-    derivatives), so the rule goes matrix-free from ``m`` of about ``160 c``:
-    1,800 for a fit, 5,500 for such a PINN. Measured, one thread
+    about ``product_flops`` (:func:`operation_ratio`). ``"cg"`` when the
+    dense estimate exceeds :data:`AUTO_CG_RATIO` times the matrix-free one,
+    else ``"dense"``. For a network a product costs about ``c M P`` operations
+    (``c`` about 11 for a residual of the network's values, a fit; 34 for P1's,
+    with second derivatives), so the rule goes matrix-free from ``m`` of about
+    ``100 c``: 1,100 for a fit, 3,300 for such a PINN. Measured, one thread
     (``benchmarks/results/step-cost/solver-evidence/``): on P4 with 1,951 to
     20,501 weights and 2,000 to 8,000 points a matrix-free iteration took 1.2
-    to 17 times less time than a dense one; on P1 with 1,951 weights and 1,000
-    points six times more. Without ``product_flops`` (or with a count of 0:
+    to 16 times less time than a dense one; on P1 with 1,951 weights and 1,000
+    points three times more. Without ``product_flops`` (or with a count of 0:
     no matrix products to count), ``"dense"`` below the memory bound.
 
     Examples
@@ -461,17 +464,29 @@ def auto_linear_solver(rows: int, weights: int, dtype: torch.dtype, product_flop
     >>> auto_linear_solver(1_000, 2_000, torch.float64), auto_linear_solver(100_000, 1_000_000, torch.float64)
     ('dense', 'cg')
     >>> fit = 11 * 8_000 * 5_251  # a product for a network's values: about 11 M P operations
-    >>> auto_linear_solver(8_000, 5_251, torch.float64, fit), auto_linear_solver(1_000, 1_951, torch.float64, 11 * 1_000 * 1_951)
+    >>> pinn = 34 * 1_000 * 1_951  # with second derivatives: about 34 M P
+    >>> auto_linear_solver(8_000, 5_251, torch.float64, fit), auto_linear_solver(1_000, 1_951, torch.float64, pinn)
     ('cg', 'dense')
     """
     if jacobian_bytes(rows, weights, dtype) > AUTO_DENSE_BYTES:
         return "cg"
     if not product_flops:
         return "dense"
+    return "cg" if operation_ratio(rows, weights, product_flops, sketch_rank) > AUTO_CG_RATIO else "dense"
+
+
+def operation_ratio(rows: int, weights: int, product_flops: int, sketch_rank: int = 50) -> float:
+    """The estimated operations of a dense Levenberg-Marquardt iteration over those of a matrix-free one
+    (:func:`auto_linear_solver`).
+
+    Examples
+    --------
+    >>> round(operation_ratio(8_000, 5_251, 11 * 8_000 * 5_251), 1)
+    16.3
+    """
     smaller = min(rows, weights)
     dense = product_flops + 2 * rows * weights * smaller + smaller**3 / 3
-    matrix_free = (sketch_rank + AUTO_CG_ITERATIONS) * product_flops
-    return "cg" if dense > AUTO_CG_RATIO * matrix_free else "dense"
+    return dense / ((sketch_rank + AUTO_CG_ITERATIONS) * product_flops)
 
 
 def product_flops(problem: ResidualMap, theta: Tensor, eps: Tensor) -> Optional[int]:

@@ -168,7 +168,7 @@ def test_auto_linear_solver_forms_the_jacobian_while_it_fits():
 
 def test_auto_linear_solver_goes_matrix_free_for_a_large_fit_and_not_for_a_pinn_of_its_size():
     """The cost rule, from operation counts of the real problems (measured: the fit's matrix-free iteration
-    7 times faster, the PINN's 6 times slower; benchmarks/results/step-cost/solver-evidence/)."""
+    7 times faster, the PINN's 3 times slower; benchmarks/results/step-cost/solver-evidence/)."""
     from continuation.setup import auto_linear_solver, product_flops
     from models import MLP
     from pde import AllenCahn1D, HighFrequencyFit
