@@ -69,7 +69,7 @@ import torch
 
 import continuation
 from continuation import LBFGS, Adam, LevenbergMarquardt, Options
-from continuation.setup import auto_linear_solver
+from continuation.setup import resolved_linear_solver
 from models import MLP
 from pde import AllenCahn1D, AllenCahn2D, Helmholtz, HighFrequencyFit, NetworkProblem, resonance_gap
 
@@ -425,9 +425,9 @@ def run_direct_lm(
     ``changes`` (those of :data:`LM_OPTIONS`) applied: by default the same corrector as ``ours``."""
     parameter = torch.tensor(spec.target(eps), dtype=theta0.dtype, device=theta0.device)
     options = budget.ours.replace(**(changes or {}))
-    if options.linear_solver == "auto":  # as the trace decides it
-        rows = problem.residual_map(theta0, parameter).numel()
-        options = options.replace(linear_solver=auto_linear_solver(rows, theta0.numel(), theta0.dtype))
+    rows = problem.residual_map(theta0, parameter).numel()
+    options = options.replace(linear_solver=resolved_linear_solver(problem.residual_map, theta0, parameter, rows,
+                                                                   options))  # "auto" as a trace decides it
     corrector = LevenbergMarquardt.from_options(options)
     report = corrector.correct(problem.residual_map, theta0, parameter, iterations=budget.lm, tol=0.0)
     solver = "" if options.linear_solver == "dense" else f", linear solver {options.linear_solver}"

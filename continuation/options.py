@@ -207,8 +207,8 @@ class Options:
         Jacobian would take more than 2 GiB, or when a dense iteration is
         estimated at more than 3 times the operations of a matrix-free one
         (counted on one product at the start: a fit of a network's values
-        with ``min(M, P)`` above about 1,100, a PINN with second derivatives
-        above about 3,300), else ``"dense"``
+        with ``min(M, P)`` above about 900, a PINN with second derivatives
+        above about 2,700), else ``"dense"``
         (:func:`continuation.setup.auto_linear_solver`), decided once when
         the trace starts.
     sketch_rank, cg_tol, cg_maxiter

@@ -141,10 +141,7 @@ def check_inputs(
     if not bool(torch.isfinite(value).all()):
         raise ValueError(f"{where} is not finite (NaN or Inf entries)")
     if options.linear_solver == "auto":
-        fits = jacobian_bytes(rows, theta0.numel(), theta0.dtype) <= AUTO_DENSE_BYTES
-        flops = product_flops(problem, theta0, eps0) if fits else None  # no count needed above the memory bound
-        options = options.replace(linear_solver=auto_linear_solver(rows, theta0.numel(), theta0.dtype, flops,
-                                                                   options.sketch_rank))
+        options = options.replace(linear_solver=resolved_linear_solver(problem, theta0, eps0, rows, options))
     if outputs is None and callable(getattr(problem, "outputs", None)):
         outputs = problem.outputs
     if outputs is not None:
@@ -426,13 +423,14 @@ AUTO_CG_RATIO = 3.0
 """``linear_solver="auto"`` goes matrix-free where a dense Levenberg-Marquardt iteration is estimated at more
 than this many times the operations of a matrix-free one (:func:`auto_linear_solver`): dense matrix products
 run several times faster per operation than the small batched products of ``jvp`` and ``vjp`` on this CPU.
-Measured (``benchmarks/results/step-cost/solver-evidence/``): where the estimate was 1.9 or less the dense
-iteration was the faster (by up to 3 times), where it was 4 or more the matrix-free one (by 1.2 to 16 times);
-one row of 0.9 was faster matrix-free (1.4 times: a PINN with 20,501 weights and 1,002 rows)."""
+Measured (``benchmarks/results/step-cost/solver-evidence/``): where the estimate was 2.4 or less the dense
+iteration was the faster (by up to 3 times), where it was 4.9 or more the matrix-free one (by 1.2 to 16 times);
+one row of 1.1 was faster matrix-free (1.4 times: a PINN with 20,501 weights and 1,002 rows)."""
 
-AUTO_CG_ITERATIONS = 15
-"""Conjugate-gradient iterations a matrix-free Levenberg-Marquardt step is assumed to take in that estimate
-(12 to 15 measured on P4, 2 to 8 on P1: ``benchmarks/results/step-cost/solver-evidence/``)."""
+AUTO_CG_ITERATIONS = 3
+"""Conjugate-gradient iterations a matrix-free Levenberg-Marquardt iteration is assumed to take in that
+estimate (with the Nystrom preconditioner, 10 to 17 over four iterations on P4 and P1:
+``benchmarks/results/step-cost/solver-evidence/``)."""
 
 
 def auto_linear_solver(rows: int, weights: int, dtype: torch.dtype, product_flops: Optional[int] = None,
@@ -451,7 +449,7 @@ def auto_linear_solver(rows: int, weights: int, dtype: torch.dtype, product_flop
     else ``"dense"``. For a network a product costs about ``c M P`` operations
     (``c`` about 11 for a residual of the network's values, a fit; 34 for P1's,
     with second derivatives), so the rule goes matrix-free from ``m`` of about
-    ``100 c``: 1,100 for a fit, 3,300 for such a PINN. Measured, one thread
+    ``80 c``: 900 for a fit, 2,700 for such a PINN. Measured, one thread
     (``benchmarks/results/step-cost/solver-evidence/``): on P4 with 1,951 to
     20,501 weights and 2,000 to 8,000 points a matrix-free iteration took 1.2
     to 16 times less time than a dense one; on P1 with 1,951 weights and 1,000
@@ -475,6 +473,17 @@ def auto_linear_solver(rows: int, weights: int, dtype: torch.dtype, product_flop
     return "cg" if operation_ratio(rows, weights, product_flops, sketch_rank) > AUTO_CG_RATIO else "dense"
 
 
+def resolved_linear_solver(problem: ResidualMap, theta: Tensor, eps: Tensor, rows: int, options: Options) -> str:
+    """``options.linear_solver``, with ``"auto"`` decided for ``problem`` at ``(theta, eps)`` (``rows`` values)
+    as a trace decides it when it starts: by :func:`auto_linear_solver`, counting one product only while the
+    Jacobian would fit in memory."""
+    if options.linear_solver != "auto":
+        return options.linear_solver
+    fits = jacobian_bytes(rows, theta.numel(), theta.dtype) <= AUTO_DENSE_BYTES
+    flops = product_flops(problem, theta, eps) if fits else None
+    return auto_linear_solver(rows, theta.numel(), theta.dtype, flops, options.sketch_rank)
+
+
 def operation_ratio(rows: int, weights: int, product_flops: int, sketch_rank: int = 50) -> float:
     """The estimated operations of a dense Levenberg-Marquardt iteration over those of a matrix-free one
     (:func:`auto_linear_solver`).
@@ -482,7 +491,7 @@ def operation_ratio(rows: int, weights: int, product_flops: int, sketch_rank: in
     Examples
     --------
     >>> round(operation_ratio(8_000, 5_251, 11 * 8_000 * 5_251), 1)
-    16.3
+    20.0
     """
     smaller = min(rows, weights)
     dense = product_flops + 2 * rows * weights * smaller + smaller**3 / 3

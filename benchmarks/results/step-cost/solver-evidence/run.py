@@ -60,7 +60,7 @@ def write_table(rows) -> None:
              "`auto`: what `linear_solver=\"auto\"` picks for the row at the current code (commit `+`: files "
              "other than results differed from it, not the ones timed). The machine has 2 cores "
              "shared with other work: wall times move by tens of percent.", "",
-             "| problem | weights | rows | dense s | cg s (CG its) | dense / cg | `||H||` dense / cg "
+             "| problem | weights | rows | dense s | cg s (CG its in all) | dense / cg | `||H||` dense / cg "
              "| estimated operations dense / cg | auto | commit |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for row in sorted(rows, key=lambda r: (r["problem"] != "fit", r["weights"], r["rows"])):
