@@ -396,7 +396,7 @@ def run_ours(
     )
 
 
-LM_OPTIONS = ("linear_solver", "sketch_rank", "cg_tol", "cg_maxiter", "lm_mu", "lm_mu_min", "lm_mu_max", "gtol", "ftol")
+LM_OPTIONS = tuple(LevenbergMarquardt.OPTIONS.values())
 """The options of ``ours`` that build its Levenberg-Marquardt corrector: ``--option`` hands them to
 ``direct-lm`` too, so that both run the same linear algebra on the same network."""
 

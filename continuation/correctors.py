@@ -375,12 +375,15 @@ class LevenbergMarquardt(IterativeCorrector):
             raise ValueError(f"mu must lie in [mu_min, mu_max] = [{mu_min!r}, {mu_max!r}], got {mu!r}")
         self.mu, self.mu_min, self.mu_max = float(mu), float(mu_min), float(mu_max)
 
+    OPTIONS = {"mu": "lm_mu", "mu_min": "lm_mu_min", "mu_max": "lm_mu_max", "gtol": "gtol", "ftol": "ftol",
+               "linear_solver": "linear_solver", "sketch_rank": "sketch_rank", "cg_tol": "cg_tol",
+               "cg_maxiter": "cg_maxiter"}
+    """The fields of :class:`~continuation.Options` that build the corrector, by the argument they give."""
+
     @classmethod
     def from_options(cls, options) -> "LevenbergMarquardt":
-        """The corrector with the damping constants and floor test of ``options``."""
-        return cls(options.lm_mu, options.lm_mu_min, options.lm_mu_max, gtol=options.gtol, ftol=options.ftol,
-                   linear_solver=options.linear_solver, sketch_rank=options.sketch_rank, cg_tol=options.cg_tol,
-                   cg_maxiter=options.cg_maxiter)
+        """The corrector with the damping constants, floor test and linear solver of ``options``."""
+        return cls(**{argument: getattr(options, field) for argument, field in cls.OPTIONS.items()})
 
     def check_state(self, state: Any) -> None:
         if state is None:
