@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 from torch.func import grad, hessian
 
-from .linalg import DampedLeastSquares, MatrixFreeLeastSquares, pinv_solve
+from .linalg import DampedLeastSquares, MatrixFreeLeastSquares, SketchRank, pinv_solve
 from .residual import ResidualMap
 
 __all__ = [
@@ -334,10 +334,11 @@ class LevenbergMarquardt(IterativeCorrector):
         Bounds on the relative damping (positive and finite).
     gtol, ftol, observer
         See :class:`IterativeCorrector`.
-    linear_solver, sketch_rank, cg_tol, cg_maxiter
+    linear_solver, sketch_rank, cg_tol, cg_maxiter, sketch_rank_max
         ``"dense"`` (the Jacobian and a Cholesky factorisation,
         :class:`~continuation.DampedLeastSquares`) or ``"cg"`` (matrix-free,
-        :class:`~continuation.linalg.MatrixFreeLeastSquares`); see
+        :class:`~continuation.linalg.MatrixFreeLeastSquares`, the rank of its
+        Nystrom sketch grown by a :class:`~continuation.linalg.SketchRank`); see
         :class:`~continuation.Options`.
 
     Examples
@@ -363,12 +364,13 @@ class LevenbergMarquardt(IterativeCorrector):
         sketch_rank: int = 50,
         cg_tol: float = 1e-10,
         cg_maxiter: int = 500,
+        sketch_rank_max: int = 400,
     ):
         super().__init__(gtol, ftol, observer)
         if linear_solver not in ("dense", "cg"):
             raise ValueError(f"linear_solver must be 'dense' or 'cg', got {linear_solver!r}")
-        self.linear_solver, self.sketch_rank, self.cg_tol, self.cg_maxiter = (
-            linear_solver, sketch_rank, cg_tol, cg_maxiter)
+        self.linear_solver, self.cg_tol, self.cg_maxiter = linear_solver, cg_tol, cg_maxiter
+        self.sketch_ranks = SketchRank(sketch_rank, sketch_rank_max)
         for name, value in (("mu", mu), ("mu_min", mu_min), ("mu_max", mu_max)):
             _check_positive(name, value)
         if not mu_min <= mu <= mu_max:
@@ -376,8 +378,8 @@ class LevenbergMarquardt(IterativeCorrector):
         self.mu, self.mu_min, self.mu_max = float(mu), float(mu_min), float(mu_max)
 
     OPTIONS = {"mu": "lm_mu", "mu_min": "lm_mu_min", "mu_max": "lm_mu_max", "gtol": "gtol", "ftol": "ftol",
-               "linear_solver": "linear_solver", "sketch_rank": "sketch_rank", "cg_tol": "cg_tol",
-               "cg_maxiter": "cg_maxiter"}
+               "linear_solver": "linear_solver", "sketch_rank": "sketch_rank", "sketch_rank_max": "sketch_rank_max",
+               "cg_tol": "cg_tol", "cg_maxiter": "cg_maxiter"}
     """The fields of :class:`~continuation.Options` that build the corrector, by the argument they give."""
 
     @classmethod
@@ -403,8 +405,8 @@ class LevenbergMarquardt(IterativeCorrector):
         mu = state
         if self.linear_solver == "cg":
             residual, jvp, vjp = problem.products(theta, eps)
-            solver = MatrixFreeLeastSquares(jvp, vjp, residual, theta.numel(), self.sketch_rank, self.cg_tol,
-                                            self.cg_maxiter)
+            solver = MatrixFreeLeastSquares(jvp, vjp, residual, theta.numel(), self.sketch_ranks,
+                                            self.cg_tol, self.cg_maxiter)
             j_norm = solver.jacobian_norm
             if not (math.isfinite(j_norm) and j_norm > 0):
                 return Step(theta, residual, mu, degenerate=True)

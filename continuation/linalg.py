@@ -5,13 +5,13 @@ gradients with a randomized Nystrom preconditioner)."""
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import torch
 from torch import Tensor
 
 __all__ = ["pinv_solve", "DampedLeastSquares", "conjugate_gradient", "NystromPreconditioner",
-           "MatrixFreeLeastSquares"]
+           "SketchRank", "MatrixFreeLeastSquares"]
 
 
 def pinv_solve(matrix: Tensor, rhs: Tensor, rcond: float, method: str = "auto") -> Tensor:
@@ -203,17 +203,21 @@ class NystromPreconditioner:
         generator = torch.Generator(device="cpu").manual_seed(seed)
         omega = torch.randn(size, rank, generator=generator, dtype=like.dtype).to(like.device)
         omega, _ = torch.linalg.qr(omega)
-        y = torch.stack([apply(omega[:, i]) for i in range(rank)], dim=1)
+        y = torch.empty_like(omega)  # filled column by column: a size x rank matrix is the memory of the sketch
+        for i in range(rank):
+            y[:, i] = apply(omega[:, i])
         self.trace = float(torch.sum(omega * y)) * size / rank  # E[w^T A w] = trace(A) / size for unit w
         shift = torch.finfo(like.dtype).eps * float(torch.linalg.matrix_norm(y))
-        y_shifted = y + shift * omega
-        gram = omega.T @ y_shifted
+        y.add_(omega, alpha=shift)  # the shifted sketch, in place
+        gram = omega.T @ y
+        del omega
         factor, info = torch.linalg.cholesky_ex((gram + gram.T) / 2)
         if int(info) != 0:  # A is (numerically) zero on the sketch
-            self.basis = omega[:, :0]
+            self.basis = y[:, :0].clone()
             self.eigenvalues = like.new_zeros(0)
         else:
-            b = torch.linalg.solve_triangular(factor, y_shifted.T, upper=False).T
+            b = torch.linalg.solve_triangular(factor, y.T, upper=False).T
+            del y
             u, s, _ = torch.linalg.svd(b, full_matrices=False)
             self.basis, self.eigenvalues = u, torch.clamp(s**2 - shift, min=0.0)
         self.largest = float(self.eigenvalues[0]) if self.eigenvalues.numel() else 0.0
@@ -232,6 +236,62 @@ class NystromPreconditioner:
         return apply
 
 
+class SketchRank:
+    """The rank of the Nystrom sketches of a sequence of solves: doubled while conjugate gradients outnumber it.
+
+    A sketch of rank ``r`` costs ``r`` products with ``J^T J``, a
+    conjugate-gradient iteration one. When the first solve after a sketch
+    (its own ``J``, the smallest damping it is asked for) takes more
+    iterations than ``r``, the sketch was too small for this ``J``: the next
+    one has rank ``2 r``, up to ``sketch_rank_max``. The rank never shrinks:
+    a path gets harder as it goes (smaller damping, sharper solutions), and
+    a rank at most twice the one that was needed costs at most twice its
+    sketch.
+
+    A sketch is made afresh for every ``J`` (every Levenberg-Marquardt
+    iteration, every Euler step) and kept for the solves of that ``J`` (the
+    retries with a larger damping). Kept from one iterate to the next it
+    did not pay where it was tried (P4 at eps = 0.066: the next solves ran to
+    their iteration cap): down to a damping of 1e-5 of the mean eigenvalue,
+    the preconditioner must match the top of the spectrum closely.
+
+    Parameters
+    ----------
+    sketch_rank
+        The rank of the first sketch.
+    sketch_rank_max
+        The largest rank (at least ``sketch_rank``).
+
+    Examples
+    --------
+    An operator on which sketches of rank 1 and 2 leave 4 iterations: the rank
+    grows to 4, where one iteration is enough, and stays there:
+
+    >>> import torch
+    >>> A = torch.diag(torch.tensor([100.0, 10.0, 1.0, 0.1], dtype=torch.float64))
+    >>> ranks, b = SketchRank(sketch_rank=1, sketch_rank_max=8), torch.ones(4, dtype=torch.float64)
+    >>> for _ in range(5):
+    ...     pre = NystromPreconditioner(lambda v: A @ v, 4, ranks.rank, like=b)
+    ...     _, iterations, _ = conjugate_gradient(lambda v: A @ v + 1e-3 * v, b, precondition=pre.inverse(1e-3))
+    ...     ranks.solved(pre, iterations)
+    >>> ranks.rank
+    4
+    """
+
+    def __init__(self, sketch_rank: int = 50, sketch_rank_max: int = 400):
+        if not 1 <= sketch_rank <= sketch_rank_max:
+            raise ValueError(f"sketch_rank must lie in [1, sketch_rank_max], got sketch_rank={sketch_rank!r}, "
+                             f"sketch_rank_max={sketch_rank_max!r}")
+        self.rank, self.max_rank = int(sketch_rank), int(sketch_rank_max)
+
+    def solved(self, sketch: NystromPreconditioner, iterations: int) -> None:
+        """Count the first solve preconditioned by ``sketch``: double the rank if it took more iterations than
+        the sketch had products (a sketch capped by the operator's size is not grown)."""
+        made = sketch.eigenvalues.numel()
+        if iterations > made and made >= self.rank:
+            self.rank = min(2 * self.rank, self.max_rank)
+
+
 class MatrixFreeLeastSquares:
     """Solves ``(J^T J + mu I) d = -J^T r`` for several ``mu`` with products by ``J`` and ``J^T`` only.
 
@@ -248,9 +308,12 @@ class MatrixFreeLeastSquares:
         ``r``, shape ``(M,)``.
     size
         ``P``, the number of unknowns.
-    rank, tol, maxiter
-        Sketch size of the preconditioner; relative residual and iteration
-        budget of each conjugate-gradient solve.
+    rank
+        Sketch size of the preconditioner, or a :class:`SketchRank` that
+        gives it and learns from the first solve's iterations.
+    tol, maxiter
+        Relative residual and iteration budget of each conjugate-gradient
+        solve.
 
     Examples
     --------
@@ -263,12 +326,14 @@ class MatrixFreeLeastSquares:
     """
 
     def __init__(self, jvp: Callable[[Tensor], Tensor], vjp: Callable[[Tensor], Tensor], residual: Tensor,
-                 size: int, rank: int = 50, tol: float = 1e-10, maxiter: int = 500):
+                 size: int, rank: Union[int, SketchRank] = 50, tol: float = 1e-10, maxiter: int = 500):
         self.normal = lambda v: vjp(jvp(v))
         self.gradient = vjp(residual)
-        self.preconditioner = NystromPreconditioner(self.normal, size, rank, like=self.gradient)
+        self.ranks = rank if isinstance(rank, SketchRank) else None
+        sketch_rank = rank.rank if isinstance(rank, SketchRank) else rank
+        self.preconditioner = NystromPreconditioner(self.normal, size, sketch_rank, like=self.gradient)
         self.size, self.rows, self.tol, self.maxiter = size, residual.numel(), tol, maxiter
-        self.iterations, self.relative_residual = 0, 0.0
+        self.iterations, self.solves, self.relative_residual = 0, 0, 0.0
 
     @property
     def scale(self) -> float:
@@ -287,6 +352,9 @@ class MatrixFreeLeastSquares:
             lambda v: self.normal(v) + mu * v, -self.gradient, precondition=self.preconditioner.inverse(mu),
             tol=self.tol, maxiter=self.maxiter,
         )
+        if self.ranks is not None and self.solves == 0:
+            self.ranks.solved(self.preconditioner, iterations)
         self.iterations += iterations
+        self.solves += 1
         self.relative_residual = residual
         return solution

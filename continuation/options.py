@@ -211,9 +211,14 @@ class Options:
         above about 2,700), else ``"dense"``
         (:func:`continuation.setup.auto_linear_solver`), decided once when
         the trace starts.
-    sketch_rank, cg_tol, cg_maxiter
-        ``"cg"``: products in the Nystrom sketch; relative residual and
-        iteration budget of each conjugate-gradient solve.
+    sketch_rank, sketch_rank_max, cg_tol, cg_maxiter
+        ``"cg"``: products in the first Nystrom sketch and the largest rank
+        a sketch may grow to; relative residual and iteration budget of each
+        conjugate-gradient solve. The rank doubles whenever the first solve
+        after a sketch takes more iterations than the sketch had products
+        (:class:`continuation.linalg.SketchRank`; the corrector and the
+        predictor each keep their own); ``sketch_rank_max = sketch_rank``
+        keeps it fixed.
     conditioning_tol
         The largest first-order bound on the relative error of the solution
         that a success may carry (``None``: not checked). At the end of a
@@ -287,6 +292,7 @@ class Options:
     parametrization: str = "eps"
     linear_solver: str = "dense"
     sketch_rank: int = 50
+    sketch_rank_max: int = 400
     cg_tol: float = 1e-10
     cg_maxiter: int = 500
 
@@ -312,6 +318,10 @@ class Options:
             _check_count(name, getattr(self, name), minimum=0)
         _check_count("max_steps", self.max_steps, minimum=1)
         _check_count("sketch_rank", self.sketch_rank, minimum=1)
+        _check_count("sketch_rank_max", self.sketch_rank_max, minimum=1)
+        if self.sketch_rank_max < self.sketch_rank:
+            raise ValueError(f"options.sketch_rank_max must be at least options.sketch_rank, got "
+                             f"sketch_rank_max={self.sketch_rank_max!r} < sketch_rank={self.sketch_rank!r}")
         _check_count("cg_maxiter", self.cg_maxiter, minimum=1)
         _check_at_least("weight_decay", self.weight_decay, 0)
         _check_at_least("function_weight", self.function_weight, 0)

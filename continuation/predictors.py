@@ -17,7 +17,7 @@ from typing import Callable, Optional, Protocol, runtime_checkable
 import torch
 from torch import Tensor
 
-from .linalg import MatrixFreeLeastSquares, pinv_solve
+from .linalg import MatrixFreeLeastSquares, SketchRank, pinv_solve
 from .residual import ResidualMap, output_jacobian
 
 __all__ = ["Predictor", "NoPredictor", "EulerPredictor", "SecantPredictor", "PREDICTORS", "largest_singular_value"]
@@ -91,11 +91,12 @@ class EulerPredictor:
     ----------
     rcond
         Singular values below ``rcond * s_max`` are dropped.
-    linear_solver, sketch_rank, cg_tol, cg_maxiter
+    linear_solver, sketch_rank, cg_tol, cg_maxiter, sketch_rank_max
         ``"dense"``: the truncated SVD of the formed Jacobian. ``"cg"``:
         never forms ``J``; ``v`` solves ``(J^T J + lam I) v = -J^T dH/deps``
         by preconditioned conjugate gradients with ``lam = (rcond s_max)^2``
-        (``s_max`` from the Nystrom sketch): Tikhonov's filter
+        (``s_max`` from the Nystrom sketch, its rank grown by a
+        :class:`~continuation.linalg.SketchRank`): Tikhonov's filter
         ``s^2 / (s^2 + lam)`` in place of the sharp cut-off, equal to it on
         the singular values far from ``rcond s_max``. The matrix-free
         velocity is measured in weight space only.
@@ -136,13 +137,14 @@ class EulerPredictor:
 
     def __init__(self, rcond: float = 1e-4, linear_solver: str = "dense", sketch_rank: int = 50,
                  cg_tol: float = 1e-10, cg_maxiter: int = 500, function_weight: float = 0.0,
-                 outputs: Optional[Callable[[Tensor], Tensor]] = None):
+                 outputs: Optional[Callable[[Tensor], Tensor]] = None, sketch_rank_max: int = 400):
         if linear_solver not in ("dense", "cg"):
             raise ValueError(f"linear_solver must be 'dense' or 'cg', got {linear_solver!r}")
         if not (function_weight >= 0 and function_weight < float("inf")):
             raise ValueError(f"function_weight must be a finite number >= 0, got {function_weight!r}")
         self.rcond, self.linear_solver = rcond, linear_solver
-        self.sketch_rank, self.cg_tol, self.cg_maxiter = sketch_rank, cg_tol, cg_maxiter
+        self.cg_tol, self.cg_maxiter = cg_tol, cg_maxiter
+        self.sketch_ranks = SketchRank(sketch_rank, sketch_rank_max)
         self.function_weight, self.outputs = float(function_weight), outputs
         self._plain_outputs_size: Optional[int] = None
         self.linear_iterations = 0
@@ -151,7 +153,7 @@ class EulerPredictor:
     def from_options(cls, options, outputs: Optional[Callable[[Tensor], Tensor]] = None) -> "EulerPredictor":
         """The predictor with the ``rcond``, ``function_weight`` and linear solver of ``options``."""
         return cls(options.rcond, options.linear_solver, options.sketch_rank, options.cg_tol, options.cg_maxiter,
-                   options.function_weight, outputs)
+                   options.function_weight, outputs, options.sketch_rank_max)
 
     def _weighs_function(self, theta: Tensor) -> bool:
         """Whether the velocity is judged on the function: outputs known, and either with their own
@@ -178,7 +180,7 @@ class EulerPredictor:
             return -pinv_solve(jacobian, rhs, self.rcond)
         _, jvp, vjp = problem.products(theta, eps)
         solver = MatrixFreeLeastSquares(jvp, vjp, problem.eps_derivative(theta, eps), theta.numel(),
-                                        self.sketch_rank, self.cg_tol, self.cg_maxiter)
+                                        self.sketch_ranks, self.cg_tol, self.cg_maxiter)
         velocity = solver.step((self.rcond**2) * solver.preconditioner.largest)
         self.linear_iterations += solver.iterations
         return velocity

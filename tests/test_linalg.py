@@ -112,3 +112,45 @@ def test_matrix_free_levenberg_marquardt_and_euler_agree_with_dense():
     # a well-conditioned J: Tikhonov with (rcond s_max)^2 and the truncated SVD give the same velocity
     v_dense, v_free = (EulerPredictor(1e-8, s).velocity(H, dense.theta, eps, None) for s in ("dense", "cg"))
     torch.testing.assert_close(v_free, v_dense, rtol=1e-6, atol=1e-10)
+
+
+def _decaying_operator(rng: np.random.Generator, rows: int = 300, size: int = 200) -> torch.Tensor:
+    """A Jacobian whose spectrum decays over 40 values, then flattens (as a network's does)."""
+    spectrum = np.concatenate([np.logspace(0, -4, 40), np.full(size - 40, 1e-4) * np.linspace(1, 2, size - 40)])
+    u, _ = np.linalg.qr(rng.standard_normal((rows, size)))
+    v, _ = np.linalg.qr(rng.standard_normal((size, size)))
+    return torch.from_numpy(u @ np.diag(spectrum) @ v.T)
+
+
+def test_the_sketch_rank_doubles_while_cg_outnumbers_it_then_stays():
+    """On a fixed operator the rank doubles from 5 while the first solve after a sketch takes more CG iterations
+    than the rank; then it stays, and the solves take a fraction of the first ones' iterations."""
+    from continuation.linalg import MatrixFreeLeastSquares, SketchRank
+
+    rng = np.random.default_rng(0)
+    J, r = _decaying_operator(rng), torch.from_numpy(rng.standard_normal(300))
+    ranks, counts, seen = SketchRank(sketch_rank=5, sketch_rank_max=320), [], []
+    for _ in range(8):
+        seen.append(ranks.rank)
+        free = MatrixFreeLeastSquares(lambda v: J @ v, lambda w: J.T @ w, r, 200, ranks, tol=1e-10, maxiter=2000)
+        free.step(1e-6 * free.scale)
+        counts.append(free.iterations)
+        free.step(1e-4 * free.scale)  # a retry with a larger damping: not counted
+    assert seen[:3] == [5, 10, 20] and seen[-1] == seen[-3] < 320, seen
+    assert counts[-1] <= seen[-1] and counts[-1] < counts[0] / 3, counts
+
+
+def test_a_sketch_rank_is_not_grown_past_the_size_or_its_maximum():
+    from continuation.linalg import NystromPreconditioner, SketchRank
+
+    A = torch.eye(6, dtype=torch.float64)
+    ranks = SketchRank(sketch_rank=4, sketch_rank_max=6)
+    ranks.solved(NystromPreconditioner(lambda v: A @ v, 6, 4, like=A), 9)
+    assert ranks.rank == 6  # doubled, but to the maximum
+    ranks.solved(NystromPreconditioner(lambda v: A @ v, 6, 6, like=A), 9)
+    assert ranks.rank == 6
+    small = SketchRank(sketch_rank=8, sketch_rank_max=64)
+    small.solved(NystromPreconditioner(lambda v: A @ v, 6, 8, like=A), 9)  # capped at the size 6: it spans A
+    assert small.rank == 8
+    with pytest.raises(ValueError, match="sketch_rank must lie in"):
+        SketchRank(sketch_rank=10, sketch_rank_max=5)
