@@ -217,8 +217,9 @@ class Options:
         conjugate-gradient solve. The rank doubles whenever the first solve
         after a sketch takes more iterations than the sketch had products
         (:class:`continuation.linalg.SketchRank`; the corrector and the
-        predictor each keep their own); ``sketch_rank_max = sketch_rank``
-        keeps it fixed.
+        predictor each keep their own, for the life of the object, so a
+        resumed trace starts again from ``sketch_rank``);
+        ``sketch_rank_max = sketch_rank`` keeps it fixed.
     conditioning_tol
         The largest first-order bound on the relative error of the solution
         that a success may carry (``None``: not checked). At the end of a
