@@ -237,16 +237,26 @@ class NystromPreconditioner:
 
 
 class SketchRank:
-    """The rank of the Nystrom sketches of a sequence of solves: doubled while conjugate gradients outnumber it.
+    """The rank of the Nystrom sketches of a sequence of solves, set by what each solve cost.
 
     A sketch of rank ``r`` costs ``r`` products with ``J^T J``, a
-    conjugate-gradient iteration one. When the first solve after a sketch
-    (its own ``J``, the smallest damping it is asked for) takes more
-    iterations than ``r``, the sketch was too small for this ``J``: the next
-    one has rank ``2 r``, up to ``sketch_rank_max``. The rank never shrinks:
-    a path gets harder as it goes (smaller damping, sharper solutions), and
-    a rank at most twice the one that was needed costs at most twice its
-    sketch.
+    conjugate-gradient iteration one, so a solve costs ``r + c(r)`` with
+    ``c(r)`` the iterations it takes. After the first solve of each sketch
+    (its own ``J``, the smallest damping ``mu`` it is asked for):
+
+    - ``c > r``: the solve cost more than its sketch, which had not captured
+      the top of the spectrum; the next rank is ``2 r``, up to
+      ``sketch_rank_max``;
+    - else the rank halves (down to ``sketch_rank``) if the smaller sketch
+      is predicted to cost less: preconditioned by a sketch of rank ``k``,
+      the spectrum runs from about ``mu`` to ``lam_k + mu`` (``lam`` the
+      sketch's eigenvalues), so CG's iterations scale as
+      ``sqrt(lam_k + mu)``, and the half rank is predicted to take
+      ``c sqrt((lam_{r/2} + mu) / (lam_r + mu))``, read off the sketch just
+      made.
+
+    A rank that grew at one hard point of a path so comes back down after
+    it, and not below what the spectrum needs.
 
     A sketch is made afresh for every ``J`` (every Levenberg-Marquardt
     iteration, every Euler step) and kept for the solves of that ``J`` (the
@@ -258,7 +268,7 @@ class SketchRank:
     Parameters
     ----------
     sketch_rank
-        The rank of the first sketch.
+        The rank of the first sketch, and the smallest.
     sketch_rank_max
         The largest rank (at least ``sketch_rank``).
 
@@ -273,7 +283,7 @@ class SketchRank:
     >>> for _ in range(5):
     ...     pre = NystromPreconditioner(lambda v: A @ v, 4, ranks.rank, like=b)
     ...     _, iterations, _ = conjugate_gradient(lambda v: A @ v + 1e-3 * v, b, precondition=pre.inverse(1e-3))
-    ...     ranks.solved(pre, iterations)
+    ...     ranks.solved(pre, iterations, 1e-3)
     >>> ranks.rank
     4
     """
@@ -282,14 +292,24 @@ class SketchRank:
         if not 1 <= sketch_rank <= sketch_rank_max:
             raise ValueError(f"sketch_rank must lie in [1, sketch_rank_max], got sketch_rank={sketch_rank!r}, "
                              f"sketch_rank_max={sketch_rank_max!r}")
-        self.rank, self.max_rank = int(sketch_rank), int(sketch_rank_max)
+        self.min_rank, self.max_rank = int(sketch_rank), int(sketch_rank_max)
+        self.rank = self.min_rank
 
-    def solved(self, sketch: NystromPreconditioner, iterations: int) -> None:
-        """Count the first solve preconditioned by ``sketch``: double the rank if it took more iterations than
-        the sketch had products (a sketch capped by the operator's size is not grown)."""
+    def solved(self, sketch: NystromPreconditioner, iterations: int, damping: float) -> None:
+        """Count the first solve preconditioned by ``sketch`` (with ``damping``) and set the next rank (a
+        sketch capped by the operator's size, smaller than asked, is not grown)."""
         made = sketch.eigenvalues.numel()
-        if iterations > made and made >= self.rank:
+        if made < self.rank:
+            return
+        if iterations > made:
             self.rank = min(2 * self.rank, self.max_rank)
+            return
+        smaller = max(made // 2, self.min_rank)
+        if smaller < made:
+            top, bottom = float(sketch.eigenvalues[smaller - 1]), float(sketch.eigenvalues[made - 1])
+            predicted = iterations * math.sqrt((top + damping) / (bottom + damping))
+            if smaller + predicted < made + iterations:
+                self.rank = smaller
 
 
 class MatrixFreeLeastSquares:
@@ -353,7 +373,7 @@ class MatrixFreeLeastSquares:
             tol=self.tol, maxiter=self.maxiter,
         )
         if self.ranks is not None and self.solves == 0:
-            self.ranks.solved(self.preconditioner, iterations)
+            self.ranks.solved(self.preconditioner, iterations, mu)
         self.iterations += iterations
         self.solves += 1
         self.relative_residual = residual

@@ -215,7 +215,9 @@ class Options:
         ``"cg"``: products in the first Nystrom sketch and the largest rank
         a sketch may grow to; relative residual and iteration budget of each
         conjugate-gradient solve. The rank doubles whenever the first solve
-        after a sketch takes more iterations than the sketch had products
+        after a sketch takes more iterations than the sketch had products,
+        and halves (down to ``sketch_rank``) when the sketch predicts that
+        half of it would cost less
         (:class:`continuation.linalg.SketchRank`; the corrector and the
         predictor each keep their own, for the life of the object, so a
         resumed trace starts again from ``sketch_rank``);

@@ -140,17 +140,42 @@ def test_the_sketch_rank_doubles_while_cg_outnumbers_it_then_stays():
     assert counts[-1] <= seen[-1] and counts[-1] < counts[0] / 3, counts
 
 
+def test_a_sketch_rank_grown_on_a_hard_operator_comes_back_down_on_an_easy_one():
+    """A hard stretch of a path (a spectrum that CG needs a large sketch for) raises the rank; on an operator
+    whose spectrum a small sketch captures (three directions above a flat rest) it halves, down to
+    ``sketch_rank``: the sketch's own eigenvalues predict that half of it does as well."""
+    from continuation.linalg import MatrixFreeLeastSquares, SketchRank
+
+    rng = np.random.default_rng(2)
+    hard, r = _decaying_operator(rng), torch.from_numpy(rng.standard_normal(300))
+    u, _ = np.linalg.qr(rng.standard_normal((300, 200)))
+    v, _ = np.linalg.qr(rng.standard_normal((200, 200)))
+    easy = torch.from_numpy(u @ np.diag(np.concatenate([[1.0, 0.3, 0.1], np.full(197, 1e-4)])) @ v.T)
+    ranks, used, counts = SketchRank(sketch_rank=5, sketch_rank_max=320), [], []
+    for J in [hard] * 5 + [easy] * 6:
+        used.append(ranks.rank)
+        free = MatrixFreeLeastSquares(lambda v: J @ v, lambda w: J.T @ w, r, 200, ranks, tol=1e-10, maxiter=2000)
+        free.step(1e-6 * free.scale)
+        counts.append(free.iterations)
+    peak = max(used[:5])
+    assert peak >= 40 and counts[4] <= peak, (used, counts)  # grown until CG took no more than the rank
+    easy_ranks = used[5:]
+    assert easy_ranks[-1] < peak and min(used) >= 5, used
+    assert all(later in (earlier, earlier // 2, 5) for earlier, later in zip(easy_ranks, easy_ranks[1:])), used
+    assert easy_ranks[-1] == 5 and counts[-1] <= counts[4], (used, counts)
+
+
 def test_a_sketch_rank_is_not_grown_past_the_size_or_its_maximum():
     from continuation.linalg import NystromPreconditioner, SketchRank
 
     A = torch.eye(6, dtype=torch.float64)
     ranks = SketchRank(sketch_rank=4, sketch_rank_max=6)
-    ranks.solved(NystromPreconditioner(lambda v: A @ v, 6, 4, like=A), 9)
+    ranks.solved(NystromPreconditioner(lambda v: A @ v, 6, 4, like=A), 9, 1e-3)
     assert ranks.rank == 6  # doubled, but to the maximum
-    ranks.solved(NystromPreconditioner(lambda v: A @ v, 6, 6, like=A), 9)
+    ranks.solved(NystromPreconditioner(lambda v: A @ v, 6, 6, like=A), 9, 1e-3)
     assert ranks.rank == 6
     small = SketchRank(sketch_rank=8, sketch_rank_max=64)
-    small.solved(NystromPreconditioner(lambda v: A @ v, 6, 8, like=A), 9)  # capped at the size 6: it spans A
+    small.solved(NystromPreconditioner(lambda v: A @ v, 6, 8, like=A), 9, 1e-3)  # capped at the size 6: it spans A
     assert small.rank == 8
     with pytest.raises(ValueError, match="sketch_rank must lie in"):
         SketchRank(sketch_rank=10, sketch_rank_max=5)
