@@ -172,7 +172,7 @@ def commit_cell(data: Mapping[str, Any]) -> str:
     """The commit that made a record, short, ``+`` when it had uncommitted changes, marked
     ``(older engine: FILES)`` when the engine has changed since (the files, or their number beyond two:
     a reader sees whether the change can touch the row), ``(unknown)`` for a commit git does not know,
-    ``-`` when not recorded."""
+    ``-`` when not recorded; a run resumed across commits adds ``(earlier pieces at ...)``."""
     code = (data.get("machine") or {}).get("code") or {}
     commit = code.get("commit")
     if not commit:
@@ -184,6 +184,10 @@ def commit_cell(data: Mapping[str, Any]) -> str:
         mark = f" (older engine: {', '.join(changes) if len(changes) <= 2 else f'{len(changes)} files'})"
     else:
         mark = ""
+    earlier = sorted({(piece.get("commit") or "unknown")[:7] for piece in (data.get("code_of_pieces") or [])[:-1]}
+                     - {commit[:7]})
+    if earlier:
+        mark += f" (earlier pieces at {', '.join(earlier)})"
     return commit[:7] + ("+" if code.get("dirty") else "") + mark
 
 

@@ -90,9 +90,39 @@ def checkpoint_path(record_path: Path, force: bool = False) -> Path:
     ``--force`` reruns a configuration from the start, so its old checkpoint must not be resumed.
     """
     checkpoint = record_path.with_name(record_path.stem + ".checkpoint.pt")
-    if force and checkpoint.exists():
-        checkpoint.unlink()
+    if force:
+        checkpoint.unlink(missing_ok=True)
+        pieces_path(checkpoint).unlink(missing_ok=True)
     return checkpoint
+
+
+def pieces_path(checkpoint: Path) -> Path:
+    """The file beside a checkpoint that lists the code of each process that worked on the run."""
+    return checkpoint.with_name(checkpoint.stem + ".pieces")  # JSON, named so that no table reads it as a record
+
+
+def write_pieces(checkpoint: Path, pieces: list[dict[str, Any]]) -> None:
+    """Write the code of a run's pieces (:func:`code_of_pieces`) beside its checkpoint."""
+    path = pieces_path(checkpoint)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(pieces))
+
+
+def code_of_pieces(checkpoint: Path, resumed: bool, eps: float, wall_s: float) -> list[dict[str, Any]]:
+    """The code of each process that worked on a checkpointed run, this one last (from ``eps`` and
+    ``wall_s`` on): a run resumed across sessions may span commits, and its record says which made what.
+
+    The earlier pieces are read from :func:`pieces_path`; a resumed checkpoint without that file (written
+    before it existed) gets one piece of unknown code.
+    """
+    path = pieces_path(checkpoint)
+    if resumed and path.exists():
+        earlier = json.loads(path.read_text())
+    elif resumed:
+        earlier = [{"commit": None, "dirty": None, "from_eps": None, "from_wall_s": 0.0}]
+    else:
+        earlier = []
+    return earlier + [{**CODE, "from_eps": eps, "from_wall_s": wall_s}]
 
 
 def cached(path: Path, compute: Callable[[], dict[str, Any]], force: bool = False) -> dict[str, Any]:

@@ -41,8 +41,11 @@ records are the same as in a serial run; the wall times then share the cores).
 Long traces span sessions: ``ours`` saves its trace every
 :data:`CHECKPOINT_SECONDS` to ``<record>.checkpoint.pt`` next to the JSON it
 will write, and the same command resumes from that file (the engine's
-``resume``; commit the file to carry a run over to another session); the
-record's wall time and counters are those of the whole trace. ``--max-wall-s T`` gives ``ours`` a wall-time budget
+``resume``; commit the file, and the ``<record>.checkpoint.pieces`` beside it, to
+carry a run over to another session); the record's wall time and counters are
+those of the whole trace, and its ``code_of_pieces`` the commit each process ran
+(from which eps and wall second on), since a run resumed across sessions may span
+commits. ``--max-wall-s T`` gives ``ours`` a wall-time budget
 over all its pieces: when it is spent the run ends at its last accepted point
 and the record says where (status ``wall_budget``, ``reached_parameter``).
 A long final correction is not cut by those saves (it is one corrector call);
@@ -343,6 +346,8 @@ def run_ours(
     resumed = checkpoint is not None and checkpoint.exists()
     result = continuation.TraceResult.load(checkpoint) if resumed else None
     earlier_wall = result.wall_time if result is not None else 0.0
+    code_pieces = None if checkpoint is None else record.code_of_pieces(
+        checkpoint, resumed, result.eps[-1] if result is not None else start, earlier_wall)
     in_pieces = checkpoint is not None or max_wall_s is not None
     budget_spent = False
     validation = problem.validation_map()  # fresh points: a fit of the collocation points alone is not a success
@@ -367,14 +372,16 @@ def run_ours(
             budget_spent = True
             break
         if checkpoint is not None:
+            record.write_pieces(checkpoint, code_pieces)
             result.save(checkpoint)
     options = options.replace(final_iterations=final_iterations)
-    if checkpoint is not None and checkpoint.exists():
-        checkpoint.unlink()
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)
+        record.pieces_path(checkpoint).unlink(missing_ok=True)
     extra = _trace_extra(options, [start, target])
     pieces = result.state.pieces if result.state is not None else 1
     if checkpoint is not None:
-        extra.update(pieces=pieces, resumed_from_checkpoint=resumed)
+        extra.update(pieces=pieces, resumed_from_checkpoint=resumed, code_of_pieces=code_pieces)
     if max_wall_s is not None:
         extra.update(max_wall_s=max_wall_s)
     if budget_spent:

@@ -268,6 +268,9 @@ def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatc
     # the first piece ends at the corrected start point
     assert saved.state.pieces == 1 and saved.eps == [0.5] and saved.accepted == 1 and saved.wall_time > 0
     assert isinstance(saved.corrector_state, float) and saved.corrector_state > 0  # LM's damping, carried over
+    from benchmarks import record
+    first_piece = json.loads(record.pieces_path(checkpoint).read_text())
+    assert [piece["commit"] for piece in first_piece] == [record.CODE["commit"]] and first_piece[0]["from_eps"] == 0.5
 
     monkeypatch.setattr(continuation.TraceResult, "save", save)
     main(argv)
@@ -276,6 +279,10 @@ def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatc
     trace = data["trace"]  # TraceResult.summary() of the whole trace
     assert trace["eps"][-1] == 0.1  # (the small budget does not polish to tol: status not_converged)
     assert data["resumed_from_checkpoint"] and data["pieces"] >= 2
+    # which code made which piece (one process each here), and from where on; the file beside the checkpoint goes
+    assert [piece["from_eps"] for piece in data["code_of_pieces"]] == [0.5, 0.5]
+    assert data["code_of_pieces"][1]["from_wall_s"] == saved.wall_time
+    assert not record.pieces_path(checkpoint).exists()
     assert trace["accepted"] >= saved.accepted + 1 and data["wall_s"] >= saved.wall_time
     # the same trace as one piece: the engine's resume continues the path exactly
     main(argv[:-1] + [str(results / "whole")])
@@ -384,3 +391,16 @@ def test_neural_ode_record_command_reruns_a_cut_budget():
     assert default == "python -m benchmarks neural-ode --system lorenz --method vanilla --seed 1"
     cut = dataclasses.replace(DEFAULTS, epochs=1000, epochs_per_step=50)
     assert command_of("lorenz", "vanilla", 1, cut).endswith("--seed 1 --epochs 1000 --epochs-per-step 50")
+
+
+def test_a_record_resumed_across_commits_names_the_earlier_ones():
+    from benchmarks import harness, record
+
+    head = record.CODE["commit"]
+    if head is None:
+        pytest.skip("not a git checkout")
+    data = {"machine": {"code": {"commit": head, "dirty": False}},
+            "code_of_pieces": [{"commit": "0123456789abcdef"}, {"commit": None}, {"commit": head}]}
+    assert harness.commit_cell(data).endswith("(earlier pieces at 0123456, unknown)")
+    data["code_of_pieces"] = [{"commit": head}, {"commit": head}]
+    assert "earlier pieces" not in harness.commit_cell(data)
