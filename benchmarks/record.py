@@ -112,8 +112,9 @@ def code_of_pieces(checkpoint: Path, resumed: bool, eps: float, wall_s: float) -
     """The code of each process that worked on a checkpointed run, this one last (from ``eps`` and
     ``wall_s`` on): a run resumed across sessions may span commits, and its record says which made what.
 
-    The earlier pieces are read from :func:`pieces_path`; a resumed checkpoint without that file (written
-    before it existed) gets one piece of unknown code.
+    One entry per process (a process saves a piece of the trace every ten minutes; its entry covers them
+    all). The earlier entries are read from :func:`pieces_path`; a resumed checkpoint without that file
+    (written before it existed) gets one entry of unknown code.
     """
     path = pieces_path(checkpoint)
     if resumed and path.exists():
