@@ -50,7 +50,8 @@ over all its pieces: when it is spent the run ends at its last accepted point
 and the record says where (status ``wall_budget``, ``reached_parameter``).
 A long final correction is not cut by those saves (it is one corrector call);
 ``--option final_piece=K`` runs it in pieces of ``K`` iterations, saved in
-between (:data:`FINAL_PIECE`, :func:`run_ours`).
+between (:data:`FINAL_PIECE`, :func:`run_ours`). ``--option resample=rad`` moves
+the interior points by RAD each time the parameter has halved (:data:`RESAMPLE`).
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ import continuation
 from continuation import LBFGS, Adam, LevenbergMarquardt, Options
 from continuation.setup import resolved_linear_solver
 from models import MLP
-from pde import AllenCahn1D, AllenCahn2D, Helmholtz, HighFrequencyFit, NetworkProblem, resonance_gap
+from pde import (AdaptivePoints, AllenCahn1D, AllenCahn2D, Helmholtz, HighFrequencyFit, MovingPoints, NetworkProblem,
+                 resonance_gap)
 
 from . import harness, record
 
@@ -275,6 +277,23 @@ CHECKPOINT_SECONDS = 600.0
 FINAL_PIECE = "final_piece"
 """The ``--option`` of ``run`` (not of :class:`continuation.Options`) that runs the final correction in pieces."""
 
+RESAMPLE = "resample"
+"""The ``--option`` of ``run`` (not of :class:`continuation.Options`) that moves the interior points along the
+path: ``resample=rad`` draws them again by RAD (:class:`pde.AdaptivePoints`, ``k = c = 1``, as many as before)
+each time the homotopy parameter has halved, the trace correcting again on the new points."""
+
+RESAMPLE_LAYOUTS = ("rad",)
+"""The values ``--option resample`` takes."""
+
+RUN_OPTIONS = (FINAL_PIECE, RESAMPLE)
+"""The ``--option`` names that ``run`` itself takes; the others are :class:`continuation.Options`."""
+
+
+def points_path(checkpoint: Path) -> Path:
+    """The file beside a checkpoint that keeps the moved points of a ``resample`` run
+    (:meth:`pde.MovingPoints.state_dict`)."""
+    return checkpoint.with_name(checkpoint.stem + ".points")
+
 
 def final_iterations_spent(result: continuation.TraceResult, target: float) -> int:
     """Corrector iterations a trace spent at its ``target``: its last step's and every further correction's.
@@ -326,6 +345,11 @@ def run_ours(
     reaches that budget: the outcome has the status ``"wall_budget"`` and the
     weights of the last accepted point, wherever on the path it is.
 
+    With ``changes[RESAMPLE] = "rad"`` the trace runs on :class:`pde.AdaptivePoints`
+    over ``problem`` (its points are drawn again each time the parameter has
+    halved); a checkpoint then keeps the points too (:func:`points_path`), so
+    that the resumed trace goes on with the points it had.
+
     With ``changes[FINAL_PIECE] = k`` the final correction runs in pieces: the
     trace with ``final_iterations = k``, then, while its last point is above
     ``tol`` with the corrector still going, resumed with ``k`` more (the
@@ -341,10 +365,13 @@ def run_ours(
         options = options.replace(ds=span / 2, ds_max=span)
     requested = dict(changes or {})
     piece = requested.get(FINAL_PIECE)
-    options = options.replace(**{name: value for name, value in requested.items() if name != FINAL_PIECE})
+    options = options.replace(**{name: value for name, value in requested.items() if name not in RUN_OPTIONS})
     final_iterations = options.final_iterations
+    residual = problem.residual_map if requested.get(RESAMPLE) is None else AdaptivePoints(problem, every=0.5)
     resumed = checkpoint is not None and checkpoint.exists()
     result = continuation.TraceResult.load(checkpoint) if resumed else None
+    if resumed and isinstance(residual, MovingPoints):
+        residual.load_state_dict(torch.load(points_path(checkpoint)))
     earlier_wall = result.wall_time if result is not None else 0.0
     code_pieces = None if checkpoint is None else record.code_of_pieces(
         checkpoint, resumed, result.eps[-1] if result is not None else start, earlier_wall)
@@ -360,7 +387,7 @@ def run_ours(
         if piece is not None:  # the first piece, or the next one of a finished trace's further correction
             options = options.replace(final_iterations=min(piece, final_iterations - before))
         result = continuation.trace(
-            problem.residual_map, theta0 if result is None else result.theta, [start, target], options=options,
+            residual, theta0 if result is None else result.theta, [start, target], options=options,
             callback=stop, resume=None if result is None else result.state, validation=validation,
         )
         going = _finished(result) and result.state.last_report == continuation.Stop.BUDGET.value
@@ -373,12 +400,17 @@ def run_ours(
             break
         if checkpoint is not None:
             record.write_pieces(checkpoint, code_pieces)
+            if isinstance(residual, MovingPoints):
+                torch.save(residual.state_dict(), points_path(checkpoint))
             result.save(checkpoint)
     options = options.replace(final_iterations=final_iterations)
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)
         record.pieces_path(checkpoint).unlink(missing_ok=True)
+        points_path(checkpoint).unlink(missing_ok=True)
     extra = _trace_extra(options, [start, target])
+    if isinstance(residual, MovingPoints):
+        extra.update(resample={"layout": requested[RESAMPLE], "every": residual.every, "draws": residual.draws})
     pieces = result.state.pieces if result.state is not None else 1
     if checkpoint is not None:
         extra.update(pieces=pieces, resumed_from_checkpoint=resumed, code_of_pieces=code_pieces)
@@ -780,10 +812,12 @@ def check_options(pairs: Sequence[tuple[str, Any]], methods: Sequence[str]) -> N
     if unused:
         raise SystemExit(f"--option {', '.join(unused)}: no method of --methods {' '.join(methods)} takes it "
                          f"(ours takes every option, direct-lm those of its corrector: {', '.join(LM_OPTIONS)})")
-    engine = {name: value for name, value in pairs if name != FINAL_PIECE}
-    piece = dict(pairs).get(FINAL_PIECE)
+    engine = {name: value for name, value in pairs if name not in RUN_OPTIONS}
+    piece, layout = dict(pairs).get(FINAL_PIECE), dict(pairs).get(RESAMPLE)
     if piece is not None and not (isinstance(piece, int) and not isinstance(piece, bool) and piece > 0):
         raise SystemExit(f"--option {FINAL_PIECE} must be a positive whole number of iterations, got {piece!r}")
+    if RESAMPLE in dict(pairs) and layout not in RESAMPLE_LAYOUTS:
+        raise SystemExit(f"--option {RESAMPLE} must be one of {', '.join(RESAMPLE_LAYOUTS)}, got {layout!r}")
     try:
         Options().replace(**engine)
     except (TypeError, ValueError) as error:

@@ -39,7 +39,7 @@ from ``result.state`` continues with the points the wrapper has then.
 from __future__ import annotations
 
 import math
-from typing import Callable, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import torch
 from torch import Tensor
@@ -139,6 +139,37 @@ class MovingPoints(ResidualMap):
         self.problem.move_points(points.to(dtype=self.problem.points.dtype, device=self.problem.points.device))
         self.last_eps = value
         return True
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a trace resumed in another process needs to go on with these points: the interior points,
+        ``last_eps`` and ``draws`` (:meth:`load_state_dict`; ``torch.save`` stores it)."""
+        return {"points": self.problem.points.detach().clone(), "last_eps": self.last_eps, "draws": self.draws}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Put back the points and counters of :meth:`state_dict`: the next placements are those the saved
+        run would have made (the draws are seeded by their number).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from pde import AllenCahn1D
+        >>> from models import MLP
+        >>> residual = AdaptivePoints(AllenCahn1D(MLP([1, 8, 1]), n_points=16))
+        >>> theta = residual.problem.model.init(seed=0)
+        >>> half, fifth = (torch.tensor(v, dtype=torch.float64) for v in (0.5, 0.2))
+        >>> residual.resample(theta, half), residual.resample(theta, fifth)
+        (False, True)
+        >>> fresh = AdaptivePoints(AllenCahn1D(MLP([1, 8, 1]), n_points=16))
+        >>> fresh.load_state_dict(residual.state_dict())
+        >>> torch.equal(fresh.problem.points, residual.problem.points), fresh.draws, fresh.last_eps
+        (True, 1, 0.2)
+        """
+        points = state["points"]
+        if not isinstance(points, Tensor) or points.ndim != 2 or points.shape[1] != self.problem.points.shape[1]:
+            raise ValueError(f"state['points'] must be a tensor of shape (N, {self.problem.points.shape[1]}), "
+                             f"got {getattr(points, 'shape', points)!r}")
+        self.problem.move_points(points.to(dtype=self.problem.points.dtype, device=self.problem.points.device))
+        self.last_eps, self.draws = state["last_eps"], int(state["draws"])
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({type(self.problem).__name__}, points={self.problem.points.shape[0]}, "

@@ -299,6 +299,44 @@ def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatc
     assert problem.loss(theta, 0.1) == pytest.approx(data["loss"], rel=1e-12)
 
 
+def test_resampled_points_are_saved_with_the_checkpoint_and_the_resumed_run_goes_on_with_them(results, monkeypatch):
+    """``--option resample=rad``: the points move as eps halves; a run stopped after a move and resumed in a
+    fresh process ends with the weights and points of the run made in one go."""
+    from benchmarks import run as run_module
+
+    argv = ["run", "ac1d", "--eps", "0.1", "--methods", "ours", "--budget", "small", "--option", "ds=0.1",
+            "--option", "ds_max=0.1", "--option", "resample='rad'"]
+    name = "ac1d_eps0.1_ds0.1_ds_max0.1_resamplerad_ours_seed0"
+    main(argv + ["--out", str(results / "whole")])
+    whole = json.loads((results / "whole" / f"{name}.json").read_text())
+    assert whole["resample"] == {"layout": "rad", "every": 0.5, "draws": 2}  # at eps 0.2 and 0.1
+    moves = [step["eps"] for step in whole["trace"]["steps"] if step["reason"].startswith("points resampled")]
+    assert moves == pytest.approx([0.2, 0.1])
+
+    monkeypatch.setattr(run_module, "CHECKPOINT_SECONDS", 0.0)  # every accepted point ends a piece
+    checkpoint = results / f"{name}.checkpoint.pt"
+    save = continuation.TraceResult.save
+
+    def save_then_stop_once_moved(result, where):
+        save(result, where)
+        if torch.load(run_module.points_path(where))["draws"]:
+            raise RuntimeError("session over")
+
+    monkeypatch.setattr(continuation.TraceResult, "save", save_then_stop_once_moved)
+    with pytest.raises(SystemExit, match="ours at eps = 0.1"):
+        main(argv + ["--out", str(results)])
+    moved = torch.load(run_module.points_path(checkpoint))
+    assert moved["draws"] == 1 and moved["last_eps"] == pytest.approx(0.2)
+    monkeypatch.setattr(continuation.TraceResult, "save", save)
+    main(argv + ["--out", str(results)])
+    resumed = json.loads((results / f"{name}.json").read_text())
+    assert resumed["resumed_from_checkpoint"] and resumed["theta"] == whole["theta"]
+    assert resumed["resample"] == whole["resample"] and resumed["loss"] == whole["loss"]
+    assert not run_module.points_path(checkpoint).exists() and not checkpoint.exists()
+    with pytest.raises(SystemExit, match="resample must be one of rad, got 'uniform'"):
+        main(argv[:-1] + ["resample='uniform'", "--out", str(results / "bad")])
+
+
 def test_a_final_correction_in_pieces_is_saved_between_them_and_ends_as_one(results, monkeypatch):
     argv = ["run", "fit", "--eps", "0.5", "--methods", "ours", "--budget", "small", "--widths", "4", "4",
             "--points", "40", "--option", "tol=1e-12", "--option", "max_steps=200", "--option", "final_iterations=9"]
