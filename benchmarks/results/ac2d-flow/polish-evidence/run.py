@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[2]))  # the repository root: benchmarks is not an installed package
+sys.path.insert(0, str(HERE.parents[3]))  # the repository root: benchmarks is not an installed package
 
 import continuation  # noqa: E402
 from benchmarks import record  # noqa: E402
