@@ -371,6 +371,9 @@ def run_ours(
     resumed = checkpoint is not None and checkpoint.exists()
     result = continuation.TraceResult.load(checkpoint) if resumed else None
     if resumed and isinstance(residual, MovingPoints):
+        if not points_path(checkpoint).exists():
+            raise FileNotFoundError(f"{checkpoint} is a --option {RESAMPLE} run whose points file "
+                                    f"{points_path(checkpoint)} is missing: commit both, or rerun with --force")
         residual.load_state_dict(torch.load(points_path(checkpoint)))
     earlier_wall = result.wall_time if result is not None else 0.0
     code_pieces = None if checkpoint is None else record.code_of_pieces(

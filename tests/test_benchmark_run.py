@@ -328,6 +328,12 @@ def test_resampled_points_are_saved_with_the_checkpoint_and_the_resumed_run_goes
     moved = torch.load(run_module.points_path(checkpoint))
     assert moved["draws"] == 1 and moved["last_eps"] == pytest.approx(0.2)
     monkeypatch.setattr(continuation.TraceResult, "save", save)
+    points = run_module.points_path(checkpoint).read_bytes()
+    run_module.points_path(checkpoint).unlink()  # a checkpoint carried over without its points: said, not guessed
+    with pytest.raises(SystemExit, match="ours at eps = 0.1"):
+        main(argv + ["--out", str(results)])
+    assert checkpoint.exists()
+    run_module.points_path(checkpoint).write_bytes(points)
     main(argv + ["--out", str(results)])
     resumed = json.loads((results / f"{name}.json").read_text())
     assert resumed["resumed_from_checkpoint"] and resumed["theta"] == whole["theta"]
