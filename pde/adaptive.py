@@ -33,7 +33,9 @@ offered:
     (:func:`pde.sampling.layer_grid`).
 
 The placed points are the wrapper's state, not the trace's: a trace resumed
-from ``result.state`` continues with the points the wrapper has then.
+from ``result.state`` continues with the points the wrapper has then; in
+another process, a fresh wrapper gets them back from
+:meth:`MovingPoints.state_dict` by :meth:`MovingPoints.load_state_dict`.
 """
 
 from __future__ import annotations

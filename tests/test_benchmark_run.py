@@ -299,7 +299,8 @@ def test_ours_runs_in_pieces_and_resumes_from_its_checkpoint(results, monkeypatc
     assert problem.loss(theta, 0.1) == pytest.approx(data["loss"], rel=1e-12)
 
 
-def test_resampled_points_are_saved_with_the_checkpoint_and_the_resumed_run_goes_on_with_them(results, monkeypatch):
+def test_resampled_points_are_saved_with_the_checkpoint_and_the_resumed_run_goes_on_with_them(results, monkeypatch,
+                                                                                              capsys):
     """``--option resample=rad``: the points move as eps halves; a run stopped after a move and resumed in a
     fresh process ends with the weights and points of the run made in one go."""
     from benchmarks import run as run_module
@@ -330,8 +331,10 @@ def test_resampled_points_are_saved_with_the_checkpoint_and_the_resumed_run_goes
     monkeypatch.setattr(continuation.TraceResult, "save", save)
     points = run_module.points_path(checkpoint).read_bytes()
     run_module.points_path(checkpoint).unlink()  # a checkpoint carried over without its points: said, not guessed
+    capsys.readouterr()
     with pytest.raises(SystemExit, match="ours at eps = 0.1"):
         main(argv + ["--out", str(results)])
+    assert f"points file {run_module.points_path(checkpoint)} is missing" in capsys.readouterr().err
     assert checkpoint.exists()
     run_module.points_path(checkpoint).write_bytes(points)
     main(argv + ["--out", str(results)])
