@@ -212,7 +212,8 @@ class PseudoArclength:
         # beyond the range: not a point of the path; the trace lands on the boundary from it
         beyond = StepRecord(len(state.steps), eps_new, eps_new - float(z[-1]), report.iterations,
                             report.residual_norm, False, f"beyond the range [{low:g}, {high:g}], landing on its "
-                            f"boundary ({reason})", 0.0, **record)
+                            f"boundary ({reason})", 0.0, linear_iterations=report.linear_iterations,
+                            linear_residual=report.linear_residual, **record)
         boundary = low if eps_new < low else high
         # the landing point is not on the arc: events are looked for up to the point beyond, kept within the range
         found = len(state.events)

@@ -98,6 +98,10 @@ class CorrectorResult:
         what the step control measures its ``delta`` and ``kappa`` on.
     linear_iterations
         Conjugate-gradient iterations of a matrix-free corrector (0 for dense solves).
+    linear_residual
+        The largest relative residual ``||b - A x|| / ||b||`` at which a
+        conjugate-gradient solve behind one of its steps ended (``None`` for
+        dense solves): above ``cg_tol``, a solve ran out of ``cg_maxiter``.
     start_norm
         ``||H||`` at the state the corrector started from (NaN if unknown).
     """
@@ -112,6 +116,7 @@ class CorrectorResult:
     iterates: tuple[Tensor, ...] = field(default_factory=tuple)
     linear_iterations: int = 0
     start_norm: float = math.nan
+    linear_residual: Optional[float] = None
 
 
 @runtime_checkable
@@ -134,6 +139,12 @@ class Corrector(Protocol):
 
 def _norm(residual: Tensor) -> float:
     return float(torch.linalg.vector_norm(residual))
+
+
+def larger_of(first: Optional[float], second: Optional[float]) -> Optional[float]:
+    """The larger of two numbers either of which may be missing (``None`` if both are)."""
+    known = [value for value in (first, second) if value is not None]
+    return max(known) if known else None
 
 
 def _loss(problem: ResidualMap, eps: Tensor):
@@ -189,6 +200,9 @@ class Step:
         ``J`` at the old iterate is zero or not finite: ``theta`` is the old iterate.
     linear_iterations
         Conjugate-gradient iterations the step took (matrix-free solves).
+    linear_residual
+        The relative residual of the conjugate-gradient solve that gave the
+        step (``None``: a dense solve).
     """
 
     theta: Tensor
@@ -198,6 +212,7 @@ class Step:
     stalled: bool = False
     degenerate: bool = False
     linear_iterations: int = 0
+    linear_residual: Optional[float] = None
 
 
 class IterativeCorrector:
@@ -248,11 +263,12 @@ class IterativeCorrector:
         residual: Optional[Tensor] = problem(theta, eps)
         iterates: list[Tensor] = []
         used, linear, start_norm = 0, 0, _norm(residual)
+        linear_residual: Optional[float] = None
 
         def result(stop: Stop, norm: float, theta: Tensor = theta) -> CorrectorResult:
             converged = stop is Stop.CONVERGED
             return CorrectorResult(theta, used, norm, converged, stop.value, self.finish(state), stop,
-                                   tuple(iterates), linear, start_norm)
+                                   tuple(iterates), linear, start_norm, linear_residual)
 
         while True:
             if residual is None:
@@ -268,6 +284,7 @@ class IterativeCorrector:
                 return result(Stop.BUDGET if iterations else Stop.NOT_CORRECTED, norm, theta)
             outcome = self.step(problem, theta, eps, residual, state)
             used, linear = used + 1, linear + outcome.linear_iterations
+            linear_residual = larger_of(linear_residual, outcome.linear_residual)
             state = outcome.state
             stationary = outcome.gradient_ratio is not None and outcome.gradient_ratio <= self.gtol
             if outcome.degenerate:
@@ -338,7 +355,7 @@ class LevenbergMarquardt(IterativeCorrector):
         ``"dense"`` (the Jacobian and a Cholesky factorisation,
         :class:`~continuation.DampedLeastSquares`) or ``"cg"`` (matrix-free,
         :class:`~continuation.linalg.MatrixFreeLeastSquares`, the rank of its
-        Nystrom sketch grown by a :class:`~continuation.linalg.SketchRank`); see
+        Nystrom sketch whose rank a :class:`~continuation.linalg.SketchRank` sets); see
         :class:`~continuation.Options`.
 
     Examples
@@ -426,11 +443,13 @@ class LevenbergMarquardt(IterativeCorrector):
             trial_norm = _norm(trial_residual)
             if math.isfinite(trial_norm) and trial_norm < norm:
                 return Step(trial, trial_residual, max(trial_mu / 3.0, self.mu_min), ratio,
-                            linear_iterations=getattr(solver, "iterations", 0))
+                            linear_iterations=getattr(solver, "iterations", 0),
+                            linear_residual=getattr(solver, "relative_residual", None))
             trial_mu *= 4.0
             if trial_mu > self.mu_max:
                 break
-        return Step(theta, residual, mu, ratio, stalled=True, linear_iterations=getattr(solver, "iterations", 0))
+        return Step(theta, residual, mu, ratio, stalled=True, linear_iterations=getattr(solver, "iterations", 0),
+                    linear_residual=getattr(solver, "relative_residual", None))
 
 
 class GaussNewton(IterativeCorrector):

@@ -111,7 +111,7 @@ class NaturalParameter:
         eps, theta = state.eps[-1], state.thetas[-1]
         goal = setup.eps_path[state.target]
         step = (lambda ds: next_eps(eps, goal, ds if setup.adaptive else math.inf, unit))  # noqa: E731
-        report, eps_new, budget = None, None, options.corrector_iterations
+        report, eps_new, budget, solve = None, None, options.corrector_iterations, {}
         try:
             if not state.velocity_known:
                 # after a resample the point before is at the same eps on other points: no secant, no Lipschitz
@@ -119,7 +119,11 @@ class NaturalParameter:
                 moved = len(state.eps) > 1 and state.eps[-2] == eps
                 previous = (state.thetas[-2], setup.eps_tensor(state.eps[-2])) if len(state.eps) > 1 and not moved \
                     else None
+                counted = getattr(setup.predictor, "linear_iterations", 0)
                 velocity = setup.predictor.velocity(problem, theta, setup.eps_tensor(eps), previous)
+                if getattr(setup.predictor, "linear_iterations", 0) > counted:  # a matrix-free velocity
+                    solve = {"predictor_linear_iterations": setup.predictor.linear_iterations - counted,
+                             "predictor_linear_residual": setup.predictor.linear_residual}
                 if velocity is not None:
                     check_state_like(velocity, theta, "the predictor's velocity")
                 state.velocity, state.velocity_known = velocity, True
@@ -171,7 +175,7 @@ class NaturalParameter:
                            end=(Status.INVALID_STATE, f"the step to eps = {eps_new:g} returned an invalid state: {exc}"))
         except Exception as exc:  # a failing step is rejected, the path is kept
             eps_new = eps_new if eps_new is not None else step(state.ds)
-            return Attempt(eps_new, eps_new - eps, None, report, False, "", error_text(exc))
+            return Attempt(eps_new, eps_new - eps, None, report, False, "", error_text(exc), record=solve)
         accepted, criterion, reason = judge(setup, report, state.residual_norm, setup.adaptive, metrics,
                                             earlier=earlier)
         if accepted and early is not None and not early[0] and report.residual_norm > options.tol:
@@ -179,7 +183,7 @@ class NaturalParameter:
                                                       f"and the final correction did not reach tol: {report.message}")
         if fallback:
             reason += "; corrected from the last point (the Euler prediction's residual was far larger)"
-        return Attempt(eps_new, eps_new - eps, report.theta, report, accepted, criterion, reason,
+        return Attempt(eps_new, eps_new - eps, report.theta, report, accepted, criterion, reason, record=solve,
                        data={"budget": budget}, metrics=metrics or {})
 
     def accept(self, setup: Setup, state: TraceState, attempt: Attempt, previous_norm: float) -> Optional[End]:

@@ -219,8 +219,8 @@ class Options:
         and halves (down to ``sketch_rank``) when the sketch predicts that
         half of it would cost less
         (:class:`continuation.linalg.SketchRank`; the corrector and the
-        predictor each keep their own, for the life of the object, so a
-        resumed trace starts again from ``sketch_rank``);
+        predictor each keep their own, and the trace's state keeps both, so
+        a resumed trace goes on at the ranks it had reached);
         ``sketch_rank_max = sketch_rank`` keeps it fixed.
     conditioning_tol
         The largest first-order bound on the relative error of the solution

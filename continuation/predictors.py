@@ -95,7 +95,7 @@ class EulerPredictor:
         ``"dense"``: the truncated SVD of the formed Jacobian. ``"cg"``:
         never forms ``J``; ``v`` solves ``(J^T J + lam I) v = -J^T dH/deps``
         by preconditioned conjugate gradients with ``lam = (rcond s_max)^2``
-        (``s_max`` from the Nystrom sketch, its rank grown by a
+        (``s_max`` from the Nystrom sketch, its rank set by a
         :class:`~continuation.linalg.SketchRank`): Tikhonov's filter
         ``s^2 / (s^2 + lam)`` in place of the sharp cut-off, equal to it on
         the singular values far from ``rcond s_max``. The matrix-free
@@ -111,6 +111,15 @@ class EulerPredictor:
         outputs per value, which is done up to :data:`MAX_PLAIN_OUTPUTS`
         values; above that the velocity stays in weight space and a
         ``RuntimeWarning`` says so.
+
+    Attributes
+    ----------
+    linear_iterations
+        Conjugate-gradient iterations of all the matrix-free velocities so
+        far (0 with ``"dense"``).
+    linear_residual
+        The relative residual at which the last matrix-free velocity's solve
+        ended (``None`` before one).
 
     Examples
     --------
@@ -148,6 +157,7 @@ class EulerPredictor:
         self.function_weight, self.outputs = float(function_weight), outputs
         self._plain_outputs_size: Optional[int] = None
         self.linear_iterations = 0
+        self.linear_residual: Optional[float] = None
 
     @classmethod
     def from_options(cls, options, outputs: Optional[Callable[[Tensor], Tensor]] = None) -> "EulerPredictor":
@@ -183,6 +193,7 @@ class EulerPredictor:
                                         self.sketch_ranks, self.cg_tol, self.cg_maxiter)
         velocity = solver.step((self.rcond**2) * solver.preconditioner.largest)
         self.linear_iterations += solver.iterations
+        self.linear_residual = solver.relative_residual
         return velocity
 
 

@@ -112,8 +112,15 @@ class StepRecord:
         The ``"corrector"`` step control's measures of the step: relative
         correction, contraction of the corrector, angle between tangents
         (``None`` when not measured).
-    linear_iterations
-        Conjugate-gradient iterations of a matrix-free corrector on this attempt.
+    linear_iterations, linear_residual
+        Conjugate-gradient iterations of a matrix-free corrector on this
+        attempt, and the largest relative residual at which one of its solves
+        ended (``None``: dense solves; above ``cg_tol``: a solve ran out of
+        ``cg_maxiter``).
+    predictor_linear_iterations, predictor_linear_residual
+        The same for the matrix-free solve of the Euler predictor's velocity,
+        on the attempt that computed it (the first from each accepted point;
+        the retries from that point reuse it and show 0 and ``None``).
     validation_norm
         The norm of the ``validation`` residual (fresh points) at an accepted
         point (``None``: no validation residual, or a rejected attempt).
@@ -141,6 +148,9 @@ class StepRecord:
     linear_iterations: int = 0
     validation_norm: Optional[float] = None
     damping: Optional[float] = None
+    linear_residual: Optional[float] = None
+    predictor_linear_iterations: int = 0
+    predictor_linear_residual: Optional[float] = None
 
     def to_dict(self) -> dict[str, Any]:
         """The row as a plain dict."""

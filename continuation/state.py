@@ -69,6 +69,10 @@ class TraceState:
         Once the trace ended with ``||H|| <= tol`` and known outputs: the
         function-space conditioning of its last point
         (:meth:`continuation.conditioning.Conditioning.to_dict`), else ``None``.
+    sketch_ranks
+        The rank each matrix-free solver (``"corrector"``, ``"predictor"``)
+        would sketch at next, as its :class:`~continuation.linalg.SketchRank`
+        set it when the trace stopped: a resumed trace starts from it.
     """
 
     method: str
@@ -94,6 +98,7 @@ class TraceState:
     pieces: int = 0
     test_values: list[float] = field(default_factory=list)
     conditioning: Optional[dict[str, float]] = None
+    sketch_ranks: dict[str, int] = field(default_factory=dict)
 
     @property
     def started(self) -> bool:

@@ -26,7 +26,8 @@ from torch import Tensor
 from tqdm.auto import tqdm
 
 from .conditioning import solution_conditioning
-from .correctors import CorrectorResult, Stop, gradient_ratio
+from .correctors import CorrectorResult, Stop, gradient_ratio, larger_of
+from .linalg import SketchRank
 from .options import Options
 from .residual import has_collocation_points, transform_hint
 from .result import SUCCESSES, Status, StepRecord, TraceResult, residual_note
@@ -309,7 +310,8 @@ def _joined(report: CorrectorResult, more: CorrectorResult, used: int, linear: i
     the first run's first iterates and start, the second's end."""
     return replace(more, iterations=report.iterations + used, converged=more.residual_norm <= tol, message=message,
                    stop=stop, iterates=report.iterates, linear_iterations=report.linear_iterations + linear,
-                   start_norm=report.start_norm)
+                   start_norm=report.start_norm, linear_residual=larger_of(report.linear_residual,
+                                                                           more.linear_residual))
 
 
 def projected_norm(before: float, after: float, iterations: int, left: int) -> float:
@@ -354,6 +356,13 @@ def check_state_like(value: Any, like: Tensor, what: str) -> None:
         )
 
 
+def _sketch_ranks(setup: Setup) -> dict[str, SketchRank]:
+    """The :class:`SketchRank` of the trace's corrector and predictor, by role, for those that have one."""
+    parts = {"corrector": setup.corrector, "predictor": setup.predictor}
+    return {role: part.sketch_ranks for role, part in parts.items()
+            if isinstance(getattr(part, "sketch_ranks", None), SketchRank)}
+
+
 def damping_of(report: Optional[CorrectorResult]) -> Optional[float]:
     """The corrector's state in ``report`` if it is a number (Levenberg-Marquardt's damping), else ``None``."""
     state = None if report is None else report.state
@@ -372,6 +381,8 @@ def run(setup: Setup, method: Method, *, progress: bool = False) -> TraceResult:
     state = setup.resume if setup.resume is not None else TraceState(setup.method, list(setup.eps_path))
     earlier_wall = state.wall_time
     state.pieces += 1
+    for role, ranks in _sketch_ranks(setup).items():  # a resumed trace sketches where it left off
+        ranks.rank = min(max(state.sketch_ranks.get(role, ranks.rank), ranks.min_rank), ranks.max_rank)
     bar = _Progress(progress, setup, state)
     end: Optional[End] = None
     logger.info("trace %s from eps = %g over %s", setup.method, setup.eps_path[0], setup.eps_path)
@@ -394,6 +405,7 @@ def run(setup: Setup, method: Method, *, progress: bool = False) -> TraceResult:
                 attempt.report.residual_norm if attempt.report else math.nan, attempt.accepted, attempt.reason,
                 time.perf_counter() - start, criterion=attempt.criterion, **attempt.record, **attempt.metrics,
                 linear_iterations=attempt.report.linear_iterations if attempt.report else 0,
+                linear_residual=attempt.report.linear_residual if attempt.report else None,
                 damping=damping_of(attempt.report),
             )
             state.steps.append(record)
@@ -408,6 +420,7 @@ def run(setup: Setup, method: Method, *, progress: bool = False) -> TraceResult:
         end = (Status.INTERRUPTED, f"interrupted after {where}; resume with trace(..., resume=result.state)")
     finally:
         bar.close()
+        state.sketch_ranks = {role: ranks.rank for role, ranks in _sketch_ranks(setup).items()}
     status, message = end
     if status in SUCCESSES:
         state.finished = status.value
@@ -444,6 +457,7 @@ def _start(setup: Setup, method: Method, state: TraceState, bar: "_Progress") ->
     reason = report.message if finite else "non-finite residual"
     record = StepRecord(0, eps0, 0.0, report.iterations, report.residual_norm, finite, reason,
                         time.perf_counter() - start, criterion=criterion, damping=damping_of(report),
+                        linear_iterations=report.linear_iterations, linear_residual=report.linear_residual,
                         **method.initial_record())
     state.steps.append(record)
     if not finite:
@@ -500,7 +514,7 @@ def _correct_further(setup: Setup, state: TraceState, bar: "_Progress") -> End:
     criterion = _criterion(report, options.tol)
     record = StepRecord(len(state.steps), eps, 0.0, report.iterations, report.residual_norm, True, reason,
                         time.perf_counter() - start, criterion=criterion, damping=damping_of(report),
-                        linear_iterations=report.linear_iterations)
+                        linear_iterations=report.linear_iterations, linear_residual=report.linear_residual)
     state.steps.append(record)
     state.eps.append(eps)
     state.thetas.append(report.theta.detach())

@@ -179,3 +179,53 @@ def test_a_sketch_rank_is_not_grown_past_the_size_or_its_maximum():
     assert small.rank == 8
     with pytest.raises(ValueError, match="sketch_rank must lie in"):
         SketchRank(sketch_rank=10, sketch_rank_max=5)
+
+
+def test_a_matrix_free_trace_records_the_solves_of_its_predictor_and_corrector_in_each_step():
+    from continuation import EulerPredictor, FunctionResidual, Options, trace
+
+    rng = np.random.default_rng(2)
+    a, y = torch.from_numpy(rng.standard_normal((8, 12))), torch.from_numpy(0.3 * rng.standard_normal(8))
+    H = FunctionResidual(lambda t, e: torch.tanh(a @ t) - e * y)  # 8 equations, 12 unknowns: solvable
+    theta0 = torch.zeros(12, dtype=torch.float64)
+    converging = Options(linear_solver="cg", sketch_rank=2, sketch_rank_max=4, cg_tol=1e-10)
+    starved = Options(linear_solver="cg", sketch_rank=1, sketch_rank_max=1, cg_tol=1e-10, cg_maxiter=1)
+    for options in (converging, starved):
+        predictor = EulerPredictor.from_options(options)
+        result = trace(H, theta0, [0.2, 1.0], predictor=predictor, options=options)
+        steps = result.steps[1:]
+        assert result.success and len(steps) > 1
+        # every velocity solved (one per accepted point before the last) is in the step that computed it
+        assert sum(s.predictor_linear_iterations for s in result.steps) == predictor.linear_iterations > 0
+        assert sum(s.predictor_linear_iterations > 0 for s in steps) == len(result.eps) - 1
+        corrector = [s.linear_residual for s in result.steps if s.iterations > 0]
+        velocity = [s.predictor_linear_residual for s in steps if s.predictor_linear_iterations > 0]
+        assert all(s.linear_iterations > 0 for s in result.steps if s.iterations > 0)
+        if options is converging:  # a 12-unknown system: CG reaches cg_tol well within cg_maxiter
+            assert max(corrector + velocity) <= options.cg_tol
+        else:  # one iteration per solve: the records say the solves stopped short
+            assert min(velocity) > options.cg_tol and max(corrector) > options.cg_tol
+
+
+def test_a_matrix_free_trace_resumed_from_its_saved_state_sketches_at_the_rank_it_had_reached(tmp_path):
+    """Stopped, saved, loaded and resumed: the same points bit for bit as one trace, the sketch ranks with it."""
+    from continuation import Options, Status, TraceResult, trace
+
+    operator = _decaying_operator(np.random.default_rng(4), rows=60, size=40)
+    H = lambda t, e: operator @ torch.tanh(t) - e * operator @ torch.ones(40, dtype=torch.float64)  # noqa: E731
+    theta0, path = torch.zeros(40, dtype=torch.float64), [0.1, 1.0]
+    options = Options(linear_solver="cg", sketch_rank=1, sketch_rank_max=16, tol=1e-8, max_steps=12)
+    whole = trace(H, theta0, path, options=options)
+    first = trace(H, theta0, path, options=options, callback=lambda record, theta: record.step == 3)
+    assert first.status is Status.STOPPED_BY_CALLBACK
+    assert first.state.sketch_ranks["corrector"] > 1  # grown on the decaying spectrum: there is a rank to keep
+    first.save(tmp_path / "trace.pt")
+    saved = TraceResult.load(tmp_path / "trace.pt").state
+    assert saved.sketch_ranks == first.state.sketch_ranks
+    resumed = trace(H, first.theta, path, options=options, resume=saved)
+    assert resumed.status is whole.status and resumed.eps == whole.eps
+    assert torch.equal(resumed.thetas, whole.thetas)
+    assert resumed.state.sketch_ranks == whole.state.sketch_ranks
+    saved.sketch_ranks = {}  # as a state saved before the ranks were kept: it starts again from sketch_rank
+    restarted = trace(H, first.theta, path, options=options, resume=saved)
+    assert not torch.equal(restarted.thetas, whole.thetas)
