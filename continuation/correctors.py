@@ -355,7 +355,7 @@ class LevenbergMarquardt(IterativeCorrector):
         ``"dense"`` (the Jacobian and a Cholesky factorisation,
         :class:`~continuation.DampedLeastSquares`) or ``"cg"`` (matrix-free,
         :class:`~continuation.linalg.MatrixFreeLeastSquares`, the rank of its
-        Nystrom sketch whose rank a :class:`~continuation.linalg.SketchRank` sets); see
+        Nystrom sketch set by a :class:`~continuation.linalg.SketchRank`); see
         :class:`~continuation.Options`.
 
     Examples
