@@ -614,7 +614,7 @@ def _honest(setup: Setup, state: TraceState, status: Status, message: str) -> En
         norm = float(torch.linalg.vector_norm(setup.problem(theta, eps)))
     except Exception as exc:
         return Status.NOT_CONVERGED, f"{message}; but ||H|| could not be evaluated at the last point: {error_text(exc)}"
-    unresolved = _unresolved(setup, theta, eps, norm)
+    unresolved = _unresolved(setup, state, theta, eps, norm)
     if norm <= tol:
         if unresolved:
             return Status.UNDER_RESOLVED, (
@@ -667,20 +667,39 @@ _MORE_POINTS = "(use more points, or points where the residual is large)"
 """What to do when the validation residual says the collocation points do not resolve the solution."""
 
 
-def _unresolved(setup: Setup, theta: Tensor, eps: Tensor, norm: float) -> str:
+def _unresolved(setup: Setup, state: TraceState, theta: Tensor, eps: Tensor, norm: float) -> str:
     """What the validation residual says of the last point if it exceeds both ``tol`` and
-    ``validation_factor`` times ``||H||`` (the collocation points do not resolve the function); else ``""``
-    (no validation residual, or one that fails here: it was evaluated at every accepted point)."""
+    ``validation_factor`` times ``||H||`` (the collocation points do not resolve the function), and where along
+    the path it first said so (:func:`_unresolved_since`); else ``""`` (no validation residual, or one that fails
+    here: it was evaluated at every accepted point)."""
     try:
         validated = _validation_norm(setup, theta, eps)
     except Exception:  # a failure here leaves the check undecided
         return ""
     options = setup.options
-    if validated is None or not validated > max(options.tol, options.validation_factor * norm):
+    if validated is None or not _is_unresolved(options, validated, norm):
         return ""
     return (f"the residual on the fresh validation points is {validated:.3e}, above tol = {options.tol:g} and "
             f"{validated / max(norm, torch.finfo(theta.dtype).tiny):.3g} times ||H|| (validation_factor = "
-            f"{options.validation_factor:g}): the points do not resolve the solution")
+            f"{options.validation_factor:g}): the points do not resolve the solution{_unresolved_since(setup, state)}")
+
+
+def _unresolved_since(setup: Setup, state: TraceState) -> str:
+    """A clause on the accepted points before the last whose validation residual already exceeded ``tol`` and
+    ``validation_factor`` times their ``||H||``: where the first was and how many followed (``""``: none)."""
+    checked = [record for record in state.steps if record.accepted and record.validation_norm is not None][:-1]
+    flags = [_is_unresolved(setup.options, record.validation_norm, record.residual_norm) for record in checked]
+    if True not in flags:
+        return ""
+    first = flags.index(True)
+    return (f"; they first failed to resolve it at eps = {checked[first].eps:.4g} (step {checked[first].step}), and "
+            f"failed at {sum(flags[first:])} of the {len(flags) - first} accepted points from there before the last")
+
+
+def _is_unresolved(options: Options, validation_norm: float, residual_norm: float) -> bool:
+    """Whether a point's validation residual says its collocation points do not resolve the function: above
+    both ``tol`` and ``validation_factor`` times ``||H||``."""
+    return validation_norm > max(options.tol, options.validation_factor * residual_norm)
 
 
 def _validation_norm(setup: Setup, theta: Tensor, eps: Tensor) -> Optional[float]:

@@ -139,6 +139,27 @@ def test_an_interpolant_exact_at_too_few_points_is_under_resolved():
     assert "do not resolve the solution" in result.message
 
 
+def test_an_under_resolved_end_says_where_along_the_path_the_points_stopped_resolving_the_function():
+    # the target gains a cubic term below eps = 0.75: a quadratic still interpolates it at three points, and the
+    # fresh points see the miss from the first accepted point below 0.75 on
+    def fit(points):
+        return continuation.PointwiseResidual(
+            lambda theta, x, eps: theta[0] + theta[1] * x[0] + theta[2] * x[0] ** 2
+            - eps * x[0] - torch.clamp(0.75 - eps, min=0.0) * x[0] ** 3, points)
+
+    result = continuation.trace(fit(COLLOCATION), torch.zeros(3, dtype=DTYPE), [1.0, 0.5],
+                                validation=fit(FRESH), options=Options(tol=1e-12))
+    assert result.status is Status.UNDER_RESOLVED
+    accepted = [s for s in result.steps if s.accepted]
+    before = accepted[:-1]
+    first = next(s for s in before if s.eps < 0.75)
+    assert all(s.validation_norm < 1e-10 for s in before if s.eps >= 0.75)
+    later = [s for s in before if s.eps < 0.75]
+    assert len(later) >= 2
+    assert (f"they first failed to resolve it at eps = {first.eps:.4g} (step {first.step}), and failed at "
+            f"{len(later)} of the {len(later)} accepted points from there before the last" in result.message)
+
+
 def test_a_resolved_fit_stays_a_success_and_records_its_validation_residual():
     result = continuation.trace(_polynomial_fit(2, COLLOCATION), torch.zeros(3, dtype=DTYPE), [1.0, 0.5],
                                 validation=_polynomial_fit(2, FRESH), options=Options(tol=1e-12))
