@@ -47,6 +47,9 @@ def machine() -> dict[str, Any]:
         "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
+        # the vector instructions torch's CPU kernels use (AVX2, AVX512, ...): an LM path in float64 can part
+        # from the same code's on another instruction set at rounding level, and then by more
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "python": sys.version.split()[0],
         "torch": torch.__version__,
         # other work on the machine while this ran (1, 5 and 15 minute averages)

@@ -53,6 +53,7 @@ def test_small_budget_run_writes_every_method(results):
         assert math.isfinite(data["l2re"]) and math.isfinite(data["loss"]), path.name
         assert data["weights"] == 1981 and data["points"] == 40 and data["boundary_points"] == 12
         assert "interface_error" in data and data["machine"]["torch_threads"] == 1
+        assert data["machine"]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
         assert data["device"] == "cpu" and "--device" not in data["command"]
     table = (results / "README.md").read_text()
     assert all(f"| {method} |" in table for method in METHODS)
