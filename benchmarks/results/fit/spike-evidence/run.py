@@ -6,7 +6,8 @@ with ``SOURCE`` a record of ``python -m benchmarks run fit`` (its last weights) 
 ``WIDTH...`` its hidden widths. On the benchmark's test grid (10,001 uniform points) it measures, at each
 point read, the relative L2 error, the same outside ``|x| < 0.01``, the share of the squared error held
 by the worst 1 % of the grid, the largest error and where it is, the gap between the fitting points around
-it, and the three first-layer units whose tanh turns (``x = -b / w``) nearest to it; writes one entry per source into ``rows.json`` here (replacing that source's).
+it, and the three first-layer units whose tanh turns (``x = -b / w``) nearest to it; writes one entry per
+source into ``rows.json`` here (replacing that source's).
 """
 import json
 import sys
