@@ -76,7 +76,7 @@ __all__ = [
     "WRONG_L2RE", "wrong_solution", "NAIVE_RATIO", "NAIVE_OPTIONS", "Jet", "jet", "Network", "mlp_network", "module_network",
     "Problem", "Case", "PROBLEMS", "METHODS", "BUDGETS", "Budget", "collocation_case", "make_case",
     "naive_schedule", "trace_method", "troesch_reference", "run_problem", "load_records", "write_table",
-    "plot_l2re", "add_arguments", "main",
+    "plot_l2re", "not_applicable", "add_arguments", "main",
 ]
 
 DTYPE = torch.float64
@@ -838,6 +838,22 @@ def plot_l2re(out: Path, records: list[dict[str, Any]]) -> Path:
 # ---- command line -----------------------------------------------------------------------------
 
 
+def not_applicable(problem: Problem, method: str) -> str:
+    """Why ``method`` cannot trace ``problem`` (``""``: it can): steps in log of the parameter need a path that
+    keeps one sign and avoids 0, which P2's time homotopy (s from 1 to 0) does not.
+
+    Examples
+    --------
+    >>> not_applicable(PROBLEMS["ac2d-time"], "log")
+    'its path reaches s = 0, where steps in log(s) are not defined'
+    >>> not_applicable(PROBLEMS["ac2d-time"], "defaults"), not_applicable(PROBLEMS["cd-one"], "log")
+    ('', '')
+    """
+    if method == "log" and not problem.start * problem.target > 0:
+        return f"its path reaches {problem.parameter} = 0, where steps in log({problem.parameter}) are not defined"
+    return ""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``python -m benchmarks generalization``."""
     parser.add_argument("--problems", nargs="+", choices=list(PROBLEMS), default=None,
@@ -860,6 +876,10 @@ def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     failures = []
     for name in names:
         for method in methods:
+            reason = not_applicable(PROBLEMS[name], method)
+            if reason:
+                print(f"skipped: {name} ({method}): {reason}")
+                continue
             command = f"python -m benchmarks generalization --problems {name} --methods {method} --budget {budget.name}"
             try:
                 record.cached(out / f"{name}_{method}.json", lambda: run_problem(name, method, budget, command),
