@@ -29,9 +29,9 @@ CORE = 0.01
 def measure(problem: HighFrequencyFit, theta: torch.Tensor, eps: float) -> dict:
     """The error of the fit ``theta`` at ``eps`` on the test grid: overall, outside the core, and its spike."""
     x = problem.test_points
-    with torch.no_grad():
-        error = problem.model.apply(theta, x)[:, 0] - problem.exact(x, eps)
     exact = problem.exact(x, eps)
+    with torch.no_grad():
+        error = problem.model.apply(theta, x)[:, 0] - exact
     outside = x[:, 0].abs() > CORE
     squares = error.square().sort(descending=True).values
     worst = int(error.abs().argmax())
